@@ -1,0 +1,11 @@
+from grids.imports import import_areas
+
+from ._csvimport import CsvImportCommand
+
+
+class Command(CsvImportCommand):
+    help = (
+        "Import areas from a CSV file (code,name,level,parent_code[,households,dedicated_kind,"
+        "latitude,longitude]); all rows are validated before anything is written."
+    )
+    importer = staticmethod(import_areas)

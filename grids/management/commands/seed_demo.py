@@ -1,0 +1,25 @@
+from importlib import import_module
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import translation
+
+from grids.demo import DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Create the demo district, its people and sample data (safe to run again)."
+
+    def handle(self, *args, **options):
+        translation.activate(settings.LANGUAGE_CODE)
+        logins = {}
+        # Each app that has demo data ships a `demo.seed()`; areas and people come first.
+        for app in ("grids", "disputes", "reception_days"):
+            try:
+                module = import_module(f"{app}.demo")
+            except ModuleNotFoundError:
+                continue
+            logins |= module.seed() or {}
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password %s):" % DEMO_PASSWORD))
+        for username, role in logins.items():
+            self.stdout.write(f"  {username:<14} {role}")
