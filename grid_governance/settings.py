@@ -4,6 +4,7 @@ With no DATABASE_URL / REDIS_URL the app runs on SQLite and kombu's filesystem
 broker so that `make run` needs nothing but Python.
 """
 
+import sys
 from pathlib import Path
 
 import environ
@@ -22,8 +23,10 @@ env = environ.Env(
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env("DEBUG")
-# A fixed development key only when DEBUG is on; production must set SECRET_KEY.
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else environ.Env.NOTSET)
+# A fixed key only for development and the test suite; production must set SECRET_KEY.
+TESTING = "pytest" in sys.modules
+_key_optional = DEBUG or TESTING
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key" if _key_optional else environ.Env.NOTSET)
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 
@@ -117,7 +120,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if DEBUG or TESTING
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }

@@ -1,0 +1,53 @@
+# Two commands a newcomer needs: `make run` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_LINK_MODE := copy
+
+.PHONY: run test install lint format bench messages worker beat web clean
+
+# Installs uv (from PyPI) if missing, then the locked dependencies. Fast when present.
+install: $(VENV)/.synced
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
+	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv \
+	  || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+run: install
+	bin/run-dev
+
+test: install
+	bin/test
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Benchmarks need PostgreSQL: DATABASE_URL defaults to the local server.
+bench: install
+	bin/bench
+
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=static
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+# Production-like processes (used by docker-compose.yml too).
+web: install
+	$(PY) manage.py migrate --noinput && $(PY) manage.py collectstatic --noinput -v0 && \
+	  $(VENV)/bin/gunicorn grid_governance.wsgi --bind 0.0.0.0:8000 --workers 3 --access-logfile -
+worker: install
+	$(VENV)/bin/celery -A grid_governance worker --loglevel=info
+beat: install
+	$(VENV)/bin/celery -A grid_governance beat --loglevel=info --schedule var/celerybeat-schedule
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,44 @@
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+from grid_governance.celery import app as celery_app
+
+REQUIRE_SERVICES = settings.REQUIRE_SERVICES
+
+
+def service_missing(reason: str):
+    """Skip locally, fail in CI: a test that needs a service must not pass silently."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def celery_eager():
+    """Run tasks in-process (Celery's own eager mode) for tests of the code around them.
+    The real worker is exercised by the integration tests."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def demo(db):
+    """The demo district and its people (see grids/demo.py)."""
+    from grids.demo import seed
+
+    seed()
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+    )
