@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class DisputesConfig(AppConfig):
     name = "disputes"
     verbose_name = _("Dispute cases")
+
+    def ready(self):
+        from . import signals  # noqa: F401  (connects the area_moved receiver)

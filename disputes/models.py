@@ -1,0 +1,424 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Area, Department, Role
+
+
+class RiskLevel(models.TextChoices):
+    ORDINARY = "ordinary", _("Ordinary")
+    MAJOR = "major", _("Major")
+    SERIOUS = "serious", _("Serious")
+
+
+class HandlingLevel(models.TextChoices):
+    GRID = "grid", _("Grid")
+    COMMUNITY = "community", _("Community")
+    STREET = "street", _("Street centre")
+    DISTRICT = "district", _("District centre")
+
+
+class Channel(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Grid worker in the field")
+    RESIDENT_QR = "resident_qr", _("Resident QR self-report")
+    RECEPTION_DAY = "reception_day", _("Reception day")
+    HOTLINE = "hotline", _("Hotline")
+    ONLINE = "online", _("Online message")
+    POLICE_REFERRAL = "police_referral", _("Police referral")
+    COURT_REFERRAL = "court_referral", _("Court referral")
+
+
+class Category(models.Model):
+    """A dispute type with its preset routing: who leads (牵头) and who assists (配合)."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        limit_choices_to={"parent__isnull": True},
+    )
+    default_risk = models.CharField(
+        _("default risk"), max_length=16, choices=RiskLevel.choices, default=RiskLevel.ORDINARY
+    )
+    default_handling_level = models.CharField(
+        _("default handling level"),
+        max_length=16,
+        choices=HandlingLevel.choices,
+        default=HandlingLevel.COMMUNITY,
+    )
+    lead_role = models.CharField(_("lead role"), max_length=32, choices=Role.choices, blank=True)
+    lead_department = models.ForeignKey(
+        Department,
+        verbose_name=_("lead department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_categories",
+    )
+    assisting_roles = models.JSONField(_("assisting roles"), default=list, blank=True)
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("dispute category")
+        verbose_name_plural = _("dispute categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+    @property
+    def assisting_role_labels(self) -> list[str]:
+        return [str(Role(r).label) for r in self.assisting_roles if r in Role.values]
+
+
+class Law(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="laws")
+    title = models.CharField(_("law"), max_length=200)
+    article = models.CharField(_("article"), max_length=100, blank=True)
+    text = models.TextField(_("text"))
+
+    class Meta:
+        verbose_name = _("applicable law")
+        verbose_name_plural = _("applicable laws")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.title} {self.article}"
+
+
+class TypicalCase(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="typical_cases")
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"))
+    outcome = models.TextField(_("outcome"))
+
+    class Meta:
+        verbose_name = _("typical case")
+        verbose_name_plural = _("typical cases")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.title
+
+
+class CaseStatus(models.TextChoices):
+    FILED = "filed", _("Submitted")
+    SENT_BACK = "sent_back", _("Sent back")
+    ACCEPTED = "accepted", _("Accepted")
+    ASSIGNED = "assigned", _("Assigned")
+    IN_MEDIATION = "in_mediation", _("In mediation")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REFERRED = "referred", _("Referred")
+
+
+OPEN_STATUSES = (
+    CaseStatus.FILED,
+    CaseStatus.SENT_BACK,
+    CaseStatus.ACCEPTED,
+    CaseStatus.ASSIGNED,
+    CaseStatus.IN_MEDIATION,
+)
+
+
+class Outcome(models.TextChoices):
+    AGREEMENT = "agreement", _("Agreement reached")
+    PARTIAL = "partial", _("Partly agreed")
+    FAILED = "failed", _("Mediation failed")
+
+
+class CloseKind(models.TextChoices):
+    SUBSTANTIVE = "substantive", _("Substantively resolved")
+    PROCEDURAL = "procedural", _("Procedural close")
+
+
+class ReferralKind(models.TextChoices):
+    LITIGATION = "litigation", _("Litigation")
+    ARBITRATION = "arbitration", _("Arbitration")
+    DEPARTMENT = "department", _("A department")
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from .selectors import case_scope_q
+
+        condition = case_scope_q(user)
+        if condition is None:
+            return self.all()
+        return self.filter(condition)
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Case(models.Model):
+    """One dispute in the electronic ledger (电子台账), with every time point of its handling."""
+
+    number = models.CharField(_("case number"), max_length=20, unique=True, editable=False)
+    cause = models.CharField(_("cause"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200)
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="cases"
+    )
+    # Ancestors copied from `area` at filing (and refreshed when an area moves) so scope and
+    # dashboard queries are one indexed equality instead of a join on the tree.
+    district = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
+    street = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(
+        Category, verbose_name=_("dispute type"), on_delete=models.PROTECT, related_name="cases"
+    )
+    risk_level = models.CharField(_("risk level"), max_length=16, choices=RiskLevel.choices)
+    channel = models.CharField(_("channel"), max_length=32, choices=Channel.choices)
+    people_involved = models.PositiveIntegerField(_("people involved"), default=2)
+    amount_involved = models.DecimalField(
+        _("amount involved (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    handling_level = models.CharField(
+        _("handling level"), max_length=16, choices=HandlingLevel.choices
+    )
+    handling_area = models.ForeignKey(
+        Area, verbose_name=_("handled by"), on_delete=models.PROTECT, related_name="handled_cases"
+    )
+    lead_department = models.ForeignKey(
+        Department,
+        verbose_name=_("lead department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_cases",
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="filed_cases",
+    )
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("mediator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mediated_cases",
+    )
+    assistants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assisting staff"),
+        blank=True,
+        related_name="assisted_cases",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.FILED
+    )
+    resolved_on_spot = models.BooleanField(_("resolved on the spot"), default=False)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    outcome_note = models.TextField(_("outcome details"), blank=True)
+    close_kind = models.CharField(
+        _("close kind"), max_length=16, choices=CloseKind.choices, blank=True
+    )
+    referral_kind = models.CharField(
+        _("referred to"), max_length=16, choices=ReferralKind.choices, blank=True
+    )
+    referral_department = models.ForeignKey(
+        Department,
+        verbose_name=_("referral department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referred_cases",
+    )
+    # Every time point of the handling, as evidence for supervision.
+    filed_at = models.DateTimeField(_("filed at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    first_progress_at = models.DateTimeField(_("first handled at"), null=True, blank=True)
+    outcome_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    referred_at = models.DateTimeField(_("referred at"), null=True, blank=True)
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    assign_due_at = models.DateTimeField(_("assign by"))
+    close_due_at = models.DateTimeField(_("close by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dispute case")
+        verbose_name_plural = _("dispute cases")
+        ordering = ["-filed_at"]
+        indexes = [
+            # visible_to(): one equality per scope level, then the newest first.
+            models.Index(fields=["district", "-filed_at"], name="case_district_filed"),
+            models.Index(fields=["street", "-filed_at"], name="case_street_filed"),
+            models.Index(fields=["community", "-filed_at"], name="case_community_filed"),
+            models.Index(fields=["grid", "-filed_at"], name="case_grid_filed"),
+            models.Index(fields=["area", "-filed_at"], name="case_area_filed"),
+            # "My cases": filed by me / mediated by me.
+            models.Index(fields=["filed_by", "-filed_at"], name="case_filer_filed"),
+            models.Index(fields=["mediator", "-filed_at"], name="case_mediator_filed"),
+            # Queue of a handling area (triage) by status.
+            models.Index(fields=["handling_area", "status"], name="case_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=CaseStatus.CLOSED) | ~Q(outcome=""),
+                name="case_closed_has_outcome",
+                violation_error_message=_("A case can only be closed with an outcome."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_involved__isnull=True) | Q(amount_involved__gte=0),
+                name="case_amount_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.cause}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class CaseNumberSequence(models.Model):
+    """One row per year; incremented under a row lock so concurrent filings never share a
+    number and numbers stay dense and readable (JF2026-000123)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class PartySide(models.TextChoices):
+    APPLICANT = "applicant", _("Applicant")
+    RESPONDENT = "respondent", _("Respondent")
+
+
+class PartyKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    ORGANISATION = "organisation", _("Organisation")
+
+
+class Party(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
+    side = models.CharField(_("side"), max_length=16, choices=PartySide.choices)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=PartyKind.choices, default=PartyKind.PERSON
+    )
+    name = models.CharField(_("name"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    relationship = models.CharField(_("relationship"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+        ordering = ["side", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class CaseEvent(models.Model):
+    """The append-only timeline: the evidence supervisors rely on. Never edited."""
+
+    class Kind(models.TextChoices):
+        FILED = "filed", _("Filed")
+        RESOLVED_ON_SPOT = "resolved_on_spot", _("Resolved on the spot")
+        ACCEPTED = "accepted", _("Accepted")
+        SENT_BACK = "sent_back", _("Sent back")
+        RESUBMITTED = "resubmitted", _("Resubmitted")
+        ASSIGNED = "assigned", _("Assigned")
+        PROGRESS = "progress", _("Progress update")
+        OUTCOME = "outcome", _("Mediation outcome")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+        REOPENED = "reopened", _("Reopened")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REFERRED = "referred", _("Referred")
+        ATTACHMENT = "attachment", _("Attachment added")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"))
+    from_status = models.CharField(max_length=16, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=CaseStatus.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+        indexes = [
+            # The case page's timeline.
+            models.Index(fields=["case", "at"], name="caseevent_case_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("CaseEvent rows are append-only")
+        super().save(*args, **kwargs)
+
+
+def attachment_path(instance, filename):
+    return f"cases/{instance.case_id}/{instance.token}{instance.extension}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("Photo")
+        PDF = "pdf", _("PDF")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    extension = models.CharField(max_length=8)
+    file = models.FileField(upload_to=attachment_path)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    original_name = models.CharField(_("file name"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.original_name

@@ -26,7 +26,9 @@ DEBUG = env("DEBUG")
 # A fixed key only for development and the test suite; production must set SECRET_KEY.
 TESTING = "pytest" in sys.modules
 _key_optional = DEBUG or TESTING
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key" if _key_optional else environ.Env.NOTSET)
+SECRET_KEY = env(
+    "SECRET_KEY", default="dev-only-insecure-key" if _key_optional else environ.Env.NOTSET
+)
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 
@@ -145,7 +147,9 @@ else:
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'results'}"
 # Shared between web and worker processes (import progress, rate limits).
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {
         "default": {
@@ -187,9 +191,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-EMAIL_BACKEND = env(
-    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-)
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@grid.example")
 
 LOGGING = {

@@ -104,7 +104,9 @@ class AreaAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             try:
                 moved = services.areas_move(
-                    areas=list(queryset), new_parent=form.cleaned_data["new_parent"], actor=request.user
+                    areas=list(queryset),
+                    new_parent=form.cleaned_data["new_parent"],
+                    actor=request.user,
                 )
             except ValidationError as exc:
                 self.message_user(request, "; ".join(exc.messages), messages.ERROR)
@@ -162,13 +164,28 @@ class UserAdmin(BaseUserAdmin):
         (_("Personal info"), {"fields": ("real_name", "phone", "email")}),
         (
             _("Permissions"),
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups"), "classes": ["collapse"]},
+            {
+                "fields": ("is_active", "is_staff", "is_superuser", "groups"),
+                "classes": ["collapse"],
+            },
         ),
         (_("Assignment history"), {"fields": ("assignment_history",)}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "real_name", "phone", "usable_password",
-                                                  "password1", "password2")}),  # fmt: skip
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "real_name",
+                    "phone",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )
 
     def get_queryset(self, request):
@@ -308,7 +325,9 @@ class ImportJobAdmin(admin.ModelAdmin):
     def get_urls(self):
         info = self.model._meta.app_label, self.model._meta.model_name
         return [
-            path("upload/", self.admin_site.admin_view(self.upload_view), name="%s_%s_upload" % info),
+            path(
+                "upload/", self.admin_site.admin_view(self.upload_view), name="%s_%s_upload" % info
+            ),
             path(
                 "<int:pk>/progress/",
                 self.admin_site.admin_view(self.progress_view),

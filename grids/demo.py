@@ -10,8 +10,16 @@ DEMO_PASSWORD = "demo12345"
 
 DISTRICT = ("500103", "渝中区")
 STREETS = [
-    ("500103001", "解放碑街道", [("001", "民生路社区"), ("002", "五一路社区"), ("003", "新华路社区")]),
-    ("500103002", "七星岗街道", [("001", "通远门社区"), ("002", "金汤街社区"), ("003", "双钢路社区")]),
+    (
+        "500103001",
+        "解放碑街道",
+        [("001", "民生路社区"), ("002", "五一路社区"), ("003", "新华路社区")],
+    ),
+    (
+        "500103002",
+        "七星岗街道",
+        [("001", "通远门社区"), ("002", "金汤街社区"), ("003", "双钢路社区")],
+    ),
     ("500103003", "大坪街道", [("001", "大坪正街社区"), ("002", "秀山路社区")]),
 ]
 DEDICATED = [
@@ -68,7 +76,9 @@ def seed() -> dict[str, str]:
             community = _area(code, community_name, AreaLevel.COMMUNITY, street, 3500)
             communities[community_name] = community
             for g in (1, 2, 3):
-                grid = _area(f"{code}G0{g}", f"{community_name}第{g}网格", AreaLevel.GRID, community, 500)
+                grid = _area(
+                    f"{code}G0{g}", f"{community_name}第{g}网格", AreaLevel.GRID, community, 500
+                )
                 for m in (1, 2):
                     _area(
                         f"{code}G0{g}M0{m}",

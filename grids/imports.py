@@ -181,7 +181,9 @@ def import_areas(data: bytes, *, progress: Progress | None = None) -> ImportResu
             result.error(line, _("The code is empty."))
             continue
         if len(code) > 32:
-            result.error(line, _("The code “%(code)s” is longer than 32 characters.") % {"code": code})
+            result.error(
+                line, _("The code “%(code)s” is longer than 32 characters.") % {"code": code}
+            )
             continue
         if code in parsed:
             result.error(
@@ -323,7 +325,9 @@ def _apply_areas(parsed, existing, result: ImportResult, progress: Progress | No
     list(Area.objects.select_for_update().filter(depth=1).values_list("pk"))
     paths = {c: a["path"] for c, a in existing.items()}
     ids = {c: a["id"] for c, a in existing.items()}
-    next_step = _next_child_steps({ids[i["parent_code"]] for i in new_items if i["parent_code"] in ids})
+    next_step = _next_child_steps(
+        {ids[i["parent_code"]] for i in new_items if i["parent_code"] in ids}
+    )
 
     for rank in sorted({LEVEL_RANK[i["level"]] for i in new_items}):
         batch = [i for i in new_items if LEVEL_RANK[i["level"]] == rank]
@@ -436,7 +440,9 @@ def import_staff(data: bytes, *, progress: Progress | None = None) -> ImportResu
             try:
                 _username_validator(username)
             except ValidationError:
-                result.error(line, _("The username “%(u)s” has invalid characters.") % {"u": username})
+                result.error(
+                    line, _("The username “%(u)s” has invalid characters.") % {"u": username}
+                )
         if not row["real_name"]:
             result.error(line, _("The real name is empty."))
         phone = row.get("phone", "")
@@ -456,8 +462,10 @@ def import_staff(data: bytes, *, progress: Progress | None = None) -> ImportResu
                 result.error(
                     line, _("No department with code “%(c)s”.") % {"c": row["department_code"]}
                 )
-        if role and not (row.get("area_code") and area is None) and not (
-            row.get("department_code") and department is None
+        if (
+            role
+            and not (row.get("area_code") and area is None)
+            and not (row.get("department_code") and department is None)
         ):
             place_error = assignment_place_error(role, area, department)
             if place_error:
@@ -497,8 +505,9 @@ def _apply_staff(items, result: ImportResult, progress: Progress | None):
     users = {u.username: u for u in User.objects.filter(username__in=usernames)}
     # Open-ended rows, not only active ones: a future start date must not be duplicated.
     active = set(
-        Assignment.objects.filter(ended_at__isnull=True, user__username__in=usernames)
-        .values_list("user__username", "role", "area_id", "department_id")
+        Assignment.objects.filter(ended_at__isnull=True, user__username__in=usernames).values_list(
+            "user__username", "role", "area_id", "department_id"
+        )
     )
     touched_users: set[str] = set()
     for done, item in enumerate(items, start=1):

@@ -124,7 +124,9 @@ class Area(MP_Node):
         indexes = [
             # Subtree queries (`path LIKE 'xxxx%'`) need a pattern-ops index on PostgreSQL
             # because the database collation is not "C"; ignored on SQLite.
-            models.Index(fields=["path"], name="area_path_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["path"], name="area_path_prefix", opclasses=["varchar_pattern_ops"]
+            ),
             # Admin "filter by level" and level-restricted autocompletes.
             models.Index(fields=["level", "name"], name="area_level_name"),
         ]
@@ -154,7 +156,9 @@ class Area(MP_Node):
         if error:
             raise ValidationError({"parent": error})
         if self.level == AreaLevel.DEDICATED and not self.dedicated_kind:
-            raise ValidationError({"dedicated_kind": _("Choose what kind of dedicated grid this is.")})
+            raise ValidationError(
+                {"dedicated_kind": _("Choose what kind of dedicated grid this is.")}
+            )
         if self.level != AreaLevel.DEDICATED and self.dedicated_kind:
             raise ValidationError(
                 {"dedicated_kind": _("Only a dedicated grid has a dedicated kind.")}
@@ -267,7 +271,9 @@ def assignment_place_error(role: str, area: Area | None, department: Department 
     role_label = Role(role).label
     if places == (None,):
         if department is None:
-            return {"department": _("A %(role)s is assigned to a department.") % {"role": role_label}}
+            return {
+                "department": _("A %(role)s is assigned to a department.") % {"role": role_label}
+            }
         return None
     if area is None:
         return {"area": _("A %(role)s is assigned to an area.") % {"role": role_label}}

@@ -61,7 +61,7 @@ def area_with_ancestors(areas: list[Area]) -> dict[str, Area]:
 
 
 def area_breadcrumbs(areas: list[Area]) -> dict[int, str]:
-    """"某区 / 某街道 / 某社区" for each area, for lists that must not run N+1 queries."""
+    """ "某区 / 某街道 / 某社区" for each area, for lists that must not run N+1 queries."""
     ancestors = area_with_ancestors(areas)
     crumbs = {}
     for area in areas:

@@ -5,8 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Area, Assignment, Department, User, assignment_place_error
-from .models import parent_level_error
+from .models import Area, Assignment, Department, User, assignment_place_error, parent_level_error
 
 
 @transaction.atomic
@@ -113,7 +112,11 @@ def assignment_create(
 @transaction.atomic
 def assignment_update(*, assignment: Assignment, actor: User | None = None) -> Assignment:
     """Save edits made in the admin (dates, note, place) after the same checks as create."""
-    if not (assignment.role == "admin" and assignment.area_id is None and assignment.department_id is None):
+    if not (
+        assignment.role == "admin"
+        and assignment.area_id is None
+        and assignment.department_id is None
+    ):
         error = assignment_place_error(assignment.role, assignment.area, assignment.department)
         if error:
             raise ValidationError(error)
@@ -153,6 +156,3 @@ def areas_move(*, areas, new_parent: Area, actor: User | None = None) -> int:
             area_move(area=area, new_parent=new_parent, actor=actor)
             moved += 1
     return moved
-
-
-

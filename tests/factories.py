@@ -40,8 +40,35 @@ class DepartmentFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"区第{n}局")
 
 
-def assign(user: User, role: str, area: Area | None = None, department=None) -> Assignment:
-    return Assignment.objects.create(user=user, role=role, area=area, department=department)
+class SuperuserFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+
+
+def assign(user: User, role: str, area: Area | None = None, department=None, **extra) -> Assignment:
+    """A plain row, bypassing the services, for arranging a scenario (e.g. `ended_at=`)."""
+    return Assignment.objects.create(
+        user=user, role=role, area=area, department=department, **extra
+    )
+
+
+TREE_PROBLEMS = ("evil_chars", "bad_steplen", "orphans", "wrong_depth", "wrong_numchild")
+
+
+def tree_problems() -> dict[str, list]:
+    """Treebeard's own consistency checks, plus our redundant `parent` FK agreeing with
+    the materialized path. Every list is empty for a sound tree."""
+    problems = dict(zip(TREE_PROBLEMS, Area.objects.find_problems(), strict=True))
+    rows = list(Area.objects.values_list("pk", "path", "parent_id"))
+    pk_by_path = {path: pk for pk, path, _parent in rows}
+    problems["wrong_parent_fk"] = [
+        pk for pk, path, parent_id in rows if parent_id != pk_by_path.get(path[: -Area.steplen])
+    ]
+    return problems
+
+
+def assert_tree_is_sound():
+    assert tree_problems() == {name: [] for name in (*TREE_PROBLEMS, "wrong_parent_fk")}
 
 
 class Tree:

@@ -33,9 +33,7 @@ class CsvImportCommand(BaseCommand):
         if result.errors:
             for error in result.errors:
                 self.stderr.write(f"{file}:{error['line']}: {error['message']}")
-            raise CommandError(
-                f"{len(result.errors)} error(s) in {file}; nothing was imported."
-            )
+            raise CommandError(f"{len(result.errors)} error(s) in {file}; nothing was imported.")
         seconds = time.perf_counter() - started
         self.stdout.write(
             f"{result.total} rows in {seconds:.1f}s: {result.created} created, "

@@ -20,6 +20,8 @@ class Command(BaseCommand):
             except ModuleNotFoundError:
                 continue
             logins |= module.seed() or {}
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password %s):" % DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready. Logins (password %s):" % DEMO_PASSWORD)
+        )
         for username, role in logins.items():
             self.stdout.write(f"  {username:<14} {role}")

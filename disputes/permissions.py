@@ -1,0 +1,82 @@
+"""Who may do what to a case. Pure functions over the user's scope (one cached query) and
+the case row, so the pages, the API and the tests ask the same questions."""
+
+from grids.models import AreaLevel, Role
+from grids.selectors import user_scope
+
+from .models import Case, HandlingLevel
+
+# Roles that run a queue at their level: accept, send back, assign, reopen, refer, close.
+MANAGER_ROLES = {
+    Role.COMMUNITY_SECRETARY,
+    Role.MEDIATOR,
+    Role.STREET_STAFF,
+    Role.STREET_LEADER,
+    Role.DISTRICT_STAFF,
+    Role.ADMIN,
+}
+FILER_ROLES = {
+    Role.GRID_WORKER,
+    Role.MICRO_GRID_HEAD,
+    Role.MEDIATOR,
+    Role.COMMUNITY_SECRETARY,
+    Role.STREET_STAFF,
+    Role.STREET_LEADER,
+    Role.DISTRICT_STAFF,
+    Role.ADMIN,
+}
+# Roles whose holders may be picked as a case's mediator.
+MEDIATOR_ROLES = {Role.MEDIATOR, Role.COMMUNITY_SECRETARY, Role.GRID_WORKER, Role.STREET_STAFF,
+                  Role.DISTRICT_STAFF, Role.LAWYER, Role.JUDGE, Role.POLICE}  # fmt: skip
+
+
+def _manages_path(user, path: str) -> bool:
+    scope = user_scope(user)
+    if scope.sees_everything:
+        return True
+    return any(
+        a.area_id and a.role in MANAGER_ROLES and path.startswith(a.area.path)
+        for a in scope.assignments
+    )
+
+
+def is_manager(user, case: Case) -> bool:
+    """Staff of the handling area or any level above it. A grid-level case is run by its
+    grid worker, so grid workers manage cases whose queue is their own grid."""
+    if _manages_path(user, case.handling_area.path):
+        return True
+    if case.handling_level == HandlingLevel.GRID:
+        scope = user_scope(user)
+        return any(
+            a.area_id == case.handling_area_id and a.role == Role.GRID_WORKER
+            for a in scope.assignments
+        )
+    return False
+
+
+def is_handler(user, case: Case) -> bool:
+    return case.mediator_id == user.pk or any(u.pk == user.pk for u in case.assistants.all())
+
+
+def sees_party_details(user, case: Case) -> bool:
+    """Phone and ID numbers: the handler, the filer and the levels above the handling area."""
+    return (
+        case.filed_by_id == user.pk
+        or case.mediator_id == user.pk
+        or is_handler(user, case)
+        or _manages_path(user, case.handling_area.path)
+    )
+
+
+def can_file(user) -> bool:
+    scope = user_scope(user)
+    return scope.sees_everything or bool(scope.roles & FILER_ROLES)
+
+
+def filing_areas_q(user):
+    """Where the user may file: their own subtree, down to grid and micro-grid level."""
+    from grids.models import Area
+
+    return Area.objects.visible_to(user).filter(
+        level__in=[AreaLevel.GRID, AreaLevel.DEDICATED, AreaLevel.MICRO_GRID]
+    )

@@ -1,0 +1,68 @@
+"""Where a new case goes: the category and risk decide the handling level and area.
+
+"Small matters stay in the grid, big ones in the community, hard ones in the street":
+ordinary cases use the category's default level (grid or community), major ones go to the
+street centre, serious ones to the district centre."""
+
+from dataclasses import dataclass
+
+from grids.models import Area, AreaLevel, Department
+
+from .models import Category, HandlingLevel, RiskLevel
+from .selectors import ancestors_by_level
+
+LEVEL_FOR_RISK = {RiskLevel.MAJOR: HandlingLevel.STREET, RiskLevel.SERIOUS: HandlingLevel.DISTRICT}
+
+# For each handling level, the area levels that can run that queue, nearest first.
+QUEUE_AREA_LEVELS = {
+    HandlingLevel.GRID: (AreaLevel.GRID, AreaLevel.DEDICATED, AreaLevel.COMMUNITY),
+    HandlingLevel.COMMUNITY: (AreaLevel.COMMUNITY, AreaLevel.STREET),
+    HandlingLevel.STREET: (AreaLevel.STREET, AreaLevel.DISTRICT),
+    HandlingLevel.DISTRICT: (AreaLevel.DISTRICT,),
+}
+AREA_TO_HANDLING = {
+    AreaLevel.GRID: HandlingLevel.GRID,
+    AreaLevel.DEDICATED: HandlingLevel.GRID,
+    AreaLevel.MICRO_GRID: HandlingLevel.GRID,
+    AreaLevel.COMMUNITY: HandlingLevel.COMMUNITY,
+    AreaLevel.STREET: HandlingLevel.STREET,
+    AreaLevel.DISTRICT: HandlingLevel.DISTRICT,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    handling_level: str
+    handling_area: Area
+    lead_department: Department | None
+    ancestors: dict
+
+
+def route(*, category: Category, risk_level: str, area: Area, on_spot: bool = False) -> Route:
+    ancestors = ancestors_by_level(area)
+    if on_spot:
+        level = HandlingLevel.GRID
+    else:
+        level = LEVEL_FOR_RISK.get(risk_level, category.default_handling_level)
+    handling_area = next(
+        (ancestors[lvl] for lvl in QUEUE_AREA_LEVELS[level] if lvl in ancestors), area
+    )
+    lead = category.lead_department or (
+        category.parent.lead_department if category.parent_id else None
+    )
+    return Route(
+        handling_level=AREA_TO_HANDLING.get(handling_area.level, level),
+        handling_area=handling_area,
+        lead_department=lead,
+        ancestors=ancestors,
+    )
+
+
+def ancestor_ids(ancestors: dict) -> dict:
+    grid = ancestors.get(AreaLevel.GRID) or ancestors.get(AreaLevel.DEDICATED)
+    return {
+        "district": ancestors.get(AreaLevel.DISTRICT),
+        "street": ancestors.get(AreaLevel.STREET),
+        "community": ancestors.get(AreaLevel.COMMUNITY),
+        "grid": grid,
+    }

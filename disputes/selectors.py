@@ -1,0 +1,155 @@
+from django.db.models import Prefetch, Q
+
+from grids.models import Area, AreaLevel, Assignment, User
+from grids.selectors import user_scope
+
+from .models import Case, CaseEvent, Category
+
+# Which copied-ancestor column a user's assignment at each level matches.
+LEVEL_COLUMN = {
+    AreaLevel.DISTRICT: "district_id",
+    AreaLevel.STREET: "street_id",
+    AreaLevel.COMMUNITY: "community_id",
+    AreaLevel.GRID: "grid_id",
+    AreaLevel.DEDICATED: "grid_id",
+    AreaLevel.MICRO_GRID: "area_id",
+}
+
+
+def case_scope_q(user) -> Q | None:
+    """The case-visibility condition for a user; None means "everything".
+
+    Each assignment becomes one indexed equality on a copied ancestor column; department
+    liaisons see what is led by or referred to their department; anyone sees the cases
+    they filed or handle."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    scope = user_scope(user)
+    if scope.sees_everything:
+        return None
+    condition = Q(filed_by_id=user.pk) | Q(mediator_id=user.pk) | Q(assistants__id=user.pk)
+    by_column: dict[str, list[int]] = {}
+    for a in scope.assignments:
+        if a.area_id:
+            by_column.setdefault(LEVEL_COLUMN[a.area.level], []).append(a.area_id)
+    for column, ids in by_column.items():
+        condition |= Q(**{f"{column}__in": ids})
+    if scope.department_ids:
+        condition |= Q(lead_department_id__in=scope.department_ids)
+        condition |= Q(referral_department_id__in=scope.department_ids)
+    return condition
+
+
+def case_list(*, user, filters: dict | None = None):
+    """Visible cases for lists (pages and API): related rows joined, no N+1."""
+    qs = Case.objects.visible_to(user)
+    if case_scope_q(user) is not None:
+        # The OR over the assistants join can duplicate rows; an id subquery keeps counts
+        # and pagination exact without DISTINCT over every selected column.
+        qs = Case.objects.filter(pk__in=qs.values("pk"))
+    qs = qs.select_related("category", "category__parent", "area", "handling_area", "mediator")
+    if filters:
+        qs = filters_apply(qs, filters)
+    return qs.order_by("-filed_at", "-id")
+
+
+def filters_apply(qs, f: dict):
+    if f.get("q"):
+        text = f["q"].strip()
+        qs = qs.filter(
+            Q(number__icontains=text) | Q(cause__icontains=text) | Q(address__icontains=text)
+            | Q(parties__name__icontains=text)
+        ).distinct()  # fmt: skip
+    for key in ("status", "risk_level", "channel"):
+        if f.get(key):
+            qs = qs.filter(**{key: f[key]})
+    if f.get("category"):
+        cat = f["category"]
+        qs = qs.filter(Q(category=cat) | Q(category__parent=cat))
+    if f.get("area"):
+        area: Area = f["area"]
+        column = LEVEL_COLUMN.get(area.level)
+        qs = qs.filter(**{column: area.pk})
+    if f.get("filed_from"):
+        qs = qs.filter(filed_at__date__gte=f["filed_from"])
+    if f.get("filed_to"):
+        qs = qs.filter(filed_at__date__lte=f["filed_to"])
+    if f.get("mine") == "filed":
+        qs = qs.filter(filed_by=f["user"])
+    return qs
+
+
+def my_cases(*, user):
+    """Cases I filed, mediate or assist on."""
+    return (
+        case_list(user=user)
+        .filter(Q(filed_by=user) | Q(mediator=user) | Q(assistants=user))
+        .distinct()
+    )
+
+
+def case_detail(*, user, pk: int) -> Case:
+    """Raises Case.DoesNotExist (→ 404) for cases outside the user's scope."""
+    qs = Case.objects.visible_to(user)
+    if case_scope_q(user) is not None:
+        qs = Case.objects.filter(pk__in=qs.filter(pk=pk).values("pk"))
+    return (
+        qs.select_related(
+            "category",
+            "category__parent",
+            "category__lead_department",
+            "area",
+            "handling_area",
+            "lead_department",
+            "mediator",
+            "filed_by",
+            "referral_department",
+        )
+        .prefetch_related(
+            "parties",
+            "assistants",
+            "attachments",
+            Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+            "category__laws",
+            "category__typical_cases",
+        )
+        .get(pk=pk)
+    )
+
+
+def category_choices():
+    return (
+        Category.objects.filter(is_active=True, parent__isnull=False)
+        .select_related("parent")
+        .order_by("parent__sort_order", "parent__code", "sort_order", "code")
+    )
+
+
+def mediator_candidates(*, case: Case):
+    """People who may mediate: active mediator-type roles at the handling area or below,
+    or directly above it."""
+    from .permissions import MEDIATOR_ROLES
+
+    area = case.handling_area
+    paths = [area.path[:i] for i in range(area.steplen, len(area.path) + 1, area.steplen)]
+    user_ids = (
+        Assignment.objects.active()
+        .filter(role__in=MEDIATOR_ROLES)
+        .filter(Q(area__path__startswith=area.path) | Q(area__path__in=paths))
+        .values("user_id")
+    )
+    return User.objects.filter(pk__in=user_ids, is_active=True).order_by("real_name", "username")
+
+
+def ancestors_by_level(area: Area) -> dict[str, Area]:
+    """The area and its ancestors keyed by level, one query."""
+    paths = [area.path[:i] for i in range(area.steplen, len(area.path), area.steplen)]
+    found = {a.level: a for a in Area.objects.filter(path__in=paths)}
+    found[area.level] = area
+    return found
+
+
+def role_holders(*, area: Area, role: str):
+    return User.objects.filter(
+        pk__in=Assignment.objects.active().filter(area=area, role=role).values("user_id")
+    )
