@@ -80,3 +80,32 @@ def filing_areas_q(user):
     return Area.objects.visible_to(user).filter(
         level__in=[AreaLevel.GRID, AreaLevel.DEDICATED, AreaLevel.MICRO_GRID]
     )
+
+
+def available_actions(user, case: Case) -> list[str]:
+    """The actions this viewer may take on this case now; mirrors the checks in services so
+    the page offers exactly what would succeed."""
+    from .models import OPEN_STATUSES, CaseStatus as S
+
+    manager = is_manager(user, case)
+    mediator = case.mediator_id == user.pk
+    handler = mediator or is_handler(user, case)
+    filer = case.filed_by_id == user.pk
+    status = case.status
+    checks = {
+        "accept": manager and status == S.FILED,
+        "assign": manager and status in (S.FILED, S.ACCEPTED),
+        "send_back": manager and status in (S.FILED, S.ACCEPTED),
+        "resubmit": (filer or manager) and status == S.SENT_BACK,
+        "progress": (handler or manager) and status in (S.ASSIGNED, S.IN_MEDIATION),
+        "outcome": (mediator or manager) and status == S.IN_MEDIATION,
+        "resolve": (mediator or manager) and status == S.IN_MEDIATION,
+        "close": (mediator or manager)
+        and (status in (S.RESOLVED, S.REFERRED) or (status == S.IN_MEDIATION and case.outcome)),
+        "reopen": manager and status in (S.RESOLVED, S.CLOSED),
+        "refer": (mediator or manager) and status in OPEN_STATUSES,
+        "withdraw": status in OPEN_STATUSES
+        and (manager or (filer and status in (S.FILED, S.SENT_BACK))),
+        "attach": filer or handler or manager,
+    }
+    return [name for name, allowed in checks.items() if allowed]

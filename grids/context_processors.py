@@ -7,8 +7,13 @@ from .selectors import user_scope
 
 # (url name, label, roles that see it; empty = everyone signed in). Later features add
 # their entries here so the navigation stays in one place.
+FILERS = (Role.GRID_WORKER, Role.MICRO_GRID_HEAD, Role.MEDIATOR, Role.COMMUNITY_SECRETARY,
+          Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)  # fmt: skip
 NAV_ITEMS = [
     ("home", _("Home"), ()),
+    ("disputes:file", _("File a dispute"), FILERS),
+    ("disputes:mine", _("My cases"), ()),
+    ("disputes:list", _("All cases"), ()),
 ]
 
 

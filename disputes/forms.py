@@ -1,0 +1,249 @@
+from django import forms
+from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Area, AreaLevel, Department
+
+from .models import CaseStatus, Category, Channel, Outcome, PartyKind, PartySide, ReferralKind
+from .models import RiskLevel
+from .selectors import category_choices
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several photos in one input; each is checked from its bytes by the services."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(attrs={"accept": "image/*,application/pdf", "class": "form-control"}),
+        )
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        items = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+class GroupedCategoryField(forms.ModelChoiceField):
+    """Second-level types grouped under their first-level type (optgroups)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=category_choices(), **kwargs)
+
+    def _get_choices(self):
+        groups: dict[str, list] = {}
+        for category in self.queryset:
+            groups.setdefault(category.parent.name, []).append((category.pk, category.name))
+        return [("", "---------"), *groups.items()]
+
+    choices = property(_get_choices, forms.ChoiceField.choices.fset)
+
+
+def _bootstrap(form: forms.Form):
+    for field in form.fields.values():
+        widget = field.widget
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        widget.attrs.setdefault("class", css)
+
+
+class CaseFileForm(forms.Form):
+    area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Grid / micro-grid"))
+    category = GroupedCategoryField(label=_("Dispute type"))
+    cause = forms.CharField(label=_("Cause"), max_length=200)
+    address = forms.CharField(label=_("Address"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("Happened at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+    risk_level = forms.ChoiceField(
+        label=_("Risk level"),
+        required=False,
+        choices=[("", _("Default for the type"))] + RiskLevel.choices,
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    people_involved = forms.IntegerField(label=_("People involved"), min_value=1, initial=2)
+    amount_involved = forms.DecimalField(
+        label=_("Amount involved (yuan)"), required=False, min_value=0, max_digits=14,
+        decimal_places=2,
+    )  # fmt: skip
+    photos = MultipleFileField(label=_("Photos or PDF"))
+    resolved_on_spot = forms.BooleanField(label=_("Resolved on the spot"), required=False)
+    outcome_note = forms.CharField(
+        label=_("How it was resolved"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, filing_areas=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if filing_areas is not None:
+            self.fields["area"].queryset = filing_areas
+        self.fields["photos"].widget.attrs["capture"] = "environment"
+        _bootstrap(self)
+        self.fields["photos"].widget.attrs["class"] = "form-control"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("resolved_on_spot") and not cleaned.get("outcome_note", "").strip():
+            self.add_error("outcome_note", _("Say how it was resolved on the spot."))
+        return cleaned
+
+
+class PartyForm(forms.Form):
+    side = forms.ChoiceField(label=_("Side"), choices=PartySide.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=PartyKind.choices)
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    id_number = forms.CharField(label=_("ID number"), max_length=32, required=False)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    relationship = forms.CharField(label=_("Relationship"), max_length=100, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _bootstrap(self)
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
+
+
+PartyFormSet = formset_factory(PartyForm, extra=0, min_num=1, max_num=50)
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses"))] + CaseStatus.choices
+    )
+    category = forms.ModelChoiceField(
+        label=_("Type"),
+        required=False,
+        queryset=Category.objects.filter(parent__isnull=True),
+        empty_label=_("All types"),
+    )
+    risk_level = forms.ChoiceField(
+        label=_("Risk"), required=False, choices=[("", _("All risks"))] + RiskLevel.choices
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), required=False, choices=[("", _("All channels"))] + Channel.choices
+    )
+    area = forms.ModelChoiceField(
+        label=_("Area"), required=False, queryset=Area.objects.none(), empty_label=_("All areas")
+    )
+    filed_from = forms.DateField(
+        label=_("Filed from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    filed_to = forms.DateField(
+        label=_("Filed until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            # Streets and communities keep the picker short even at city scale.
+            self.fields["area"].queryset = Area.objects.visible_to(user).filter(
+                level__in=[AreaLevel.STREET, AreaLevel.COMMUNITY]
+            )
+        _bootstrap(self)
+
+
+# --- action forms ---------------------------------------------------------------------------
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AssignForm(forms.Form):
+    mediator = forms.ModelChoiceField(label=_("Mediator"), queryset=None)
+    assistants = forms.ModelMultipleChoiceField(
+        label=_("Assisting staff"), queryset=None, required=False,
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+    )  # fmt: skip
+    note = forms.CharField(label=_("Note"), required=False)
+
+    def __init__(self, *args, candidates=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mediator"].queryset = candidates
+        self.fields["assistants"].queryset = candidates
+        self.fields["mediator"].label_from_instance = lambda u: u.display_name
+        self.fields["assistants"].label_from_instance = lambda u: u.display_name
+
+
+class ProgressForm(forms.Form):
+    note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
+    photos = MultipleFileField(label=_("Photos or PDF"))
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    note = forms.CharField(
+        label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ResolveForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[("", _("Keep the recorded outcome"))]
+        + [c for c in Outcome.choices if c[0] != Outcome.FAILED],
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReferForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Refer to"), choices=ReferralKind.choices)
+    department = forms.ModelChoiceField(
+        label=_("Department"), required=False, queryset=Department.objects.filter(is_active=True)
+    )
+    note = forms.CharField(label=_("Why and how"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AttachForm(forms.Form):
+    files = MultipleFileField(label=_("Photos or PDF"))
+    note = forms.CharField(label=_("Note"), required=False)
+
+
+ACTION_FORMS = {
+    "accept": NoteForm,
+    "assign": AssignForm,
+    "send_back": ReasonForm,
+    "resubmit": NoteForm,
+    "progress": ProgressForm,
+    "outcome": OutcomeForm,
+    "resolve": ResolveForm,
+    "close": NoteForm,
+    "reopen": ReasonForm,
+    "refer": ReferForm,
+    "withdraw": ReasonForm,
+    "attach": AttachForm,
+}
+
+
+def action_form(name: str, *args, case=None, **kwargs) -> forms.Form:
+    form_class = ACTION_FORMS[name]
+    if form_class is AssignForm:
+        from .selectors import mediator_candidates
+
+        kwargs["candidates"] = mediator_candidates(case=case)
+    form = form_class(*args, prefix=name, **kwargs)
+    _bootstrap(form)
+    return form

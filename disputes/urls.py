@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "disputes"
+
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("mine/", views.my_cases, name="mine"),
+    path("new/", views.case_file, name="file"),
+    path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/actions/<slug:action>/", views.case_action, name="action"),
+    path(
+        "<int:pk>/attachments/<int:attachment_id>/",
+        views.attachment_download,
+        name="attachment",
+    ),
+]

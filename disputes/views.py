@@ -1,0 +1,226 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from grids.models import Role
+from grids.selectors import user_scope
+
+from . import permissions, selectors, services, sla
+from .forms import CaseFileForm, CaseFilterForm, PartyFormSet, action_form
+from .models import Attachment, Case, Channel
+
+PAGE_SIZE = 20
+
+
+def _visible_case_or_404(user, pk) -> Case:
+    try:
+        return selectors.case_detail(user=user, pk=pk)
+    except Case.DoesNotExist as exc:
+        raise Http404(_("No such case.")) from exc
+
+
+@login_required
+def case_file(request):
+    if not permissions.can_file(request.user):
+        raise PermissionDenied
+    filing_areas = permissions.filing_areas_q(request.user)
+    if request.method == "POST":
+        form = CaseFileForm(request.POST, request.FILES, filing_areas=filing_areas)
+        parties = PartyFormSet(request.POST, prefix="parties")
+        if form.is_valid() and parties.is_valid():
+            data = form.cleaned_data
+            try:
+                case = services.case_file(
+                    actor=request.user,
+                    area=data["area"],
+                    category=data["category"],
+                    cause=data["cause"],
+                    address=data["address"],
+                    description=data["description"],
+                    occurred_at=data["occurred_at"],
+                    risk_level=data["risk_level"] or None,
+                    channel=data["channel"],
+                    people_involved=data["people_involved"],
+                    amount_involved=data["amount_involved"],
+                    parties=[p for p in parties.cleaned_data if p and p.get("name")],
+                    photos=data["photos"],
+                    resolved_on_spot=data["resolved_on_spot"],
+                    outcome_note=data["outcome_note"],
+                )
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+            else:
+                messages.success(request, _("Dispute %(number)s filed.") % {"number": case.number})
+                return redirect("disputes:detail", pk=case.pk)
+        if request.FILES.getlist("photos"):
+            messages.warning(request, _("Please choose the photos again before submitting."))
+    else:
+        form = CaseFileForm(filing_areas=filing_areas, initial=_filing_initial(request.user))
+        parties = PartyFormSet(
+            prefix="parties", initial=[{"side": "applicant"}, {"side": "respondent"}]
+        )
+    return render(request, "disputes/file.html", {"form": form, "parties": parties})
+
+
+def _filing_initial(user) -> dict:
+    scope = user_scope(user)
+    area = next(
+        (a.area for a in scope.assignments if a.area_id and a.role in (
+            Role.GRID_WORKER, Role.MICRO_GRID_HEAD)),
+        None,
+    )  # fmt: skip
+    channel = Channel.GRID_WORKER if area else Channel.HOTLINE
+    return {"area": area, "channel": channel, "people_involved": 2}
+
+
+def _errors_to_form(form, exc: ValidationError):
+    for field, errors in exc.message_dict.items():
+        target = field if field in form.fields else None
+        for error in errors:
+            form.add_error(target, error)
+
+
+def _paginate(request, qs):
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def _rows(page):
+    now = timezone.now()
+    return [{"case": c, "sla": sla.evaluate(c, now)} for c in page.object_list]
+
+
+@login_required
+def case_list(request):
+    form = CaseFilterForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page, query = _paginate(request, selectors.case_list(user=request.user, filters=filters))
+    context = {"form": form, "page": page, "rows": _rows(page), "query": query,
+               "title": _("Cases")}  # fmt: skip
+    return render(request, "disputes/list.html", context)
+
+
+@login_required
+def my_cases(request):
+    page, query = _paginate(request, selectors.my_cases(user=request.user))
+    context = {"page": page, "rows": _rows(page), "query": query, "title": _("My cases")}
+    return render(request, "disputes/list.html", context)
+
+
+def _detail_context(request, case: Case, forms=None, error: str = "") -> dict:
+    actions = permissions.available_actions(request.user, case)
+    forms = forms or {}
+    return {
+        "case": case,
+        "sla": sla.evaluate(case, timezone.now()),
+        "show_details": permissions.sees_party_details(request.user, case),
+        "actions": [(name, forms.get(name) or action_form(name, case=case)) for name in actions],
+        "action_error": error,
+        "laws": case.category.laws.all(),
+        "typical_cases": case.category.typical_cases.all(),
+    }
+
+
+@login_required
+def case_detail(request, pk):
+    case = _visible_case_or_404(request.user, pk)
+    return render(request, "disputes/detail.html", _detail_context(request, case))
+
+
+ACTIONS = {
+    "accept": lambda case, actor, d: services.case_accept(case=case, actor=actor, note=d["note"]),
+    "assign": lambda case, actor, d: services.case_assign(
+        case=case, actor=actor, mediator=d["mediator"], assistants=d["assistants"], note=d["note"]
+    ),
+    "send_back": lambda case, actor, d: services.case_send_back(
+        case=case, actor=actor, reason=d["reason"]
+    ),
+    "resubmit": lambda case, actor, d: services.case_resubmit(
+        case=case, actor=actor, note=d["note"]
+    ),
+    "progress": lambda case, actor, d: services.case_progress(
+        case=case, actor=actor, note=d["note"], photos=d["photos"]
+    ),
+    "outcome": lambda case, actor, d: services.case_record_outcome(
+        case=case, actor=actor, outcome=d["outcome"], note=d["note"]
+    ),
+    "resolve": lambda case, actor, d: services.case_resolve(
+        case=case, actor=actor, note=d["note"], outcome=d["outcome"] or None
+    ),
+    "close": lambda case, actor, d: services.case_close(case=case, actor=actor, note=d["note"]),
+    "reopen": lambda case, actor, d: services.case_reopen(
+        case=case, actor=actor, reason=d["reason"]
+    ),
+    "refer": lambda case, actor, d: services.case_refer(
+        case=case, actor=actor, kind=d["kind"], note=d["note"], department=d["department"]
+    ),
+    "withdraw": lambda case, actor, d: services.case_withdraw(
+        case=case, actor=actor, reason=d["reason"]
+    ),
+    "attach": lambda case, actor, d: services.case_attach(
+        case=case, actor=actor, files=d["files"], note=d["note"]
+    ),
+}
+
+
+@login_required
+@require_POST
+def case_action(request, pk, action):
+    """One endpoint per workflow action. With htmx the case panel is swapped in place;
+    without JavaScript the browser is redirected back to the case page."""
+    if action not in ACTIONS:
+        raise Http404
+    case = _visible_case_or_404(request.user, pk)
+    form = action_form(action, request.POST, request.FILES, case=case)
+    error = ""
+    status = 200
+    if form.is_valid():
+        try:
+            ACTIONS[action](case, request.user, form.cleaned_data)
+        except PermissionDenied:
+            error, status = _("You may not do this for this case."), 403
+        except services.TransitionError as exc:
+            error, status = exc.message, 409
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            if not request.htmx:
+                messages.success(request, _("Saved."))
+                return redirect("disputes:detail", pk=pk)
+            case = _visible_case_or_404(request.user, pk)
+            return render(request, "disputes/_case_panel.html", _detail_context(request, case))
+    if not request.htmx:
+        messages.error(request, error or _("Please correct the errors below."))
+        if status != 200:
+            return redirect("disputes:detail", pk=pk)
+    case = _visible_case_or_404(request.user, pk)
+    context = _detail_context(request, case, forms={} if error else {action: form}, error=error)
+    context["open_action"] = action
+    if request.htmx:
+        # htmx does not swap 4xx bodies by default; the panel carries the error itself.
+        return render(request, "disputes/_case_panel.html", context)
+    return render(request, "disputes/detail.html", context)
+
+
+@login_required
+def attachment_download(request, pk, attachment_id):
+    """Served by Django, never from MEDIA_URL: only people who may see the case get it."""
+    case = _visible_case_or_404(request.user, pk)
+    attachment = get_object_or_404(Attachment, pk=attachment_id, case=case)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        filename=attachment.original_name,
+        as_attachment=attachment.kind == Attachment.Kind.PDF and "download" in request.GET,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
