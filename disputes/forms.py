@@ -4,8 +4,16 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, AreaLevel, Department
 
-from .models import CaseStatus, Category, Channel, Outcome, PartyKind, PartySide, ReferralKind
-from .models import RiskLevel
+from .models import (
+    CaseStatus,
+    Category,
+    Channel,
+    Outcome,
+    PartyKind,
+    PartySide,
+    ReferralKind,
+    RiskLevel,
+)
 from .selectors import category_choices
 
 
@@ -72,7 +80,7 @@ class CaseFileForm(forms.Form):
     risk_level = forms.ChoiceField(
         label=_("Risk level"),
         required=False,
-        choices=[("", _("Default for the type"))] + RiskLevel.choices,
+        choices=[("", _("Default for the type")), *RiskLevel.choices],
     )
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     people_involved = forms.IntegerField(label=_("People involved"), min_value=1, initial=2)
@@ -122,7 +130,7 @@ PartyFormSet = formset_factory(PartyForm, extra=0, min_num=1, max_num=50)
 class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("All statuses"))] + CaseStatus.choices
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *CaseStatus.choices]
     )
     category = forms.ModelChoiceField(
         label=_("Type"),
@@ -131,10 +139,10 @@ class CaseFilterForm(forms.Form):
         empty_label=_("All types"),
     )
     risk_level = forms.ChoiceField(
-        label=_("Risk"), required=False, choices=[("", _("All risks"))] + RiskLevel.choices
+        label=_("Risk"), required=False, choices=[("", _("All risks")), *RiskLevel.choices]
     )
     channel = forms.ChoiceField(
-        label=_("Channel"), required=False, choices=[("", _("All channels"))] + Channel.choices
+        label=_("Channel"), required=False, choices=[("", _("All channels")), *Channel.choices]
     )
     area = forms.ModelChoiceField(
         label=_("Area"), required=False, queryset=Area.objects.none(), empty_label=_("All areas")

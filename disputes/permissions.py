@@ -85,7 +85,8 @@ def filing_areas_q(user):
 def available_actions(user, case: Case) -> list[str]:
     """The actions this viewer may take on this case now; mirrors the checks in services so
     the page offers exactly what would succeed."""
-    from .models import OPEN_STATUSES, CaseStatus as S
+    from .models import OPEN_STATUSES
+    from .models import CaseStatus as S
 
     manager = is_manager(user, case)
     mediator = case.mediator_id == user.pk
