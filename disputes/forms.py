@@ -39,6 +39,20 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
+class _GroupedChoices:
+    """Lazy optgroups: evaluated when the widget renders, never at import time."""
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+
+    def __iter__(self):
+        groups: dict[str, list] = {}
+        for category in self.queryset:
+            groups.setdefault(category.parent.name, []).append((category.pk, category.name))
+        yield ("", "---------")
+        yield from groups.items()
+
+
 class GroupedCategoryField(forms.ModelChoiceField):
     """Second-level types grouped under their first-level type (optgroups)."""
 
@@ -46,10 +60,7 @@ class GroupedCategoryField(forms.ModelChoiceField):
         super().__init__(queryset=category_choices(), **kwargs)
 
     def _get_choices(self):
-        groups: dict[str, list] = {}
-        for category in self.queryset:
-            groups.setdefault(category.parent.name, []).append((category.pk, category.name))
-        return [("", "---------"), *groups.items()]
+        return _GroupedChoices(self.queryset)
 
     choices = property(_get_choices, forms.ChoiceField.choices.fset)
 

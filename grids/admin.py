@@ -38,17 +38,13 @@ class AreaForm(forms.ModelForm):
                   "latitude", "longitude"]  # fmt: skip
 
     def clean(self):
+        # The level/parent rule is Area.clean(), which the model validation after this runs.
+        # Checking it here as well showed the message twice, plus a wrong "must have a
+        # parent area" because add_error() had dropped the parent from cleaned_data.
         cleaned = super().clean()
         parent = cleaned.get("parent")
-        level = cleaned.get("level")
-        if level:
-            from .models import parent_level_error
-
-            error = parent_level_error(level, parent.level if parent else None)
-            if error:
-                self.add_error("parent", error)
-            if parent and self.instance.pk and parent.path.startswith(self.instance.path):
-                self.add_error("parent", _("An area cannot be moved under itself."))
+        if parent and self.instance.pk and parent.path.startswith(self.instance.path):
+            self.add_error("parent", _("An area cannot be moved under itself."))
         return cleaned
 
 
@@ -86,7 +82,9 @@ class AreaAdmin(admin.ModelAdmin):
         return queryset, may_have_duplicates
 
     def save_model(self, request, obj, form, change):
-        data = {f: form.cleaned_data.get(f) for f in form.Meta.fields}
+        # Not `form.Meta.fields`: the admin's generated form class also lists the read-only
+        # fields (path, depth …), which are not service arguments.
+        data = {f: form.cleaned_data.get(f) for f in AreaForm.Meta.fields}
         if change:
             # The form has already copied its data onto `obj`; the service compares against
             # the stored row to know what changed and whether the subtree must move.

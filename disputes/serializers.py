@@ -1,0 +1,344 @@
+"""API representations of cases (out) and the inputs of each operation (in).
+
+Input serializers only parse and type-check; the rules (who may, which state, which
+fields are required for an action) live in the services, so the pages and the API enforce
+exactly the same ones."""
+
+import json
+
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from grids.models import Area, Department, User, mask_phone
+
+from . import permissions, sla
+from .models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Category,
+    Channel,
+    Law,
+    Outcome,
+    Party,
+    PartyKind,
+    PartySide,
+    ReferralKind,
+    RiskLevel,
+    TypicalCase,
+)
+
+
+def mask_id_number(value: str) -> str:
+    """110***********1234: the region and the last digits, not the birth date."""
+    value = value.strip()
+    if len(value) < 8:
+        return "*" * len(value)
+    return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
+
+
+def attachment_url(case_id: int, attachment_id: int) -> str:
+    try:
+        return reverse("disputes:attachment", args=[case_id, attachment_id])
+    except NoReverseMatch:  # the pages' download view is not wired in this build
+        return f"/cases/{case_id}/attachments/{attachment_id}/"
+
+
+# --- small nested shapes --------------------------------------------------------------------
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+
+class AreaRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Area
+        fields = ["id", "code", "name", "level"]
+
+
+class DepartmentRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "code", "name"]
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "full_name", "parent"]
+
+
+class LawSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Law
+        fields = ["id", "title", "article", "text"]
+
+
+class TypicalCaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TypicalCase
+        fields = ["id", "title", "summary", "outcome"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    """A dispute type with its routing preset and the guidance shown to mediators."""
+
+    full_name = serializers.CharField(source="__str__", read_only=True)
+    parent = CategoryRefSerializer(read_only=True)
+    lead_department = DepartmentRefSerializer(read_only=True)
+    assisting_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
+    assisting_role_labels = serializers.ListField(child=serializers.CharField(), read_only=True)
+    laws = LawSerializer(many=True, read_only=True)
+    typical_cases = TypicalCaseSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Category
+        fields = [
+            "id", "code", "name", "full_name", "parent", "default_risk",
+            "default_handling_level", "lead_role", "lead_department", "assisting_roles",
+            "assisting_role_labels", "laws", "typical_cases",
+        ]  # fmt: skip
+
+
+class SlaSerializer(serializers.Serializer):
+    colour = serializers.ChoiceField(choices=[sla.GREEN, sla.ORANGE, sla.RED])
+    reasons = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(child=serializers.CharField())
+
+
+# --- cases out ------------------------------------------------------------------------------
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    risk_level_label = serializers.CharField(source="get_risk_level_display", read_only=True)
+    channel_label = serializers.CharField(source="get_channel_display", read_only=True)
+    category = CategoryRefSerializer(read_only=True)
+    area = AreaRefSerializer(read_only=True)
+    handling_area = AreaRefSerializer(read_only=True)
+    mediator = UserRefSerializer(read_only=True)
+    sla = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "number", "cause", "status", "status_label", "category", "risk_level",
+            "risk_level_label", "channel", "channel_label", "address", "area",
+            "handling_level", "handling_area", "mediator", "filed_at", "assign_due_at",
+            "close_due_at", "sla",
+        ]  # fmt: skip
+
+    @extend_schema_field(SlaSerializer)
+    def get_sla(self, case: Case) -> dict:
+        colour, reasons = sla.evaluate(case, self.context.get("now") or timezone.now())
+        return {
+            "colour": colour,
+            "reasons": reasons,
+            "labels": [str(sla.REASONS[r]) for r in reasons],
+        }
+
+
+class PartySerializer(serializers.ModelSerializer):
+    """Phone and ID numbers are masked for anyone who may see the case but not handle it."""
+
+    class Meta:
+        model = Party
+        fields = ["id", "side", "kind", "name", "phone", "id_number", "address", "relationship"]
+
+    def to_representation(self, party):
+        data = super().to_representation(party)
+        if not self.context.get("sees_party_details"):
+            data["phone"] = mask_phone(party.phone) if party.phone else ""
+            data["id_number"] = mask_id_number(party.id_number) if party.id_number else ""
+        return data
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    actor = UserRefSerializer(read_only=True)
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "id", "kind", "kind_label", "actor", "actor_name", "at", "from_status",
+            "to_status", "note", "data",
+        ]  # fmt: skip
+
+    def get_actor_name(self, event: CaseEvent) -> str:
+        return event.actor.display_name if event.actor_id else str(_("System"))
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id", "event", "kind", "original_name", "content_type", "size", "created_at", "url",
+        ]  # fmt: skip
+
+    def get_url(self, attachment: Attachment) -> str:
+        url = attachment_url(attachment.case_id, attachment.pk)
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    category = CategorySerializer(read_only=True)
+    lead_department = DepartmentRefSerializer(read_only=True)
+    referral_department = DepartmentRefSerializer(read_only=True)
+    filed_by = UserRefSerializer(read_only=True)
+    assistants = UserRefSerializer(many=True, read_only=True)
+    parties = serializers.SerializerMethodField()
+    events = CaseEventSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta(CaseListSerializer.Meta):
+        fields = [
+            *CaseListSerializer.Meta.fields,
+            "description", "occurred_at", "district", "street", "community", "grid",
+            "people_involved", "amount_involved", "lead_department", "filed_by", "assistants",
+            "resolved_on_spot", "outcome", "outcome_note", "close_kind", "referral_kind",
+            "referral_department", "accepted_at", "assigned_at", "first_progress_at",
+            "outcome_at", "resolved_at", "closed_at", "withdrawn_at", "referred_at",
+            "reopened_at", "created_at", "updated_at", "parties", "events", "attachments",
+        ]  # fmt: skip
+
+    @extend_schema_field(PartySerializer(many=True))
+    def get_parties(self, case: Case) -> list:
+        request = self.context.get("request")
+        sees = request is not None and permissions.sees_party_details(request.user, case)
+        context = {**self.context, "sees_party_details": sees}
+        return PartySerializer(case.parties.all(), many=True, context=context).data
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+class PartyInputSerializer(serializers.Serializer):
+    side = serializers.ChoiceField(choices=PartySide.choices, default=PartySide.APPLICANT)
+    kind = serializers.ChoiceField(choices=PartyKind.choices, default=PartyKind.PERSON)
+    name = serializers.CharField(allow_blank=True, default="")
+    phone = serializers.CharField(allow_blank=True, default="")
+    id_number = serializers.CharField(allow_blank=True, default="")
+    address = serializers.CharField(allow_blank=True, default="")
+    relationship = serializers.CharField(allow_blank=True, default="")
+
+
+class PartiesField(serializers.ListField):
+    """A JSON list of parties; in a multipart form (filing with photos) either the same list
+    as one JSON-encoded field or indexed keys (`parties[0]name`)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) == 1 and isinstance(data[0], str):
+            data = data[0]
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                self.fail("not_a_list", input_type="text")
+        return super().to_internal_value(data)
+
+
+def _upload_list(**kwargs):
+    return serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False), default=list, **kwargs
+    )
+
+
+def _text(**kwargs):
+    return serializers.CharField(allow_blank=True, default="", **kwargs)
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    cause = _text(max_length=200)
+    description = _text()
+    occurred_at = serializers.DateTimeField(allow_null=True, default=None)
+    address = _text(max_length=200)
+    area = serializers.PrimaryKeyRelatedField(
+        queryset=Area.objects.none(),
+        error_messages={"does_not_exist": _("You cannot file cases in this area.")},
+    )
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.GRID_WORKER)
+    risk_level = serializers.ChoiceField(
+        choices=RiskLevel.choices, allow_null=True, default=None
+    )
+    people_involved = serializers.IntegerField(min_value=1, default=2)
+    amount_involved = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, allow_null=True, default=None
+    )
+    parties = PartiesField(child=PartyInputSerializer(), allow_empty=True, default=list)
+    photos = _upload_list()
+    resolved_on_spot = serializers.BooleanField(default=False)
+    outcome_note = _text()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["area"].queryset = permissions.filing_areas_q(request.user)
+
+
+class NoteInputSerializer(serializers.Serializer):
+    note = _text()
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = _text()
+
+
+class AssignInputSerializer(serializers.Serializer):
+    mediator = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    assistants = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), many=True, default=list
+    )
+    note = _text()
+
+
+class ProgressInputSerializer(serializers.Serializer):
+    note = _text()
+    photos = _upload_list()
+
+
+class OutcomeInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    note = _text()
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    note = _text()
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices, allow_null=True, default=None
+    )
+
+
+class ReferInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReferralKind.choices)
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(is_active=True),
+        allow_null=True,
+        default=None,
+    )
+    note = _text()
+
+
+class AttachInputSerializer(serializers.Serializer):
+    files = _upload_list()
+    note = _text()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
