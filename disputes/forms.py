@@ -1,5 +1,6 @@
 from django import forms
 from django.forms import formset_factory
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, AreaLevel, Department
@@ -39,7 +40,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
-class _GroupedChoices:
+class _GroupedChoices(BaseChoiceIterator):
     """Lazy optgroups: evaluated when the widget renders, never at import time."""
 
     def __init__(self, queryset):

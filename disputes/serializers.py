@@ -272,9 +272,7 @@ class CaseCreateSerializer(serializers.Serializer):
     )
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.GRID_WORKER)
-    risk_level = serializers.ChoiceField(
-        choices=RiskLevel.choices, allow_null=True, default=None
-    )
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, allow_null=True, default=None)
     people_involved = serializers.IntegerField(min_value=1, default=2)
     amount_involved = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, allow_null=True, default=None
@@ -319,9 +317,7 @@ class OutcomeInputSerializer(serializers.Serializer):
 
 class ResolveInputSerializer(serializers.Serializer):
     note = _text()
-    outcome = serializers.ChoiceField(
-        choices=Outcome.choices, allow_null=True, default=None
-    )
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_null=True, default=None)
 
 
 class ReferInputSerializer(serializers.Serializer):

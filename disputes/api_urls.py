@@ -1,0 +1,22 @@
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+
+from . import apis
+
+app_name = "disputes-api"
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="token"),
+    path("cases/", apis.CaseListCreateApi.as_view(), name="case-list"),
+    path("cases/<int:pk>/", apis.CaseDetailApi.as_view(), name="case-detail"),
+    path(
+        "cases/<int:pk>/mediator-candidates/",
+        apis.MediatorCandidatesApi.as_view(),
+        name="case-mediator-candidates",
+    ),
+    *(
+        path(f"cases/<int:pk>/{name}/", view.as_view(), name=f"case-{name}")
+        for name, view in apis.ACTIONS.items()
+    ),
+    path("categories/", apis.CategoryListApi.as_view(), name="category-list"),
+]
