@@ -111,24 +111,24 @@ class CaseListCreateApi(generics.ListAPIView):
         return case_response(request, case.pk, status_code=status.HTTP_201_CREATED)
 
 
-@extend_schema(
-    operation_id="cases_retrieve",
-    tags=[TAG],
-    summary="One case with its parties, timeline, attachments and category guidance",
-    responses={200: CaseDetailSerializer, **_errors(404)},
-)
 class CaseDetailApi(APIView):
+    @extend_schema(
+        operation_id="cases_retrieve",
+        tags=[TAG],
+        summary="One case with its parties, timeline, attachments and category guidance",
+        responses={200: CaseDetailSerializer, **_errors(404)},
+    )
     def get(self, request, pk: int):
         return case_response(request, pk)
 
 
-@extend_schema(
-    operation_id="cases_mediator_candidates",
-    tags=[TAG],
-    summary="People who may be assigned to mediate this case (for those who assign)",
-    responses={200: UserRefSerializer(many=True), **_errors(403, 404)},
-)
 class MediatorCandidatesApi(APIView):
+    @extend_schema(
+        operation_id="cases_mediator_candidates",
+        tags=[TAG],
+        summary="People who may be assigned to mediate this case (for those who assign)",
+        responses={200: UserRefSerializer(many=True), **_errors(403, 404)},
+    )
     def get(self, request, pk: int):
         case = visible_case(request.user, pk)
         if not permissions.is_manager(request.user, case):
@@ -137,13 +137,13 @@ class MediatorCandidatesApi(APIView):
         return Response(UserRefSerializer(users, many=True).data)
 
 
-@extend_schema(
-    operation_id="categories_list",
-    tags=["categories"],
-    summary="Dispute types you can file under, with laws and typical cases",
-    responses={200: CategorySerializer(many=True)},
-)
 class CategoryListApi(APIView):
+    @extend_schema(
+        operation_id="categories_list",
+        tags=["categories"],
+        summary="Dispute types you can file under, with laws and typical cases",
+        responses={200: CategorySerializer(many=True)},
+    )
     def get(self, request):
         categories = (
             selectors.category_choices()

@@ -191,6 +191,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One named enum per choice set, however many fields use it.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "disputes.models.CaseStatus",
+        "RiskLevelEnum": "disputes.models.RiskLevel",
+        "HandlingLevelEnum": "disputes.models.HandlingLevel",
+        "ChannelEnum": "disputes.models.Channel",
+        "OutcomeEnum": "disputes.models.Outcome",
+        "CloseKindEnum": "disputes.models.CloseKind",
+        "ReferralKindEnum": "disputes.models.ReferralKind",
+        "PartySideEnum": "disputes.models.PartySide",
+        "PartyKindEnum": "disputes.models.PartyKind",
+        "CaseEventKindEnum": "disputes.models.CaseEvent.Kind",
+        "AttachmentKindEnum": "disputes.models.Attachment.Kind",
+        "AreaLevelEnum": "grids.models.AreaLevel",
+        "RoleEnum": "grids.models.Role",
+    },
 }
 
 AUTHENTICATION_BACKENDS = [
