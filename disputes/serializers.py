@@ -257,15 +257,18 @@ def _upload_list(**kwargs):
     )
 
 
-def _text(**kwargs):
+def _text(*, required=False, **kwargs):
+    # Blank passes here so that the service, which knows why a text is needed, says so.
+    if required:
+        return serializers.CharField(allow_blank=True, **kwargs)
     return serializers.CharField(allow_blank=True, default="", **kwargs)
 
 
 class CaseCreateSerializer(serializers.Serializer):
-    cause = _text(max_length=200)
+    cause = _text(required=True, max_length=200)
     description = _text()
     occurred_at = serializers.DateTimeField(allow_null=True, default=None)
-    address = _text(max_length=200)
+    address = _text(required=True, max_length=200)
     area = serializers.PrimaryKeyRelatedField(
         queryset=Area.objects.none(),
         error_messages={"does_not_exist": _("You cannot file cases in this area.")},
@@ -277,7 +280,7 @@ class CaseCreateSerializer(serializers.Serializer):
     amount_involved = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, allow_null=True, default=None
     )
-    parties = PartiesField(child=PartyInputSerializer(), allow_empty=True, default=list)
+    parties = PartiesField(child=PartyInputSerializer(), allow_empty=True)
     photos = _upload_list()
     resolved_on_spot = serializers.BooleanField(default=False)
     outcome_note = _text()
@@ -294,7 +297,7 @@ class NoteInputSerializer(serializers.Serializer):
 
 
 class ReasonInputSerializer(serializers.Serializer):
-    reason = _text()
+    reason = _text(required=True)
 
 
 class AssignInputSerializer(serializers.Serializer):

@@ -110,11 +110,22 @@ def _next_number(year: int) -> str:
 # --- attachments ------------------------------------------------------------------------
 
 
+def _size(upload) -> int:
+    """Django uploads know their size; plain file objects (API clients, scripts) are measured."""
+    size = getattr(upload, "size", None)
+    if size is None:
+        position = upload.tell()
+        upload.seek(0, 2)
+        size = upload.tell()
+        upload.seek(position)
+    return size
+
+
 def attachment_check(upload) -> tuple[str, str]:
     """(content type, kind) judged from the bytes, not the name; ValidationError if not
     a photo or a PDF, or larger than 10 MB."""
     name = getattr(upload, "name", "") or _("file")
-    if upload.size > MAX_ATTACHMENT_BYTES:
+    if _size(upload) > MAX_ATTACHMENT_BYTES:
         raise ValidationError(
             _("“%(name)s” is larger than 10 MB.") % {"name": name}, code="too_large"
         )
@@ -152,7 +163,7 @@ def _attachments_store(case: Case, files, *, actor, event: CaseEvent | None) -> 
             extension=ALLOWED_TYPES[mime][0],
             kind=kind,
             content_type=mime,
-            size=upload.size,
+            size=_size(upload),
             original_name=(getattr(upload, "name", "") or "upload")[:200],
             uploaded_by=actor,
         )
@@ -290,7 +301,9 @@ def case_file(
         **sla.deadlines_for(now),
         **ancestor_ids(routed.ancestors),
     )
-    case.full_clean(exclude=["number"])
+    # The copied ancestor columns are derived, not input: a grid straight under a street
+    # has no community, and validating them as required fields would refuse its cases.
+    case.full_clean(exclude=["number", "district", "street", "community", "grid"])
     case.save()
     Party.objects.bulk_create([Party(case=case, **p) for p in cleaned_parties])
     filed = _event(

@@ -11,11 +11,11 @@ from .helpers import assert_no_horizontal_scroll
 pytestmark = pytest.mark.e2e
 
 
-def test_it_lets_an_admin_find_an_area_and_assign_a_user_in_the_admin(desktop, login):
+def test_it_lets_an_admin_find_an_area_and_assign_a_user_in_the_admin(desktop, login, open_nav):
     page = login(desktop.new_page(), "admin")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
 
-    page.locator("#main-nav a[href='/admin/']").click()
+    open_nav(page, "后台管理")
     page.locator("#content-main a[href='/admin/grids/area/']").first.click()
     page.locator("#searchbar").fill("民生路社区")
     page.locator("#searchbar").press("Enter")
@@ -47,9 +47,11 @@ def test_it_lets_an_admin_find_an_area_and_assign_a_user_in_the_admin(desktop, l
     expect(page.locator(".errornote")).to_have_count(0)
 
     page.locator("#result_list").get_by_role("link", name="gridworker2", exact=True).click()
+    expect(page.locator("fieldset h2", has_text="岗位分配记录")).to_be_visible()
     history = page.locator(".field-assignment_history table.assignment-history")
     new_entry = history.locator("tbody tr", has_text="通远门社区第2网格（")
     expect(new_entry).to_have_count(1)
+    expect(new_entry).to_contain_text("新增")
     expect(new_entry).to_contain_text("网格员")
     expect(new_entry).to_contain_text("管理员")  # who made the change
     # The earlier assignment from the demo data is still in the history.

@@ -62,8 +62,15 @@ def test_it_creates_the_area_tree_from_a_good_file():
     assert (result.total, result.created, result.updated, result.unchanged) == (7, 7, 0, 0)
     areas = {a.code: a for a in Area.objects.all()}
     assert set(areas) == {"D1", "S1", "C1", "G1", "G2", "M1", "X1"}
-    expected_parent = {"D1": None, "S1": "D1", "C1": "S1", "G1": "C1", "G2": "C1", "M1": "G1",
-                       "X1": "S1"}  # fmt: skip
+    expected_parent = {
+        "D1": None,
+        "S1": "D1",
+        "C1": "S1",
+        "G1": "C1",
+        "G2": "C1",
+        "M1": "G1",
+        "X1": "S1",
+    }
     expected_numchild = {"D1": 1, "S1": 2, "C1": 2, "G1": 1, "G2": 0, "M1": 0, "X1": 0}
     expected_depth = {"D1": 1, "S1": 2, "C1": 3, "G1": 4, "G2": 4, "M1": 5, "X1": 3}
     for code, area in areas.items():
@@ -142,8 +149,13 @@ def test_it_accepts_utf8_with_bom_chinese_headers_and_chinese_level_names():
     assert result.errors == []
     assert result.created == 5
     levels = dict(Area.objects.values_list("code", "level"))
-    assert levels == {"Q1": "district", "J1": "street", "S1": "community", "W1": "grid",
-                      "V1": "micro_grid"}  # fmt: skip
+    assert levels == {
+        "Q1": "district",
+        "J1": "street",
+        "S1": "community",
+        "W1": "grid",
+        "V1": "micro_grid",
+    }
     assert Area.objects.get(code="Q1").name == "渝中区"
     assert Area.objects.get(code="V1").households == 20
     assert_tree_is_sound()
@@ -343,8 +355,11 @@ def test_it_creates_users_and_assignments_from_a_good_staff_file(tree, departmen
     assert result.errors == []
     assert (result.total, result.created, result.updated, result.unchanged) == (5, 5, 0, 0)
     zhang = User.objects.get(username="zhang")
-    assert (zhang.real_name, zhang.phone, zhang.email) == ("张网格", "13800000001",
-                                                           "zhang@example.com")  # fmt: skip
+    assert (zhang.real_name, zhang.phone, zhang.email) == (
+        "张网格",
+        "13800000001",
+        "zhang@example.com",
+    )
     assert not zhang.has_usable_password()
     places = set(
         Assignment.objects.values_list("user__username", "role", "area_id", "department_id")
@@ -389,8 +404,9 @@ def test_it_updates_a_changed_phone_without_a_second_assignment(tree, department
 
 
 def test_it_adds_a_new_assignment_for_a_user_whose_old_one_ended(tree, department):
-    user = UserFactory(username="zhang", real_name="张网格", phone="13800000001",
-                       email="zhang@example.com")  # fmt: skip
+    user = UserFactory(
+        username="zhang", real_name="张网格", phone="13800000001", email="zhang@example.com"
+    )
     old = assign(user, Role.GRID_WORKER, tree.grids[0])
     old.ended_at = old.started_at
     old.save()

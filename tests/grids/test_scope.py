@@ -211,12 +211,17 @@ def test_it_gives_each_demo_login_the_scope_of_its_role(demo):
             )
         )
 
-    assert seen_codes("gridworker") == {"500103001001G01", "500103001001G01M01",
-                                        "500103001001G01M02"}  # fmt: skip
+    assert seen_codes("gridworker") == {
+        "500103001001G01",
+        "500103001001G01M01",
+        "500103001001G01M02",
+    }
     assert seen_codes("microhead") == {"500103001001G01M01"}
     assert all(code.startswith("500103001001") for code in seen_codes("secretary"))
     assert all(code.startswith("500103001") for code in seen_codes("street"))
     assert seen_codes("labour") == set()
-    assert seen_codes("district") == seen_codes("admin") == set(
-        Area.objects.values_list("code", flat=True)
+    assert (
+        seen_codes("district")
+        == seen_codes("admin")
+        == set(Area.objects.values_list("code", flat=True))
     )

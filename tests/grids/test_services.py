@@ -204,7 +204,7 @@ def test_it_refuses_to_move_an_area_under_its_own_descendant(tree, target):
     assert_tree_is_sound()
 
 
-def test_it_moves_several_areas_at_once_or_none(tree):
+def test_it_moves_several_areas_at_once(tree):
     grids = [tree.grids[0], tree.grids[1]]
 
     moved = services.areas_move(areas=grids, new_parent=tree.communities[1])
@@ -213,6 +213,20 @@ def test_it_moves_several_areas_at_once_or_none(tree):
     assert set(Area.objects.get(pk=tree.communities[1].pk).get_children()) == set(
         Area.objects.filter(pk__in=[*[g.pk for g in grids], tree.grids[2].pk, tree.grids[3].pk])
     )
+    assert_tree_is_sound()
+
+
+def test_it_moves_none_of_several_areas_when_one_cannot_move(tree):
+    paths = dict(Area.objects.values_list("pk", "path"))
+    parents = dict(Area.objects.values_list("pk", "parent_id"))
+
+    with pytest.raises(ValidationError):
+        services.areas_move(
+            areas=[tree.grids[0], tree.micro_grids[4]], new_parent=tree.communities[1]
+        )
+
+    assert dict(Area.objects.values_list("pk", "path")) == paths
+    assert dict(Area.objects.values_list("pk", "parent_id")) == parents
     assert_tree_is_sound()
 
 
