@@ -140,7 +140,11 @@ PartyFormSet = formset_factory(PartyForm, extra=0, min_num=1, max_num=50)
 
 
 class CaseFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Number, cause, address or party")}),
+    )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All statuses")), *CaseStatus.choices]
     )

@@ -59,12 +59,13 @@ def is_handler(user, case: Case) -> bool:
 
 
 def sees_party_details(user, case: Case) -> bool:
-    """Phone and ID numbers: the handler, the filer and the levels above the handling area."""
+    """Phone and ID numbers: the handler, the filer and whoever runs the case's queue (the
+    handling area and the levels above it; for a grid-level case, that grid's worker)."""
     return (
         case.filed_by_id == user.pk
         or case.mediator_id == user.pk
         or is_handler(user, case)
-        or _manages_path(user, case.handling_area.path)
+        or is_manager(user, case)
     )
 
 

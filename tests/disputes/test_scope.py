@@ -172,8 +172,9 @@ def test_it_shows_a_case_to_a_mediator_and_assistant_from_another_community(worl
         case=case, mediator=world.mediator_c2, assistants=[world.worker_c2], actor=world.street
     )
 
-    assert visible(world.mediator_c2) == {case.pk}
-    assert visible(world.worker_c2) == {case.pk, world.cases["in_other_community"].pk}
+    in_their_community = world.cases["in_other_community"].pk
+    assert visible(world.mediator_c2) == {case.pk, in_their_community}
+    assert visible(world.worker_c2) == {case.pk, in_their_community}
     assert case.pk not in visible(world.secretary_c2)  # their community still does not
 
 
@@ -191,9 +192,9 @@ def test_it_lists_a_case_with_several_assistants_once(world):
     case = world.cases["in_grid"]
     services.case_assign(
         case=case, mediator=world.worker, actor=world.worker,
-        assistants=[world.neighbour, world.micro_head, world.mediator],
+        assistants=[world.mediator, world.judge, world.street],
     )  # fmt: skip
-    for user in (world.secretary, world.neighbour, world.street):
+    for user in (world.secretary, world.street, world.district, world.judge):
         listed = list(Case.objects.visible_to(fresh(user)).values_list("pk", flat=True))
         assert len(listed) == len(set(listed))
         assert Case.objects.visible_to(fresh(user)).filter(pk=case.pk).count() == 1
