@@ -1,0 +1,88 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Role
+
+from .models import Case, CaseEvent, Category, Law, TypicalCase
+
+
+class LawInline(admin.StackedInline):
+    model = Law
+    extra = 0
+
+
+class TypicalCaseInline(admin.StackedInline):
+    model = TypicalCase
+    extra = 0
+
+
+class CategoryForm(forms.ModelForm):
+    assisting_roles = forms.MultipleChoiceField(
+        label=_("assisting roles"),
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Category
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        parent = cleaned.get("parent")
+        if parent is not None and parent.parent_id is not None:
+            self.add_error("parent", _("Categories have two levels: choose a first-level type."))
+        if parent is not None and self.instance.pk and self.instance.children.exists():
+            self.add_error("parent", _("A type with sub-types cannot itself be a sub-type."))
+        return cleaned
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryForm
+    list_display = ["name", "code", "parent", "default_risk", "default_handling_level",
+                    "lead_department", "is_active"]  # fmt: skip
+    list_filter = ["parent", "default_risk", "default_handling_level", "is_active"]
+    search_fields = ["name", "=code"]
+    list_select_related = ["parent", "lead_department"]
+    autocomplete_fields = ["lead_department"]
+    inlines = [LawInline, TypicalCaseInline]
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "actor", "from_status", "to_status", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """Read-only: cases change only through the workflow (services), never by editing rows."""
+
+    list_display = ["number", "cause", "status", "risk_level", "category", "handling_area",
+                    "filed_at"]  # fmt: skip
+    list_filter = ["status", "risk_level", "channel", "handling_level"]
+    search_fields = ["=number", "cause", "address"]
+    list_select_related = ["category", "handling_area"]
+    date_hierarchy = "filed_at"
+    show_full_result_count = False
+    inlines = [CaseEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
