@@ -27,7 +27,8 @@ class CategoryForm(forms.ModelForm):
 
     class Meta:
         model = Category
-        fields = "__all__"
+        fields = ["code", "name", "parent", "default_risk", "default_handling_level", "lead_role",
+                  "lead_department", "assisting_roles", "sort_order", "is_active"]  # fmt: skip
 
     def clean(self):
         cleaned = super().clean()
