@@ -27,7 +27,10 @@ def case_scope_q(user) -> Q | None:
     scope = user_scope(user)
     if scope.sees_everything:
         return None
-    condition = Q(filed_by_id=user.pk) | Q(mediator_id=user.pk) | Q(assistants__id=user.pk)
+    # Assistants through a subquery, not a join: a join repeats a case once per assistant
+    # for everyone who sees it by area, and visible_to(user).count() would overcount.
+    assisted = Case.assistants.through.objects.filter(user_id=user.pk).values("case_id")
+    condition = Q(filed_by_id=user.pk) | Q(mediator_id=user.pk) | Q(pk__in=assisted)
     by_column: dict[str, list[int]] = {}
     for a in scope.assignments:
         if a.area_id:

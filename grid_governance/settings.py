@@ -148,6 +148,9 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'results'}"
+    # kombu's filesystem transport and the file result backend do not create their folders.
+    for _folder in (_broker_dir / "out", _broker_dir / "processed", VAR_DIR / "results"):
+        _folder.mkdir(parents=True, exist_ok=True)
 # Shared between web and worker processes (import progress, rate limits).
 if REDIS_URL:
     CACHES = {

@@ -142,6 +142,7 @@ def test_it_takes_a_case_from_assignment_to_resolution_without_reloading_the_pag
     expect(mediator.locator("#case-panel")).to_contain_text("达成协议")
     assert mediator.evaluate("window.__sameDocument") is True, "the page was reloaded"
     assert_no_horizontal_scroll(mediator)
+    screenshot(mediator, "case-resolved-360")
 
     wage_case.refresh_from_db()
     assert (wage_case.status, wage_case.outcome) == (CaseStatus.RESOLVED, Outcome.AGREEMENT)

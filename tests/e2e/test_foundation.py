@@ -16,17 +16,18 @@ def test_it_lets_an_admin_find_an_area_and_assign_a_user_in_the_admin(desktop, l
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
 
     open_nav(page, "后台管理")
-    page.locator("#content-main a[href='/admin/grids/area/']").first.click()
+    page.locator("#content-main").get_by_role("link", name="区域", exact=True).click()
     page.locator("#searchbar").fill("民生路社区")
     page.locator("#searchbar").press("Enter")
     row = page.locator("#result_list tbody tr").filter(
         has=page.locator("th a", has_text=re.compile(r"^民生路社区$"))
     )
     expect(row).to_have_count(1)
-    expect(row).to_contain_text("渝中区 / 解放碑街道 / 民生路社区")
+    expect(page.locator("#result_list thead")).to_contain_text("路径")
+    expect(row.locator(".field-path_display")).to_have_text("渝中区 / 解放碑街道 / 民生路社区")
 
-    page.goto(page.url.split("/admin/")[0] + "/admin/")
-    page.locator("#content-main a[href='/admin/grids/user/']").first.click()
+    page.locator(".breadcrumbs").get_by_role("link", name="首页").click()
+    page.locator("#content-main").get_by_role("link", name="用户", exact=True).click()
     page.locator("#searchbar").fill("gridworker2")
     page.locator("#searchbar").press("Enter")
     page.locator("#result_list").get_by_role("link", name="gridworker2", exact=True).click()

@@ -161,6 +161,34 @@ def test_it_accepts_utf8_with_bom_chinese_headers_and_chinese_level_names():
     assert_tree_is_sound()
 
 
+def test_it_reads_an_excel_csv_with_crlf_line_ends_and_quoted_commas():
+    text = (
+        "\ufeffcode,name,level,parent_code\r\n"
+        "D1,渝中区,district,\r\n"
+        'S1,"解放碑街道,东片",street,D1\r\n'
+        "\r\n"
+        "C1,民生路社区,community,S9\r\n"
+    )
+
+    result = import_areas(areas_csv(text))
+
+    assert lines_of(result) == [5]
+    assert "S9" in message_on(result, 5)
+    fixed = import_areas(areas_csv(text.replace("S9", "S1")))
+    assert fixed.created == 3
+    assert Area.objects.get(code="S1").name == "解放碑街道,东片"
+
+
+def test_it_reports_progress_while_writing():
+    calls = []
+
+    import_areas(areas_csv(GOOD_AREAS), progress=lambda done, total: calls.append((done, total)))
+
+    assert calls
+    assert calls[-1] == (7, 7)
+    assert [done for done, _total in calls] == sorted(done for done, _total in calls)
+
+
 def test_it_refuses_a_gbk_file_with_a_clear_error():
     text = "编码,名称,层级,上级编码\nQ1,渝中区,区,\n"
 

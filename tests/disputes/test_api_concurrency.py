@@ -1,0 +1,97 @@
+"""Races through the API: two people assigning one case at once, fifty filings at once.
+
+These need PostgreSQL: SQLite serialises writers by locking the whole database, so there
+is no race to lose there. Each thread has its own client and database connection."""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from disputes.demo import seed_categories
+from disputes.models import Case, CaseEvent, CaseNumberSequence, CaseStatus
+from grids.models import User
+from tests.conftest import service_missing
+from tests.disputes.test_api import World, client_for, file_case, filing
+
+S = CaseStatus
+K = CaseEvent.Kind
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def w(demo):
+    if connection.vendor != "postgresql":
+        service_missing("concurrency tests need PostgreSQL (set DATABASE_URL)")
+    seed_categories()
+    return World()
+
+
+def run_in_threads(count: int, work: Callable[[int], object]) -> list:
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index):
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as exc:  # reported by the caller's assertions
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_lets_only_one_of_two_concurrent_assignments_win(w):
+    case = file_case(w)
+    deciders = [w.secretary.pk, w.street.pk]
+    mediators = [w.mediator.pk, w.secretary.pk]
+
+    def assign(i):
+        client = client_for(User.objects.get(pk=deciders[i]))
+        response = client.post(
+            f"/api/v1/cases/{case.pk}/assign/", {"mediator": mediators[i]}, format="json"
+        )
+        return response.status_code
+
+    statuses = run_in_threads(2, assign)
+
+    assert sorted(statuses) == [200, 409]
+    case.refresh_from_db()
+    assert case.status == S.ASSIGNED
+    assert CaseEvent.objects.filter(case=case, kind=K.ASSIGNED).count() == 1
+    winner = mediators[statuses.index(200)]
+    assert case.mediator_id == winner
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_gives_fifty_concurrent_filings_fifty_distinct_numbers(w):
+    data = filing(w)
+
+    def file(i):
+        client = client_for(User.objects.get(username="gridworker"))
+        response = client.post("/api/v1/cases/", data | {"cause": f"纠纷{i}"}, format="json")
+        assert response.status_code == 201, response.content
+        return response.json()["number"]
+
+    results = run_in_threads(50, file)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len(set(results)) == 50
+    assert Case.objects.count() == 50
+    year = timezone.localdate().year
+    assert CaseNumberSequence.objects.get(year=year).last == 50
+    assert sorted(results) == [f"JF{year}-{n:06d}" for n in range(1, 51)]
