@@ -12,7 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import ALLOWED_PARENT_LEVELS, Area, AreaLevel, Assignment, Department, ImportJob, User
+from .models import (
+    ALLOWED_PARENT_LEVELS,
+    Area,
+    AreaLevel,
+    Assignment,
+    CalendarDay,
+    Department,
+    ImportJob,
+    User,
+)
 from .selectors import area_breadcrumbs
 from .services_imports import import_job_progress, import_job_start
 
@@ -372,3 +381,11 @@ class ImportJobAdmin(admin.ModelAdmin):
         if request.headers.get("HX-Request"):
             template = "admin/grids/importjob/_progress.html"
         return TemplateResponse(request, template, context)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_workday", "name"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
