@@ -4,7 +4,17 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import Role
 
-from .models import Case, CaseEvent, Category, Law, TypicalCase
+from .models import (
+    Case,
+    CaseEvent,
+    Category,
+    ExtensionRequest,
+    Law,
+    Notification,
+    OutboxMessage,
+    SlaPolicy,
+    TypicalCase,
+)
 
 
 class LawInline(admin.StackedInline):
@@ -86,4 +96,71 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    """Saving a policy that cases already use creates a new version: those cases keep the
+    rules they started under, new cases get the new ones."""
+
+    list_display = [
+        "name", "code", "version", "category", "risk_level", "assign_within_hours",
+        "first_update_within_hours", "close_within_days", "time_basis", "is_active",
+    ]  # fmt: skip
+    list_filter = ["is_active", "time_basis", "risk_level"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["category"]
+    readonly_fields = ["version"]
+
+    def save_model(self, request, obj, form, change):
+        if change and obj.cases.exists():
+            SlaPolicy.objects.filter(pk=obj.pk).update(is_active=False)
+            latest = SlaPolicy.objects.filter(code=obj.code).order_by("-version").first()
+            obj.pk = None
+            obj._state.adding = True
+            obj.version = latest.version + 1
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.cases.exists()
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(admin.ModelAdmin):
+    list_display = ["case", "days", "status", "requested_by", "decided_by", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["case", "requested_by", "decided_by"]
+    search_fields = ["=case__number"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["channel", "address", "status", "not_before", "attempts", "sent_at"]
+    list_filter = ["status", "channel"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["title", "recipient", "kind", "created_at", "read_at"]
+    list_filter = ["kind"]
+    list_select_related = ["recipient"]
+    search_fields = ["title"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
         return False

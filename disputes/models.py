@@ -108,6 +108,63 @@ class TypicalCase(models.Model):
         return self.title
 
 
+class TimeBasis(models.TextChoices):
+    NATURAL = "natural", _("Natural time")
+    WORKDAYS = "workdays", _("Working days (statutory calendar)")
+
+
+class SlaPolicy(models.Model):
+    """Time limits for a kind of case ("13710"-style presets). Data, edited by admins.
+
+    A policy row is never changed once a case uses it: editing in the admin saves a new
+    version, so every case keeps the rules it started under."""
+
+    code = models.CharField(_("code"), max_length=32)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    name = models.CharField(_("name"), max_length=100)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("dispute type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sla_policies",
+        help_text=_("Empty: any type. A first-level type also covers its sub-types."),
+    )
+    risk_level = models.CharField(
+        _("risk level"), max_length=16, choices=RiskLevel.choices, blank=True,
+        help_text=_("Empty: any risk level."),
+    )  # fmt: skip
+    assign_within_hours = models.PositiveIntegerField(_("assign within (hours)"), default=24)
+    first_update_within_hours = models.PositiveIntegerField(
+        _("first progress within (hours after assignment)"), default=24
+    )
+    close_within_days = models.PositiveIntegerField(_("close within (days)"), default=30)
+    time_basis = models.CharField(
+        _("time basis"), max_length=16, choices=TimeBasis.choices, default=TimeBasis.NATURAL
+    )
+    pause_for_judicial_review = models.BooleanField(
+        _("pause the clock during judicial confirmation"), default=False
+    )
+    auto_escalate_on_red = models.BooleanField(_("escalate automatically when red"), default=False)
+    priority = models.IntegerField(
+        _("priority"), default=0, help_text=_("Higher wins when several policies match.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["-priority", "code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="slapolicy_code_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+
 class CaseStatus(models.TextChoices):
     FILED = "filed", _("Submitted")
     SENT_BACK = "sent_back", _("Sent back")
@@ -157,6 +214,12 @@ class CaseQuerySet(models.QuerySet):
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
+
+    def annotate_sla(self, now):
+        """sla_colour / sla_rank / sla_past_close / sla_not_assigned / sla_not_handled."""
+        from .sla import annotate_sla
+
+        return annotate_sla(self, now)
 
 
 class Case(models.Model):
@@ -251,8 +314,25 @@ class Case(models.Model):
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     referred_at = models.DateTimeField(_("referred at"), null=True, blank=True)
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    # --- SLA: deadlines are stored when set; the colour is computed from them (sla.py).
+    sla_policy = models.ForeignKey(
+        SlaPolicy, verbose_name=_("SLA policy"), null=True, on_delete=models.PROTECT,
+        related_name="cases",
+    )  # fmt: skip
     assign_due_at = models.DateTimeField(_("assign by"))
+    first_update_due_at = models.DateTimeField(_("first progress by"), null=True, blank=True)
     close_due_at = models.DateTimeField(_("close by"))
+    # When the sweep must look at this case next; NULL once nothing more can be breached.
+    sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Breaches the sweep has recorded (each exactly once, see sla_sweep).
+    breached_assign = models.BooleanField(_("assignment overdue"), default=False)
+    breached_first_update = models.BooleanField(_("first handling overdue"), default=False)
+    breached_close = models.BooleanField(_("closing overdue"), default=False)
+    # Set when each step happens: was it within its limit? (kept after closing, for 考核)
+    assigned_on_time = models.BooleanField(_("assigned on time"), null=True, blank=True)
+    first_update_on_time = models.BooleanField(_("first handled on time"), null=True, blank=True)
+    closed_on_time = models.BooleanField(_("closed on time"), null=True, blank=True)
+    clock_paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -274,6 +354,13 @@ class Case(models.Model):
             models.Index(fields=["mediator", "-filed_at"], name="case_mediator_filed"),
             # Queue of a handling area (triage) by status.
             models.Index(fields=["handling_area", "status"], name="case_queue"),
+            # sla_sweep: "which open cases are due for a check" — only open cases have a
+            # next check, so the partial index stays small however many cases are closed.
+            models.Index(
+                fields=["sla_next_check_at"],
+                name="case_sla_due",
+                condition=Q(sla_next_check_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -355,6 +442,15 @@ class CaseEvent(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         REFERRED = "referred", _("Referred")
         ATTACHMENT = "attachment", _("Attachment added")
+        SLA_BREACH = "sla_breach", _("Time limit missed")
+        ESCALATED = "escalated", _("Escalated")
+        RISK_RAISED = "risk_raised", _("Risk level raised")
+        DISPATCHED = "dispatched", _("Dispatched to a department")
+        EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+        EXTENSION_APPROVED = "extension_approved", _("Extension approved")
+        EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+        CLOCK_PAUSED = "clock_paused", _("Clock paused for judicial confirmation")
+        CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
@@ -366,7 +462,10 @@ class CaseEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # `at` is when it happened (a breach: the true deadline); `recorded_at` is when the
+    # system wrote it, so late recording after an outage stays visible.
     at = models.DateTimeField(_("at"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     from_status = models.CharField(max_length=16, choices=CaseStatus.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=CaseStatus.choices, blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -379,6 +478,8 @@ class CaseEvent(models.Model):
         indexes = [
             # The case page's timeline.
             models.Index(fields=["case", "at"], name="caseevent_case_at"),
+            # Health page: breaches recorded in the last hour.
+            models.Index(fields=["kind", "recorded_at"], name="caseevent_kind_recorded"),
         ]
 
     def __str__(self):
@@ -422,3 +523,118 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class ExtensionRequest(models.Model):
+    """延期: a handler asks for more time; the level above approves or refuses."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
+    days = models.PositiveIntegerField(_("extra days"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_note = models.TextField(_("decision note"), blank=True)
+    old_close_due_at = models.DateTimeField(null=True, blank=True)
+    new_close_due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["-created_at"]
+        constraints = [
+            # One open request per case: a second "ask" while one is pending is refused.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status="pending"),
+                name="extension_one_pending_per_case",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} +{self.days}d {self.status}"
+
+
+class Notification(models.Model):
+    """The in-app inbox: written at once, whatever the quiet hours."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=32)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The header's unread count and the inbox list.
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notif_inbox"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class OutboxMessage(models.Model):
+    """An email or SMS waiting to leave. Claimed with a conditional UPDATE before sending,
+    so two workers or a retried task never send the same message twice."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="outbox")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    address = models.CharField(_("address"), max_length=254)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    not_before = models.DateTimeField(_("not before"))
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        ordering = ["created_at", "id"]
+        indexes = [
+            # outbox_deliver: pending messages whose quiet hours are over.
+            models.Index(
+                fields=["not_before"],
+                name="outbox_pending",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} → {self.address} ({self.status})"

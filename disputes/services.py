@@ -65,7 +65,7 @@ class TransitionError(Exception):
 def _lock(case: Case) -> Case:
     return (
         Case.objects.select_for_update(of=("self",))
-        .select_related("handling_area", "category")
+        .select_related("handling_area", "category", "sla_policy")
         .get(pk=case.pk)
     )
 
@@ -94,7 +94,10 @@ def _event(case, *, kind, actor, from_status="", note="", data=None, at=None) ->
 
 
 def _save(case: Case, *fields: str):
-    case.save(update_fields=[*fields, "updated_at"])
+    """Save the changed fields and re-arm the SLA sweep: any state change can add, move or
+    remove a deadline, so the next check time is recomputed here, under the row lock."""
+    case.sla_next_check_at = sla.next_check_at(case, sla.breached_reasons(case))
+    case.save(update_fields=[*fields, "sla_next_check_at", "updated_at"])
 
 
 def _next_number(year: int) -> str:
@@ -280,6 +283,7 @@ def case_file(
     risk = risk_level or category.default_risk
     routed = route(category=category, risk_level=risk, area=area, on_spot=resolved_on_spot)
     now = timezone.now()
+    policy = sla.policy_for(category, risk)
     case = Case(
         number=_next_number(timezone.localtime(now).year),
         cause=cause.strip(),
@@ -298,12 +302,14 @@ def case_file(
         filed_by=actor,
         status=S.FILED,
         filed_at=now,
-        **sla.deadlines_for(now),
+        sla_policy=policy,
+        **sla.filing_deadlines(policy, now),
         **ancestor_ids(routed.ancestors),
     )
     # The copied ancestor columns are derived, not input: a grid straight under a street
     # has no community, and validating them as required fields would refuse its cases.
     case.full_clean(exclude=["number", "district", "street", "community", "grid"])
+    case.sla_next_check_at = sla.next_check_at(case, set())
     case.save()
     Party.objects.bulk_create([Party(case=case, **p) for p in cleaned_parties])
     filed = _event(
@@ -326,9 +332,11 @@ def case_file(
         case.outcome_note = outcome_note.strip()
         case.accepted_at = case.assigned_at = case.first_progress_at = now
         case.outcome_at = case.resolved_at = now
+        case.assigned_on_time = case.first_update_on_time = True
         _save(
             case, "status", "resolved_on_spot", "mediator", "outcome", "outcome_note",
             "accepted_at", "assigned_at", "first_progress_at", "outcome_at", "resolved_at",
+            "assigned_on_time", "first_update_on_time",
         )  # fmt: skip
         _event(
             case, kind=CaseEvent.Kind.RESOLVED_ON_SPOT, actor=actor, from_status=S.FILED,
@@ -397,7 +405,10 @@ def case_assign(
     from_status = case.status
     case.status, case.mediator, case.assigned_at = S.ASSIGNED, mediator, now
     case.accepted_at = case.accepted_at or now
-    _save(case, "status", "mediator", "assigned_at", "accepted_at")
+    case.first_update_due_at = sla.first_update_deadline(case.sla_policy, now)
+    case.assigned_on_time = now <= case.assign_due_at
+    _save(case, "status", "mediator", "assigned_at", "accepted_at", "first_update_due_at",
+          "assigned_on_time")  # fmt: skip
     case.assistants.set(assistants)
     _event(
         case,
@@ -438,7 +449,10 @@ def case_progress(*, case: Case, actor: User, note: str, photos: Iterable = ()) 
     first = case.first_progress_at is None
     if first:
         case.first_progress_at = timezone.now()
-        fields.append("first_progress_at")
+        case.first_update_on_time = (
+            case.first_update_due_at is None or case.first_progress_at <= case.first_update_due_at
+        )
+        fields += ["first_progress_at", "first_update_on_time"]
     _save(case, *fields)
     event = _event(
         case, kind=CaseEvent.Kind.PROGRESS, actor=actor, from_status=from_status,
@@ -504,7 +518,8 @@ def case_close(*, case: Case, actor: User, note: str = "") -> Case:
         case.close_kind = CloseKind.PROCEDURAL
         case.outcome = case.outcome or Outcome.FAILED
     case.status, case.closed_at = S.CLOSED, timezone.now()
-    _save(case, "status", "closed_at", "close_kind", "outcome")
+    case.closed_on_time = case.closed_at <= case.close_due_at
+    _save(case, "status", "closed_at", "close_kind", "outcome", "closed_on_time")
     _event(
         case, kind=CaseEvent.Kind.CLOSED, actor=actor, from_status=from_status, note=note,
         data={"close_kind": case.close_kind},
@@ -590,4 +605,239 @@ def case_attach(*, case: Case, actor: User, files: Iterable, note: str = "") -> 
     event = _event(case, kind=CaseEvent.Kind.ATTACHMENT, actor=actor, from_status=case.status,
                    note=note, data={"count": len(files)})  # fmt: skip
     _attachments_store(case, files, actor=actor, event=event)
+    return case
+
+
+# --- escalation, risk, dispatch ---------------------------------------------------------------
+
+ESCALATABLE = (S.FILED, S.ACCEPTED, S.ASSIGNED, S.IN_MEDIATION)
+HANDLING_ORDER = ["grid", "community", "street", "district"]
+RISK_ORDER = [RiskLevel.ORDINARY, RiskLevel.MAJOR, RiskLevel.SERIOUS]
+
+
+def _parent_queue(case: Case, at_least: str | None = None):
+    """(handling level, area) of the next queue up, or of `at_least` if that is higher."""
+    from .routing import AREA_TO_HANDLING, QUEUE_AREA_LEVELS
+    from .selectors import ancestors_by_level
+
+    ancestors = ancestors_by_level(case.area)
+    current = HANDLING_ORDER.index(case.handling_level)
+    wanted = current + 1
+    if at_least is not None:
+        wanted = max(wanted, HANDLING_ORDER.index(at_least))
+    for level in HANDLING_ORDER[wanted:]:
+        for area_level in QUEUE_AREA_LEVELS[level]:
+            area = ancestors.get(area_level)
+            if area is not None and area.pk != case.handling_area_id:
+                return AREA_TO_HANDLING[area.level], area
+    return None, None
+
+
+def _escalate_locked(case: Case, *, actor, reason: str, at_least: str | None = None) -> Case:
+    """Move a (locked) case to the parent level's queue: a new assignment deadline there,
+    the original close deadline kept, the previous mediator kept as assisting staff."""
+    level, area = _parent_queue(case, at_least)
+    if area is None:
+        raise TransitionError(case, _("escalated (it is already at the top level)"))
+    from_status, from_area = case.status, case.handling_area
+    previous_mediator = case.mediator
+    now = timezone.now()
+    case.handling_level, case.handling_area = level, area
+    case.status = S.FILED
+    case.mediator = None
+    case.assigned_at = case.first_update_due_at = None
+    case.assign_due_at = sla.assign_deadline(case.sla_policy, now)
+    case.breached_assign = case.breached_first_update = False
+    _save(
+        case, "handling_level", "handling_area", "status", "mediator", "assigned_at",
+        "first_update_due_at", "assign_due_at", "breached_assign", "breached_first_update",
+    )  # fmt: skip
+    if previous_mediator is not None:
+        case.assistants.add(previous_mediator)
+    _event(
+        case, kind=CaseEvent.Kind.ESCALATED, actor=actor, from_status=from_status, note=reason,
+        data={"from": from_area.name, "to": area.name, "level": level},
+    )  # fmt: skip
+    from .notifications import ASSIGNER_ROLES, holders, notify
+
+    notify(
+        users=holders(area=area, roles=ASSIGNER_ROLES),
+        case=case,
+        kind="escalated",
+        title=_("Case %(number)s escalated to you") % {"number": case.number},
+        body=f"{case.cause}\n{reason}",
+    )
+    return case
+
+
+@transaction.atomic
+def case_escalate(*, case: Case, actor: User, reason: str) -> Case:
+    case = _lock(case)
+    _require(permissions.is_manager(actor, case) or case.mediator_id == actor.pk)
+    _require_status(case, ESCALATABLE, _("escalated"))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Say why the case is escalated.")]})
+    return _escalate_locked(case, actor=actor, reason=reason.strip())
+
+
+@transaction.atomic
+def case_raise_risk(*, case: Case, actor: User, risk_level: str, reason: str) -> Case:
+    """Raising the risk moves the case up: major → street centre, serious → district."""
+    case = _lock(case)
+    _require(permissions.is_manager(actor, case) or case.mediator_id == actor.pk)
+    _require_status(case, ESCALATABLE, _("given a higher risk level"))
+    errors = {}
+    if risk_level not in RiskLevel.values or RISK_ORDER.index(risk_level) <= RISK_ORDER.index(
+        case.risk_level
+    ):
+        errors["risk_level"] = [_("Choose a higher risk level than the current one.")]
+    if not (reason or "").strip():
+        errors["reason"] = [_("Say why the risk is higher.")]
+    if errors:
+        raise ValidationError(errors)
+    old = case.risk_level
+    case.risk_level = risk_level
+    _save(case, "risk_level")
+    _event(
+        case, kind=CaseEvent.Kind.RISK_RAISED, actor=actor, from_status=case.status,
+        note=reason.strip(), data={"from": old, "to": risk_level},
+    )  # fmt: skip
+    from .routing import LEVEL_FOR_RISK
+
+    target = LEVEL_FOR_RISK.get(risk_level)
+    if target and HANDLING_ORDER.index(case.handling_level) < HANDLING_ORDER.index(target):
+        _escalate_locked(case, actor=actor, reason=reason.strip(), at_least=target)
+    return case
+
+
+@transaction.atomic
+def case_dispatch(*, case: Case, actor: User, department: Department, note: str) -> Case:
+    """发令 / 分拨: hand the case to a district department, which leads from now on."""
+    case = _lock(case)
+    _require(permissions.is_manager(actor, case))
+    _require_status(case, ESCALATABLE, _("dispatched"))
+    if not (note or "").strip():
+        raise ValidationError({"note": [_("Say what the department should do.")]})
+    old = case.lead_department
+    case.lead_department = department
+    _save(case, "lead_department")
+    _event(
+        case, kind=CaseEvent.Kind.DISPATCHED, actor=actor, from_status=case.status, note=note,
+        data={"department": department.name, "from": old.name if old else ""},
+    )  # fmt: skip
+    from .notifications import notify
+
+    liaisons = User.objects.filter(
+        assignments__department=department, assignments__ended_at__isnull=True
+    ).distinct()
+    notify(users=liaisons, case=case, kind="dispatched",
+           title=_("Case %(number)s dispatched to %(dept)s") % {
+               "number": case.number, "dept": department.name},
+           body=note)  # fmt: skip
+    return case
+
+
+# --- extensions and the judicial-confirmation pause -------------------------------------------
+
+
+@transaction.atomic
+def extension_request(*, case: Case, actor: User, days: int, reason: str):
+    from .models import ExtensionRequest
+
+    case = _lock(case)
+    _require(case.mediator_id == actor.pk or permissions.is_manager(actor, case))
+    _require_status(case, OPEN_STATUSES, _("extended"))
+    errors = {}
+    if not isinstance(days, int) or not 1 <= days <= 60:
+        errors["days"] = [_("Ask for 1 to 60 days.")]
+    if not (reason or "").strip():
+        errors["reason"] = [_("Say why more time is needed.")]
+    if errors:
+        raise ValidationError(errors)
+    if case.extensions.filter(status=ExtensionRequest.Status.PENDING).exists():
+        raise TransitionError(case, _("given another extension request while one is pending"))
+    request = ExtensionRequest.objects.create(
+        case=case, days=days, reason=reason.strip(), requested_by=actor
+    )
+    _event(case, kind=CaseEvent.Kind.EXTENSION_REQUESTED, actor=actor, from_status=case.status,
+           note=reason.strip(), data={"days": days, "request": request.pk})  # fmt: skip
+    return request
+
+
+def _approves_extensions(user, case: Case) -> bool:
+    """The level above the handling area decides (a street for a community case …)."""
+    from grids.selectors import user_scope
+
+    scope = user_scope(user)
+    if scope.sees_everything:
+        return True
+    path = case.handling_area.path
+    return any(
+        a.area_id and a.role in permissions.MANAGER_ROLES and a.role != "mediator"
+        and path.startswith(a.area.path) and len(a.area.path) < len(path)
+        for a in scope.assignments
+    )  # fmt: skip
+
+
+@transaction.atomic
+def extension_decide(*, extension, actor: User, approve: bool, note: str = ""):
+    from .models import ExtensionRequest
+
+    case = _lock(extension.case)
+    extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+    _require(_approves_extensions(actor, case))
+    if extension.status != ExtensionRequest.Status.PENDING:
+        raise TransitionError(case, _("decided again (the request is already decided)"))
+    now = timezone.now()
+    extension.status = "approved" if approve else "refused"
+    extension.decided_by, extension.decided_at, extension.decision_note = actor, now, note
+    extension.old_close_due_at = case.close_due_at
+    if approve:
+        case.close_due_at = sla.extend(case.sla_policy, case.close_due_at, extension.days)
+        extension.new_close_due_at = case.close_due_at
+        if case.close_due_at > now:
+            case.breached_close = False  # a new deadline can be missed again
+        _save(case, "close_due_at", "breached_close")
+    extension.save()
+    _event(
+        case,
+        kind=CaseEvent.Kind.EXTENSION_APPROVED if approve else CaseEvent.Kind.EXTENSION_REFUSED,
+        actor=actor,
+        from_status=case.status,
+        note=note,
+        data={"days": extension.days,
+              "close_due_at": case.close_due_at.isoformat() if approve else ""},
+    )  # fmt: skip
+    return extension
+
+
+@transaction.atomic
+def case_pause_clock(*, case: Case, actor: User, note: str = "") -> Case:
+    """While a court reviews a judicial-confirmation request the closing clock may stop, if
+    the case's policy says so."""
+    case = _lock(case)
+    _require(case.mediator_id == actor.pk or permissions.is_manager(actor, case))
+    _require_status(case, [S.IN_MEDIATION], _("paused"))
+    if not (case.sla_policy and case.sla_policy.pause_for_judicial_review):
+        raise TransitionError(case, _("paused (its policy does not allow pausing)"))
+    if case.clock_paused_at is not None:
+        raise TransitionError(case, _("paused again"))
+    case.clock_paused_at = timezone.now()
+    _save(case, "clock_paused_at")
+    _event(case, kind=CaseEvent.Kind.CLOCK_PAUSED, actor=actor, from_status=case.status, note=note)
+    return case
+
+
+@transaction.atomic
+def case_resume_clock(*, case: Case, actor: User, note: str = "") -> Case:
+    case = _lock(case)
+    _require(case.mediator_id == actor.pk or permissions.is_manager(actor, case))
+    if case.clock_paused_at is None:
+        raise TransitionError(case, _("resumed (its clock is running)"))
+    paused_for = timezone.now() - case.clock_paused_at
+    case.close_due_at += paused_for
+    case.clock_paused_at = None
+    _save(case, "clock_paused_at", "close_due_at")
+    _event(case, kind=CaseEvent.Kind.CLOCK_RESUMED, actor=actor, from_status=case.status,
+           note=note, data={"paused_seconds": int(paused_for.total_seconds())})  # fmt: skip
     return case

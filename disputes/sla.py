@@ -1,47 +1,163 @@
-"""The SLA policy as pure functions ("13710": assign within 24 h, close within 30 days).
+"""The SLA policy as pure functions ("13710": assign within 24 h, first handling within 24 h
+of assignment, close within 30 days).
 
-Colours are computed from stored deadlines and the clock, never from what a background
-job last wrote, so they are right even when every worker is down."""
+Colours are computed from stored deadlines and the clock, never from what a background job
+last wrote, so they are right to the second even when every worker is down. `evaluate` works
+on one case in Python; `annotate_sla` is its SQL twin for lists, filters and sorting."""
 
 from datetime import datetime, timedelta
 
+from django.db.models import BooleanField, CharField, Q, Value, When
+from django.db.models import Case as When_
 from django.utils.translation import gettext_lazy as _
 
-ASSIGN_WITHIN = timedelta(hours=24)
-FIRST_UPDATE_WITHIN = timedelta(hours=24)
-CLOSE_WITHIN = timedelta(days=30)
-
 GREEN, ORANGE, RED = "green", "orange", "red"
+# In order of severity: the red reason first.
 REASONS = {
+    "past_close": _("Past the closing deadline"),
     "not_assigned": _("Not assigned on time"),
     "not_handled": _("Not handled on time"),
-    "past_close": _("Past the closing deadline"),
 }
 COLOUR_LABELS = {GREEN: _("Green"), ORANGE: _("Orange"), RED: _("Red")}
+DEFAULT_POLICY_CODE = "default"
 
 
-def deadlines_for(filed_at: datetime) -> dict[str, datetime]:
-    return {"assign_due_at": filed_at + ASSIGN_WITHIN, "close_due_at": filed_at + CLOSE_WITHIN}
+# --- deadlines ------------------------------------------------------------------------------
+
+
+def _add(policy, start: datetime, *, hours: int = 0, days: int = 0) -> datetime:
+    """Natural time, or working days on the statutory calendar (24 h = one working day)."""
+    from .models import TimeBasis
+
+    if policy is None or policy.time_basis == TimeBasis.NATURAL:
+        return start + timedelta(hours=hours, days=days)
+    from django.utils import timezone
+
+    from grids.workdays import calendar_for
+
+    local = timezone.localtime(start)
+    workdays = days + -(-hours // 24)  # whole working days, rounding hours up
+    return calendar_for(local.date(), workdays).add_workdays(local, workdays)
+
+
+def filing_deadlines(policy, filed_at: datetime) -> dict[str, datetime]:
+    return {
+        "assign_due_at": _add(policy, filed_at, hours=policy.assign_within_hours if policy else 24),
+        "close_due_at": _add(policy, filed_at, days=policy.close_within_days if policy else 30),
+    }
+
+
+def first_update_deadline(policy, assigned_at: datetime) -> datetime:
+    return _add(policy, assigned_at, hours=policy.first_update_within_hours if policy else 24)
+
+
+def assign_deadline(policy, from_time: datetime) -> datetime:
+    return _add(policy, from_time, hours=policy.assign_within_hours if policy else 24)
+
+
+def extend(policy, close_due_at: datetime, days: int) -> datetime:
+    return _add(policy, close_due_at, days=days)
+
+
+def policy_for(category, risk_level: str):
+    """The active policy that fits best: type and risk, then type, then risk, then default;
+    `priority` breaks ties. Each case stores the row it got (its version)."""
+    from .models import SlaPolicy
+
+    category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
+    candidates = (
+        SlaPolicy.objects.filter(is_active=True)
+        .filter(Q(category__isnull=True) | Q(category_id__in=category_ids))
+        .filter(Q(risk_level="") | Q(risk_level=risk_level))
+    )
+
+    def rank(policy):
+        return (
+            policy.category_id == category.pk,
+            policy.category_id is not None,
+            bool(policy.risk_level),
+            policy.priority,
+            policy.version,
+        )
+
+    return max(candidates, key=rank, default=None)
+
+
+# --- colour ----------------------------------------------------------------------------------
+
+
+def pending_deadlines(case) -> dict[str, datetime]:
+    """The deadlines a case can still miss, by reason, ignoring what is already recorded."""
+    from .models import OPEN_STATUSES
+
+    if case.status not in OPEN_STATUSES or case.clock_paused_at is not None:
+        return {}
+    deadlines = {"past_close": case.close_due_at}
+    if case.assigned_at is None:
+        deadlines["not_assigned"] = case.assign_due_at
+    elif case.first_progress_at is None and case.first_update_due_at is not None:
+        deadlines["not_handled"] = case.first_update_due_at
+    return deadlines
 
 
 def evaluate(case, now: datetime) -> tuple[str, list[str]]:
     """(colour, reasons) for a case at `now`; reasons are keys of REASONS."""
-    from .models import OPEN_STATUSES
-
-    reasons = []
-    if case.status not in OPEN_STATUSES:
-        return GREEN, reasons
-    if now > case.close_due_at:
-        reasons.append("past_close")
-    assigned_at = case.assigned_at
-    if assigned_at is None and now > case.assign_due_at:
-        reasons.append("not_assigned")
-    if (
-        assigned_at is not None
-        and case.first_progress_at is None
-        and now > assigned_at + FIRST_UPDATE_WITHIN
-    ):
-        reasons.append("not_handled")
+    reasons = [reason for reason, due in pending_deadlines(case).items() if now > due]
+    reasons.sort(key=list(REASONS).index)
     if "past_close" in reasons:
         return RED, reasons
     return (ORANGE if reasons else GREEN), reasons
+
+
+def annotate_sla(queryset, now: datetime):
+    """SQL twin of `evaluate`: adds sla_colour and one boolean per reason, so lists can be
+    filtered and sorted by colour in the database."""
+    from .models import OPEN_STATUSES
+
+    running = Q(status__in=OPEN_STATUSES, clock_paused_at__isnull=True)
+    past_close = running & Q(close_due_at__lt=now)
+    not_assigned = running & Q(assigned_at__isnull=True, assign_due_at__lt=now)
+    not_handled = running & Q(
+        assigned_at__isnull=False, first_progress_at__isnull=True, first_update_due_at__lt=now
+    )
+
+    def flag(condition):
+        return When_(
+            When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+
+    return queryset.annotate(
+        sla_past_close=flag(past_close),
+        sla_not_assigned=flag(not_assigned),
+        sla_not_handled=flag(not_handled),
+        sla_colour=When_(
+            When(past_close, then=Value(RED)),
+            When(not_assigned | not_handled, then=Value(ORANGE)),
+            default=Value(GREEN),
+            output_field=CharField(),
+        ),
+        # 0 red, 1 orange, 2 green: "worst first" ordering.
+        sla_rank=When_(
+            When(past_close, then=Value(0)),
+            When(not_assigned | not_handled, then=Value(1)),
+            default=Value(2),
+        ),
+    )
+
+
+def next_check_at(case, breached: set[str]) -> datetime | None:
+    """The earliest deadline not yet recorded as breached, or None."""
+    remaining = [due for reason, due in pending_deadlines(case).items() if reason not in breached]
+    return min(remaining, default=None)
+
+
+def breached_reasons(case) -> set[str]:
+    return {
+        reason
+        for reason, flag in (
+            ("not_assigned", case.breached_assign),
+            ("not_handled", case.breached_first_update),
+            ("past_close", case.breached_close),
+        )
+        if flag
+    }

@@ -168,7 +168,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+# A static schedule in code (DESIGN.md): one beat process, any number of workers.
+CELERY_BEAT_SCHEDULE: dict = {
+    "sla-sweep": {"task": "disputes.tasks.sla_sweep", "schedule": 60.0},
+    # Catches messages held back by quiet hours; fresh ones are sent on commit.
+    "outbox-deliver": {"task": "disputes.tasks.outbox_deliver", "schedule": 60.0},
+}
 
 # Tests that need PostgreSQL/Redis/Chromium fail instead of skipping when this is on (CI).
 REQUIRE_SERVICES = env("REQUIRE_SERVICES")
@@ -222,6 +227,9 @@ AUTHENTICATION_BACKENDS = [
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@grid.example")
+SMS_BACKEND = env("SMS_BACKEND", default="disputes.sms.ConsoleSmsBackend")
+# Email and SMS wait outside these local hours ("22-7" = 22:00 to 07:00); the inbox does not.
+NOTIFY_QUIET_HOURS = tuple(int(h) for h in env("NOTIFY_QUIET_HOURS", default="22-7").split("-"))
 
 LOGGING = {
     "version": 1,

@@ -602,6 +602,19 @@ def test_it_rejects_unknown_filter_values_with_field_errors(w):
     assert {"status", "filed_from"} <= set(body["errors"])
 
 
+def test_it_answers_out_of_range_ids_with_404_and_400_not_500(w):
+    case = file_case(w)
+    client = client_for(w.secretary)
+    huge = 2**70
+
+    assert_error_body(client.get(f"/api/v1/cases/{huge}/"), 404)
+    assert_error_body(client.post(f"/api/v1/cases/{huge}/accept/", {}, format="json"), 404)
+    assign = client.post(f"/api/v1/cases/{case.pk}/assign/", {"mediator": huge}, format="json")
+    assert assert_error_body(assign, 400)["errors"]["mediator"]
+    listing = client.get("/api/v1/cases/", {"area": huge, "category": "x"})
+    assert {"area", "category"} <= set(assert_error_body(listing, 400)["errors"])
+
+
 def test_it_rejects_filtering_by_an_area_the_user_cannot_see(w):
     response = client_for(w.gridworker).get("/api/v1/cases/", {"area": w.other_grid.pk})
 

@@ -59,9 +59,11 @@ def test_it_routes_the_seeded_types_to_their_departments(demo):
     assert wages.laws.filter(title="保障农民工工资支付条例").exists()
     assert wages.typical_cases.exists()
     # Every type carries the People's Mediation Law for the mediator to read.
-    assert not Category.objects.filter(parent__isnull=False).exclude(
-        laws__title="中华人民共和国人民调解法"
-    ).exists()
+    assert (
+        not Category.objects.filter(parent__isnull=False)
+        .exclude(laws__title="中华人民共和国人民调解法")
+        .exists()
+    )
 
 
 def test_it_seeds_cases_through_the_services_with_their_timelines(demo):

@@ -105,9 +105,7 @@ def place(w: World, name: str):
 def test_it_routes_by_category_and_risk_to_the_lowest_level_that_can_solve_it(
     world, category, risk, filed_in, level, handled_by
 ):
-    routed = route(
-        category=getattr(world, category), risk_level=risk, area=place(world, filed_in)
-    )
+    routed = route(category=getattr(world, category), risk_level=risk, area=place(world, filed_in))
     assert routed.handling_level == level
     assert routed.handling_area == place(world, handled_by)
 
@@ -140,9 +138,7 @@ def test_it_takes_the_lead_department_from_the_category(world, category, departm
 
 def test_it_copies_every_ancestor_of_a_micro_grid(world):
     t = world.tree
-    routed = route(
-        category=world.grid_type, risk_level=RiskLevel.ORDINARY, area=t.micro_grids[3]
-    )
+    routed = route(category=world.grid_type, risk_level=RiskLevel.ORDINARY, area=t.micro_grids[3])
     assert ancestor_ids(routed.ancestors) == {
         "district": t.district,
         "street": t.streets[0],
@@ -153,9 +149,7 @@ def test_it_copies_every_ancestor_of_a_micro_grid(world):
 
 def test_it_copies_a_dedicated_grid_as_the_grid(world):
     t = world.tree
-    routed = route(
-        category=world.grid_type, risk_level=RiskLevel.ORDINARY, area=world.school_floor
-    )
+    routed = route(category=world.grid_type, risk_level=RiskLevel.ORDINARY, area=world.school_floor)
     assert ancestor_ids(routed.ancestors) == {
         "district": t.district,
         "street": t.streets[0],
@@ -166,9 +160,7 @@ def test_it_copies_a_dedicated_grid_as_the_grid(world):
 
 def test_it_leaves_the_community_empty_for_a_grid_under_a_street(world):
     t = world.tree
-    routed = route(
-        category=world.grid_type, risk_level=RiskLevel.ORDINARY, area=world.street_grid
-    )
+    routed = route(category=world.grid_type, risk_level=RiskLevel.ORDINARY, area=world.street_grid)
     assert ancestor_ids(routed.ancestors) == {
         "district": t.district,
         "street": t.streets[1],

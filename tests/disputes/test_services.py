@@ -6,9 +6,11 @@ street centre, and the outsider is a grid worker of another street."""
 
 import io
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -42,6 +44,7 @@ S = CaseStatus
 K = CaseEvent.Kind
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 VALID_ID = "11010519491231002x"  # valid check digit; stored upper-cased
+BAD_ID = "110105194912310021"  # wrong check digit
 
 
 @pytest.fixture(autouse=True)
@@ -139,6 +142,7 @@ def nothing_filed():
         "events": CaseEvent.objects.count(),
         "attachments": Attachment.objects.count(),
         "numbers": list(CaseNumberSequence.objects.values_list("year", "last")),
+        "files": sorted(p.name for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()),
     }
 
 
@@ -376,7 +380,7 @@ BAD_FILINGS = [
     pytest.param(without_applicant, {"parties"}, id="no-applicant"),
     pytest.param(lambda w: {"parties": []}, {"parties"}, id="no-parties"),
     pytest.param(
-        lambda w: {"parties": [{"side": "applicant", "name": "李", "id_number": "110105194912310021"}]},
+        lambda w: {"parties": [{"side": "applicant", "name": "李", "id_number": BAD_ID}]},
         {"parties"},
         id="invalid-id-number",
     ),
@@ -393,7 +397,7 @@ BAD_FILINGS = [
         {"cause", "parties", "category"},
         id="several-at-once",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("bad, fields", BAD_FILINGS)
@@ -774,6 +778,7 @@ def test_it_links_attachments_to_the_attachment_event(world):
         "image/png",
     ]
     assert set(case.attachments.values_list("event", flat=True)) == {event.pk}
+    assert set(case.attachments.values_list("created_at", flat=True)) == {T0}
 
 
 def test_it_keeps_the_timeline_append_only(world):

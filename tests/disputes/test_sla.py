@@ -148,9 +148,7 @@ def test_it_is_green_once_the_case_has_left_the_open_states(world, time_machine,
                 case=case, actor=world.mediator, kind="litigation", note="起诉"
             )
         else:
-            case = services.case_resolve(
-                case=case, actor=world.mediator, outcome=Outcome.AGREEMENT
-            )
+            case = services.case_resolve(case=case, actor=world.mediator, outcome=Outcome.AGREEMENT)
             if stage == "closed":
                 case = services.case_close(case=case, actor=world.mediator)
     time_machine.shift(60 * DAY)

@@ -10,13 +10,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
+from grids.demo import DEMO_PASSWORD
 from tests.conftest import chromium_path, service_missing
 
 from .helpers import PHONE_WIDTH, png_bytes
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-DEMO_PASSWORD = "demo12345"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
