@@ -4,7 +4,7 @@ the case row, so the pages, the API and the tests ask the same questions."""
 from grids.models import AreaLevel, Role
 from grids.selectors import user_scope
 
-from .models import Case, HandlingLevel
+from .models import Case, Channel, HandlingLevel
 
 # Roles that run a queue at their level: accept, send back, assign, reopen, refer, close.
 MANAGER_ROLES = {
@@ -69,9 +69,16 @@ def sees_party_details(user, case: Case) -> bool:
     )
 
 
-def can_file(user) -> bool:
+# The three officers and a lawyer do not keep the grid's ledger, but an issue a resident
+# raises with them at a reception day is filed by them (they "take the order", 接单).
+RECEPTION_DAY_FILER_ROLES = {Role.JUDGE, Role.PROSECUTOR, Role.POLICE, Role.LAWYER}
+
+
+def can_file(user, channel: str | None = None) -> bool:
     scope = user_scope(user)
-    return scope.sees_everything or bool(scope.roles & FILER_ROLES)
+    if scope.sees_everything or scope.roles & FILER_ROLES:
+        return True
+    return channel == Channel.RECEPTION_DAY and bool(scope.roles & RECEPTION_DAY_FILER_ROLES)
 
 
 def filing_areas_q(user):

@@ -255,7 +255,7 @@ def case_file(
 ) -> Case:
     """File a dispute. A grid worker may record it as resolved on the spot ("small matters
     stay in the grid"), which keeps it in the grid's ledger as resolved."""
-    _require(permissions.can_file(actor))
+    _require(permissions.can_file(actor, channel=channel))
     _require(permissions.filing_areas_q(actor).filter(pk=area.pk).exists())
     errors = {}
     if not (cause or "").strip():

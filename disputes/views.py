@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from grids.models import Role
 from grids.selectors import user_scope
 
-from . import permissions, selectors, services, sla
+from . import permissions, selectors, services, sla, upload_stash
 from .forms import CaseFileForm, CaseFilterForm, PartyFormSet, action_form
 from .models import Attachment, Case, Channel
 
@@ -30,9 +30,12 @@ def case_file(request):
     if not permissions.can_file(request.user):
         raise PermissionDenied
     filing_areas = permissions.filing_areas_q(request.user)
+    kept_photos: list[dict] = []
     if request.method == "POST":
         form = CaseFileForm(request.POST, request.FILES, filing_areas=filing_areas)
         parties = PartyFormSet(request.POST, prefix="parties")
+        tokens = request.POST.getlist("kept_photos")
+        earlier_photos, kept_photos = upload_stash.restore(request, tokens)
         if form.is_valid() and parties.is_valid():
             data = form.cleaned_data
             try:
@@ -49,23 +52,25 @@ def case_file(request):
                     people_involved=data["people_involved"],
                     amount_involved=data["amount_involved"],
                     parties=[p for p in parties.cleaned_data if p and p.get("name")],
-                    photos=data["photos"],
+                    photos=[*earlier_photos, *data["photos"]],
                     resolved_on_spot=data["resolved_on_spot"],
                     outcome_note=data["outcome_note"],
                 )
             except ValidationError as exc:
                 _errors_to_form(form, exc)
             else:
+                upload_stash.clear(request, tokens)
                 messages.success(request, _("Dispute %(number)s filed.") % {"number": case.number})
                 return redirect("disputes:detail", pk=case.pk)
-        if request.FILES.getlist("photos"):
-            messages.warning(request, _("Please choose the photos again before submitting."))
+        # Photos already taken survive the error: they come back with the form.
+        kept_photos += upload_stash.stash(request, request.FILES.getlist("photos"))
     else:
         form = CaseFileForm(filing_areas=filing_areas, initial=_filing_initial(request.user))
         parties = PartyFormSet(
             prefix="parties", initial=[{"side": "applicant"}, {"side": "respondent"}]
         )
-    return render(request, "disputes/file.html", {"form": form, "parties": parties})
+    context = {"form": form, "parties": parties, "kept_photos": kept_photos}
+    return render(request, "disputes/file.html", context)
 
 
 def _filing_initial(user) -> dict:

@@ -269,3 +269,33 @@ def test_it_renders_a_case_with_a_fixed_number_of_queries(
     login(client, world, "mediator")
     with django_assert_max_num_queries(25):
         assert client.get(reverse("disputes:detail", args=[case.pk])).status_code == 200
+
+
+def test_it_keeps_the_photos_taken_when_the_filing_has_errors(client, world):
+    login(client, world, "gridworker")
+    first = client.post(
+        reverse("disputes:file"), filing_post(world, cause="", photos=[png_bytes()])
+    )
+    assert first.status_code == 200 and not Case.objects.exists()
+    kept = first.context["kept_photos"]
+    assert [photo["name"] for photo in kept] == ["photo.png"]
+    assert 'data-testid="kept-photos"' in first.content.decode()
+
+    second = client.post(
+        reverse("disputes:file"), filing_post(world, kept_photos=[kept[0]["token"]])
+    )
+    case = Case.objects.get()
+    assert second.status_code == 302
+    assert case.attachments.get().original_name == "photo.png"
+
+
+def test_it_ignores_stashed_photo_tokens_of_another_session(client, world):
+    login(client, world, "gridworker")
+    first = client.post(
+        reverse("disputes:file"), filing_post(world, cause="", photos=[png_bytes()])
+    )
+    token = first.context["kept_photos"][0]["token"]
+    other = client.__class__()
+    other.force_login(world["users"]["gridworker"])
+    other.post(reverse("disputes:file"), filing_post(world, kept_photos=[token]))
+    assert not Attachment.objects.exists()

@@ -1,0 +1,68 @@
+"""Keeps photos a grid worker already chose when the filing form comes back with an error.
+
+Browsers cannot re-fill a file input, and re-taking photos in the field is exactly the
+"typed work lost" users hate. Valid uploads are parked in storage under a random token that
+is bound to the user's session; the re-rendered form carries the tokens as hidden inputs."""
+
+import secrets
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+
+SESSION_KEY = "upload_stash"
+MAX_AGE_SECONDS = 24 * 3600
+
+
+def _entries(request) -> dict:
+    return request.session.setdefault(SESSION_KEY, {})
+
+
+def stash(request, uploads) -> list[dict]:
+    from .services import attachment_check
+
+    entries = _entries(request)
+    _expire(request)
+    kept = []
+    for upload in uploads:
+        try:
+            attachment_check(upload)
+        except ValidationError:
+            continue  # the form shows why; a bad file is not worth keeping
+        token = secrets.token_hex(16)
+        path = default_storage.save(f"stash/{token}", upload)
+        entries[token] = {"path": path, "name": upload.name, "at": time.time()}
+        kept.append({"token": token, "name": upload.name})
+    request.session.modified = True
+    return kept
+
+
+def restore(request, tokens) -> tuple[list[File], list[dict]]:
+    """Files for the tokens this session owns (others are ignored)."""
+    entries = _entries(request)
+    files, kept = [], []
+    for token in tokens:
+        entry = entries.get(token)
+        if entry is None or not default_storage.exists(entry["path"]):
+            continue
+        handle = default_storage.open(entry["path"], "rb")
+        files.append(File(handle, name=entry["name"]))
+        kept.append({"token": token, "name": entry["name"]})
+    return files, kept
+
+
+def clear(request, tokens):
+    entries = _entries(request)
+    for token in tokens:
+        entry = entries.pop(token, None)
+        if entry:
+            default_storage.delete(entry["path"])
+    request.session.modified = True
+
+
+def _expire(request):
+    entries = _entries(request)
+    cutoff = time.time() - MAX_AGE_SECONDS
+    for token in [t for t, e in entries.items() if e["at"] < cutoff]:
+        default_storage.delete(entries.pop(token)["path"])
