@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 
-from . import apis
+from . import api_stats, apis
 
 app_name = "disputes-api"
 
@@ -18,5 +18,25 @@ urlpatterns = [
         path(f"cases/<int:pk>/{name}/", view.as_view(), name=f"case-{name}")
         for name, view in apis.ACTIONS.items()
     ),
+    *(
+        path(f"cases/<int:pk>/{name}/", view.as_view(), name=f"case-{name}")
+        for name, view in apis.SLA_ACTIONS.items()
+    ),
+    path(
+        "cases/<int:pk>/extensions/<int:extension_id>/decide/",
+        apis.ExtensionDecideApi.as_view(),
+        name="case-extension-decide",
+    ),
+    path("notifications/", apis.NotificationListApi.as_view(), name="notification-list"),
+    path(
+        "notifications/mark-read/",
+        apis.NotificationMarkReadApi.as_view(),
+        name="notification-mark-read",
+    ),
     path("categories/", apis.CategoryListApi.as_view(), name="category-list"),
+    path("stats/summary/", api_stats.StatsSummaryApi.as_view(), name="stats-summary"),
+    path("stats/by-area/", api_stats.StatsByAreaApi.as_view(), name="stats-by-area"),
+    path("stats/by-category/", api_stats.StatsByCategoryApi.as_view(), name="stats-by-category"),
+    path("stats/trend/", api_stats.StatsTrendApi.as_view(), name="stats-trend"),
+    path("stats/hotspots/", api_stats.StatsHotspotsApi.as_view(), name="stats-hotspots"),
 ]

@@ -5,6 +5,7 @@ an action the case's state forbids 409 (see grid_governance/api_errors.py)."""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -15,7 +16,8 @@ from rest_framework.views import APIView
 
 from . import permissions, selectors, services
 from .filters import CaseFilter
-from .models import Case
+from .models import Case, ExtensionRequest
+from .notifications import mark_read, unread_count
 from .serializers import (
     AssignInputSerializer,
     AttachInputSerializer,
@@ -23,10 +25,17 @@ from .serializers import (
     CaseDetailSerializer,
     CaseListSerializer,
     CategorySerializer,
+    DispatchInputSerializer,
     ErrorSerializer,
+    ExtensionDecideInputSerializer,
+    ExtensionRequestInputSerializer,
+    MarkReadInputSerializer,
+    MarkReadResultSerializer,
     NoteInputSerializer,
+    NotificationSerializer,
     OutcomeInputSerializer,
     ProgressInputSerializer,
+    RaiseRiskInputSerializer,
     ReasonInputSerializer,
     ReferInputSerializer,
     ResolveInputSerializer,
@@ -162,6 +171,7 @@ class CaseActionApi(APIView):
 
     input_serializer = NoteInputSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    success_status = status.HTTP_200_OK
 
     @staticmethod
     def service(**kwargs):
@@ -170,15 +180,22 @@ class CaseActionApi(APIView):
     def post(self, request, pk: int):
         case = visible_case(request.user, pk)
         self.service(case=case, actor=request.user, **parsed(self.input_serializer, request))
-        return case_response(request, pk)
+        return case_response(request, pk, status_code=self.success_status)
 
 
-def action(name: str, service, input_serializer, summary: str, *, codes=(400, 403, 404, 409)):
+def action(
+    name: str, service, input_serializer, summary: str, *, codes=(400, 403, 404, 409),
+    success=status.HTTP_200_OK,
+):  # fmt: skip
     """Build the endpoint class for one workflow action, with its own schema entry."""
     cls = type(
         f"Case{name.title().replace('-', '')}Api",
         (CaseActionApi,),
-        {"service": staticmethod(service), "input_serializer": input_serializer},
+        {
+            "service": staticmethod(service),
+            "input_serializer": input_serializer,
+            "success_status": success,
+        },
     )
     return extend_schema_view(
         post=extend_schema(
@@ -186,7 +203,7 @@ def action(name: str, service, input_serializer, summary: str, *, codes=(400, 40
             tags=[TAG],
             summary=summary,
             request=input_serializer,
-            responses={200: CaseDetailSerializer, **_errors(*codes)},
+            responses={success: CaseDetailSerializer, **_errors(*codes)},
         )
     )(cls)
 
@@ -233,3 +250,100 @@ ACTIONS = {
         "Add photos or PDFs (multipart)", codes=(400, 403, 404),
     ),
 }  # fmt: skip
+
+
+# --- SLA: escalation, risk, dispatch (发令), extensions, the judicial-confirmation pause ----------
+
+SLA_ACTIONS = {
+    "escalate": action(
+        "escalate", services.case_escalate, ReasonInputSerializer,
+        "Escalate to the next level's queue (new assignment deadline, same closing deadline)",
+    ),
+    "raise-risk": action(
+        "raise-risk", services.case_raise_risk, RaiseRiskInputSerializer,
+        "Raise the risk level; major moves the case to the street centre, serious to the district",
+    ),
+    "dispatch": action(
+        "dispatch", services.case_dispatch, DispatchInputSerializer,
+        "Issue an order (发令): a department leads the case from now on",
+    ),
+    "extensions": action(
+        "extensions", services.extension_request, ExtensionRequestInputSerializer,
+        "Request more time to close the case; the level above decides",
+        success=status.HTTP_201_CREATED,
+    ),
+    "pause-clock": action(
+        "pause-clock", services.case_pause_clock, NoteInputSerializer,
+        "Pause the closing clock during judicial confirmation (if the case's policy allows)",
+    ),
+    "resume-clock": action(
+        "resume-clock", services.case_resume_clock, NoteInputSerializer,
+        "Resume the closing clock; the deadline moves by the paused time",
+    ),
+}  # fmt: skip
+
+
+class ExtensionDecideApi(APIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="cases_extensions_decide",
+        tags=[TAG],
+        summary="Approve or refuse an extension request (the level above the handling area)",
+        request=ExtensionDecideInputSerializer,
+        responses={200: CaseDetailSerializer, **_errors(400, 403, 404, 409)},
+    )
+    def post(self, request, pk: int, extension_id: int):
+        case = visible_case(request.user, pk)
+        extension = get_object_or_404(ExtensionRequest, pk=extension_id, case=case)
+        data = parsed(ExtensionDecideInputSerializer, request)
+        services.extension_decide(
+            extension=extension,
+            actor=request.user,
+            approve=data["decision"] == "approve",
+            note=data["note"],
+        )
+        return case_response(request, pk)
+
+
+# --- inbox ------------------------------------------------------------------------------------
+
+
+class NotificationPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="notifications_list",
+        tags=["notifications"],
+        summary="Your messages, newest first (`unread=true` for the unread ones only)",
+        responses={200: NotificationSerializer(many=True)},
+    )
+)
+class NotificationListApi(generics.ListAPIView):
+    serializer_class = NotificationSerializer
+    pagination_class = NotificationPagination
+    filter_backends = []
+
+    def get_queryset(self):
+        unread_only = self.request.query_params.get("unread") in ("1", "true")
+        return selectors.notification_list(user=self.request.user, unread_only=unread_only)
+
+
+class NotificationMarkReadApi(APIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="notifications_mark_read",
+        tags=["notifications"],
+        summary="Mark some (`ids`) or all (`all: true`) of your messages as read",
+        request=MarkReadInputSerializer,
+        responses={200: MarkReadResultSerializer, **_errors(400)},
+    )
+    def post(self, request):
+        data = parsed(MarkReadInputSerializer, request)
+        marked = mark_read(user=request.user, ids=None if data["all"] else data["ids"])
+        return Response({"marked": marked, "unread": unread_count(request.user)})

@@ -5,7 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, AreaLevel, Department
 
+from . import sla
 from .models import (
+    OPEN_STATUSES,
     CaseStatus,
     Category,
     Channel,
@@ -169,6 +171,21 @@ class CaseFilterForm(forms.Form):
     filed_to = forms.DateField(
         label=_("Filed until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    colour = forms.ChoiceField(
+        label=_("Colour"),
+        required=False,
+        choices=[("", _("All colours")), *sla.COLOUR_LABELS.items()],
+    )
+    reason = forms.ChoiceField(
+        label=_("Overdue step"),
+        required=False,
+        choices=[("", _("Any time-limit state")), *sla.REASONS.items()],
+    )
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[("", _("Newest first")), ("sla", _("Most overdue first"))],
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -246,6 +263,62 @@ class AttachForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False)
 
 
+class RaiseRiskForm(forms.Form):
+    risk_level = forms.ChoiceField(label=_("New risk level"), choices=RiskLevel.choices)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if case is not None:
+            # Only higher levels: the service refuses the others anyway.
+            levels = list(RiskLevel.values)
+            current = levels.index(case.risk_level) if case.risk_level in levels else -1
+            self.fields["risk_level"].choices = [
+                (value, label) for value, label in RiskLevel.choices
+                if levels.index(value) > current
+            ]  # fmt: skip
+
+
+class DispatchForm(forms.Form):
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.objects.filter(is_active=True)
+    )
+    note = forms.CharField(
+        label=_("What the department should do"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ExtensionRequestForm(forms.Form):
+    days = forms.IntegerField(label=_("Extra days"), min_value=1, max_value=60, initial=30)
+    reason = forms.CharField(
+        label=_("Why more time is needed"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ExtensionDecideForm(forms.Form):
+    """Decides the request the page showed: its id travels with the form, so a request
+    decided meanwhile is reported as a conflict instead of deciding a newer one."""
+
+    extension = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("Approve")), ("refuse", _("Refuse"))]
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if case is not None:
+            from .permissions import pending_extension
+
+            pending = pending_extension(case)
+            self.fields["extension"].initial = pending.pk if pending else None
+            if case.status not in OPEN_STATUSES:
+                # A case no longer open keeps its deadline; the request can only be refused.
+                self.fields["decision"].choices = [("refuse", _("Refuse"))]
+
+
 ACTION_FORMS = {
     "accept": NoteForm,
     "assign": AssignForm,
@@ -259,11 +332,22 @@ ACTION_FORMS = {
     "refer": ReferForm,
     "withdraw": ReasonForm,
     "attach": AttachForm,
+    "escalate": ReasonForm,
+    "raise_risk": RaiseRiskForm,
+    "dispatch": DispatchForm,
+    "request_extension": ExtensionRequestForm,
+    "decide_extension": ExtensionDecideForm,
+    "pause_clock": NoteForm,
+    "resume_clock": NoteForm,
 }
+# Forms whose choices depend on the case.
+CASE_FORMS = (RaiseRiskForm, ExtensionDecideForm)
 
 
 def action_form(name: str, *args, case=None, **kwargs) -> forms.Form:
     form_class = ACTION_FORMS[name]
+    if form_class in CASE_FORMS:
+        kwargs["case"] = case
     if form_class is AssignForm:
         from .selectors import mediator_candidates
 

@@ -3,6 +3,7 @@ worker drains, honouring quiet hours. Delivery claims each row with a conditiona
 a retried task or a second worker never sends a message twice (at most once)."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -38,22 +39,39 @@ def quiet_hours_end(now: datetime) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(end_hour)), local.tzinfo)
 
 
+@dataclass
+class Message:
+    users: Iterable[User | None]
+    case: Case | None
+    kind: str
+    title: str
+    body: str = ""
+
+
 def notify(*, users: Iterable[User], case: Case | None, kind: str, title: str, body: str = ""):
     """Write inbox rows and queue email/SMS. Call inside the transaction of the change."""
+    return notify_many([Message(users=users, case=case, kind=kind, title=title, body=body)])
+
+
+def notify_many(messages: Iterable[Message]) -> list[Notification]:
+    """notify() for many messages at once (the SLA sweep): two INSERTs and one delivery
+    kick, however many messages. Each message reaches each active recipient once."""
     now = timezone.now()
-    recipients = {u.pk: u for u in users if u is not None and u.is_active}
-    if not recipients:
-        return []
-    notifications = Notification.objects.bulk_create(
-        [
-            Notification(recipient=u, case=case, kind=kind, title=title[:200], body=body)
+    rows = []
+    for message in messages:
+        recipients = {u.pk: u for u in message.users if u is not None and u.is_active}
+        rows += [
+            Notification(recipient=u, case=message.case, kind=message.kind,
+                         title=message.title[:200], body=message.body)
             for u in recipients.values()
-        ]
-    )
+        ]  # fmt: skip
+    if not rows:
+        return []
+    notifications = Notification.objects.bulk_create(rows)
     not_before = quiet_hours_end(now)
     outbox = []
     for notification in notifications:
-        user = recipients[notification.recipient_id]
+        user = notification.recipient
         if user.email:
             outbox.append(OutboxMessage(notification=notification, channel="email",
                                         address=user.email, not_before=not_before))  # fmt: skip
@@ -76,6 +94,42 @@ def holders(*, area, roles) -> list[User]:
             pk__in=Assignment.objects.active().filter(area=area, role__in=roles).values("user_id")
         )
     )
+
+
+class Holders:
+    """holders() for many areas, one query per batch of areas not seen yet, remembered for
+    one SLA sweep (who holds a role changes far less often than a sweep runs)."""
+
+    ROLES = (*ASSIGNER_ROLES, Role.GRID_WORKER)
+
+    def __init__(self):
+        self._by_area: dict[int, dict[str, list[User]]] = {}
+
+    def prefetch(self, area_ids: Iterable[int | None]):
+        missing = {a for a in area_ids if a is not None and a not in self._by_area}
+        if not missing:
+            return
+        self._by_area.update({a: {} for a in missing})
+        assignments = (
+            Assignment.objects.active()
+            .filter(area_id__in=missing, role__in=self.ROLES)
+            .select_related("user")
+        )
+        for assignment in assignments:
+            by_role = self._by_area[assignment.area_id]
+            by_role.setdefault(assignment.role, []).append(assignment.user)
+
+    def get(self, area_id: int | None, roles) -> list[User]:
+        if area_id is None:
+            return []
+        unknown = set(roles) - set(self.ROLES)
+        if unknown:
+            raise ValueError(f"Holders does not load {unknown}")
+        self.prefetch([area_id])
+        users = {}
+        for role in roles:
+            users.update((u.pk, u) for u in self._by_area[area_id].get(role, []))
+        return list(users.values())
 
 
 def _send(message: OutboxMessage):

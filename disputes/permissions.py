@@ -117,4 +117,39 @@ def available_actions(user, case: Case) -> list[str]:
         and (manager or (filer and status in (S.FILED, S.SENT_BACK))),
         "attach": filer or handler or manager,
     }
+    checks |= _sla_checks(user, case, manager=manager, mediator=mediator)
     return [name for name, allowed in checks.items() if allowed]
+
+
+def pending_extension(case: Case):
+    """The case's undecided extension request, from the prefetched list when there is one
+    (the case page prefetches it)."""
+    return next((e for e in case.extensions.all() if e.status == "pending"), None)
+
+
+def _sla_checks(user, case: Case, *, manager: bool, mediator: bool) -> dict[str, bool]:
+    """Escalation, risk, dispatch, extensions and the clock: the same conditions as the
+    services (case_escalate … case_resume_clock), cheapest first."""
+    from .models import OPEN_STATUSES, RiskLevel
+    from .models import CaseStatus as S
+    from .services import ESCALATABLE, _approves_extensions, _parent_queue
+
+    status = case.status
+    runs_it = manager or mediator
+    movable = runs_it and status in ESCALATABLE
+    # Whoever approves extensions manages the case too, so nobody else needs the lookup.
+    pending = pending_extension(case) if runs_it else None
+    policy = case.sla_policy if case.sla_policy_id else None
+    return {
+        # One query (the area's ancestors), asked only when everything else allows it.
+        "escalate": movable and _parent_queue(case)[1] is not None,
+        "raise_risk": movable and case.risk_level != RiskLevel.SERIOUS,
+        "dispatch": manager and status in ESCALATABLE,
+        "request_extension": runs_it and status in OPEN_STATUSES and pending is None,
+        "decide_extension": pending is not None and _approves_extensions(user, case),
+        "pause_clock": runs_it
+        and status == S.IN_MEDIATION
+        and case.clock_paused_at is None
+        and bool(policy and policy.pause_for_judicial_review),
+        "resume_clock": runs_it and case.clock_paused_at is not None,
+    }

@@ -1,9 +1,14 @@
-from django.db.models import Prefetch, Q
+from datetime import datetime, timedelta
+
+from django.db.models import Case as When_
+from django.db.models import Count, DateTimeField, F, Min, Prefetch, Q, When
+from django.utils import timezone
 
 from grids.models import Area, AreaLevel, Assignment, User
 from grids.selectors import user_scope
 
-from .models import Case, CaseEvent, Category
+from . import sla
+from .models import OPEN_STATUSES, Case, CaseEvent, Category, ExtensionRequest, Notification
 
 # Which copied-ancestor column a user's assignment at each level matches.
 LEVEL_COLUMN = {
@@ -50,13 +55,18 @@ def case_list(*, user, filters: dict | None = None):
         # The OR over the assistants join can duplicate rows; an id subquery keeps counts
         # and pagination exact without DISTINCT over every selected column.
         qs = Case.objects.filter(pk__in=qs.values("pk"))
-    qs = qs.select_related("category", "category__parent", "area", "handling_area", "mediator")
+    qs = qs.select_related(
+        "category", "category__parent", "area", "handling_area", "mediator"
+    ).order_by("-filed_at", "-id")
     if filters:
         qs = filters_apply(qs, filters)
-    return qs.order_by("-filed_at", "-id")
+    return qs
 
 
 def filters_apply(qs, f: dict):
+    """The list filters shared by the pages and the API. Colour, reason and the worst-first
+    order come from `annotate_sla`, the SQL twin of `sla.evaluate`, so a filtered list and
+    the badges on its rows always agree."""
     if f.get("q"):
         text = f["q"].strip()
         qs = qs.filter(
@@ -79,7 +89,34 @@ def filters_apply(qs, f: dict):
         qs = qs.filter(filed_at__date__lte=f["filed_to"])
     if f.get("mine") == "filed":
         qs = qs.filter(filed_by=f["user"])
+    if f.get("colour") or f.get("reason") or f.get("sort") == "sla":
+        qs = qs.annotate_sla(f.get("now") or timezone.now())
+    if f.get("colour"):
+        qs = qs.filter(sla_colour=f["colour"])
+    if f.get("reason") in sla.REASONS:
+        qs = qs.filter(**{f"sla_{f['reason']}": True})
+    if f.get("sort") == "sla":
+        qs = qs.annotate(sla_due=_deciding_deadline()).order_by(
+            "sla_rank", F("sla_due").asc(nulls_last=True), "-filed_at", "-id"
+        )
     return qs
+
+
+def _deciding_deadline():
+    """Within a colour, the most overdue (or the nearest to being missed) first: the
+    deadline that made the case red or orange, else the next one it can miss. Requires
+    `annotate_sla`. Cases whose clock has stopped sort last."""
+    return When_(
+        When(sla_past_close=True, then=F("close_due_at")),
+        When(sla_not_assigned=True, then=F("assign_due_at")),
+        When(sla_not_handled=True, then=F("first_update_due_at")),
+        When(~Q(status__in=OPEN_STATUSES) | Q(clock_paused_at__isnull=False), then=None),
+        When(assigned_at__isnull=True, then=F("assign_due_at")),
+        When(first_progress_at__isnull=True, first_update_due_at__isnull=False,
+             then=F("first_update_due_at")),
+        default=F("close_due_at"),
+        output_field=DateTimeField(),
+    )  # fmt: skip
 
 
 def my_cases(*, user):
@@ -107,12 +144,17 @@ def case_detail(*, user, pk: int) -> Case:
             "mediator",
             "filed_by",
             "referral_department",
+            "sla_policy",
         )
         .prefetch_related(
             "parties",
             "assistants",
             "attachments",
             Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+            Prefetch(
+                "extensions",
+                queryset=ExtensionRequest.objects.select_related("requested_by", "decided_by"),
+            ),
             "category__laws",
             "category__typical_cases",
         )
@@ -156,3 +198,56 @@ def role_holders(*, area: Area, role: str):
     return User.objects.filter(
         pk__in=Assignment.objects.active().filter(area=area, role=role).values("user_id")
     )
+
+
+# --- inbox -----------------------------------------------------------------------------------
+
+
+def notification_list(*, user, unread_only: bool = False):
+    """The user's inbox, newest first (index notif_inbox), with the case number joined."""
+    qs = Notification.objects.filter(recipient=user)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.select_related("case").order_by("-created_at", "-id")
+
+
+# --- SLA health -----------------------------------------------------------------------------
+
+
+def sla_health(now: datetime | None = None) -> dict:
+    """What an operator needs to trust the SLA engine, in five queries:
+
+    - sweep lag: how long the oldest due check has waited (0 when the sweep is keeping up);
+    - breaches recorded in the last hour (CaseEvent index kind + recorded_at);
+    - the email/SMS outbox backlog (due and not yet sent);
+    - open cases by colour, computed from the clock like every page does."""
+    from .notifications import outbox_backlog
+
+    now = now or timezone.now()
+    oldest = Case.objects.filter(sla_next_check_at__lte=now).aggregate(
+        oldest=Min("sla_next_check_at")
+    )["oldest"]
+    breaches = CaseEvent.objects.filter(
+        kind=CaseEvent.Kind.SLA_BREACH,
+        recorded_at__gte=now - timedelta(hours=1),
+        recorded_at__lte=now,
+    ).count()
+    rows = (
+        Case.objects.filter(status__in=OPEN_STATUSES)
+        .annotate_sla(now)
+        .order_by()
+        .values("sla_colour")
+        .annotate(n=Count("id"))
+    )
+    by_colour = {sla.GREEN: 0, sla.ORANGE: 0, sla.RED: 0} | {
+        row["sla_colour"]: row["n"] for row in rows
+    }
+    return {
+        "now": now,
+        "oldest_due_at": oldest,
+        "sweep_lag": max(now - oldest, timedelta(0)) if oldest else timedelta(0),
+        "breaches_last_hour": breaches,
+        "outbox_backlog": outbox_backlog(now),
+        "open_by_colour": by_colour,
+        "open_total": sum(by_colour.values()),
+    }

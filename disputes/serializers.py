@@ -21,13 +21,16 @@ from .models import (
     CaseEvent,
     Category,
     Channel,
+    ExtensionRequest,
     Law,
+    Notification,
     Outcome,
     Party,
     PartyKind,
     PartySide,
     ReferralKind,
     RiskLevel,
+    SlaPolicy,
     TypicalCase,
 )
 
@@ -194,6 +197,28 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+class SlaPolicyRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "id", "code", "version", "name", "assign_within_hours", "first_update_within_hours",
+            "close_within_days", "time_basis", "pause_for_judicial_review",
+        ]  # fmt: skip
+
+
+class ExtensionRequestSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    requested_by = UserRefSerializer(read_only=True)
+    decided_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = ExtensionRequest
+        fields = [
+            "id", "days", "reason", "status", "status_label", "requested_by", "created_at",
+            "decided_by", "decided_at", "decision_note", "old_close_due_at", "new_close_due_at",
+        ]  # fmt: skip
+
+
 class CaseDetailSerializer(CaseListSerializer):
     category = CategorySerializer(read_only=True)
     lead_department = DepartmentRefSerializer(read_only=True)
@@ -203,6 +228,8 @@ class CaseDetailSerializer(CaseListSerializer):
     parties = serializers.SerializerMethodField()
     events = CaseEventSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
+    sla_policy = SlaPolicyRefSerializer(read_only=True)
+    extensions = ExtensionRequestSerializer(many=True, read_only=True)
 
     class Meta(CaseListSerializer.Meta):
         fields = [
@@ -213,6 +240,8 @@ class CaseDetailSerializer(CaseListSerializer):
             "referral_department", "accepted_at", "assigned_at", "first_progress_at",
             "outcome_at", "resolved_at", "closed_at", "withdrawn_at", "referred_at",
             "reopened_at", "created_at", "updated_at", "parties", "events", "attachments",
+            "sla_policy", "first_update_due_at", "assigned_on_time", "first_update_on_time",
+            "closed_on_time", "clock_paused_at", "extensions",
         ]  # fmt: skip
 
     @extend_schema_field(PartySerializer(many=True))
@@ -336,6 +365,68 @@ class ReferInputSerializer(serializers.Serializer):
 class AttachInputSerializer(serializers.Serializer):
     files = _upload_list()
     note = _text()
+
+
+class RaiseRiskInputSerializer(serializers.Serializer):
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
+    reason = _text(required=True)
+
+
+class DispatchInputSerializer(serializers.Serializer):
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(is_active=True)
+    )
+    note = _text(required=True)
+
+
+class ExtensionRequestInputSerializer(serializers.Serializer):
+    days = serializers.IntegerField(help_text=_("1 to 60 days."))
+    reason = _text(required=True)
+
+
+class ExtensionDecideInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[("approve", _("Approve")), ("refuse", _("Refuse"))])
+    note = _text()
+
+
+# --- inbox --------------------------------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    case_number = serializers.SerializerMethodField()
+    is_read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id", "kind", "title", "body", "case", "case_number", "is_read", "read_at",
+            "created_at",
+        ]  # fmt: skip
+
+    def get_case_number(self, notification: Notification) -> str:
+        return notification.case.number if notification.case_id else ""
+
+    def get_is_read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+
+class MarkReadInputSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False,
+        help_text=_("The messages to mark as read (others of yours stay unread)."),
+    )  # fmt: skip
+    all = serializers.BooleanField(default=False, help_text=_("Mark every message as read."))
+
+    def validate(self, data):
+        # Explicit either way: a client that forgets `ids` must not empty the inbox.
+        if ("ids" in data) == bool(data["all"]):
+            raise serializers.ValidationError(_("Give either `ids` or `all: true`."))
+        return data
+
+
+class MarkReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+    unread = serializers.IntegerField()
 
 
 class ErrorSerializer(serializers.Serializer):

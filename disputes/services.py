@@ -237,7 +237,7 @@ def _id_number_ok(value: str) -> bool:
 @transaction.atomic
 def case_file(
     *,
-    actor: User,
+    actor: User | None,
     area: Area,
     category: Category,
     cause: str,
@@ -252,11 +252,20 @@ def case_file(
     photos: Iterable = (),
     resolved_on_spot: bool = False,
     outcome_note: str = "",
+    public: bool = False,
 ) -> Case:
     """File a dispute. A grid worker may record it as resolved on the spot ("small matters
-    stay in the grid"), which keeps it in the grid's ledger as resolved."""
-    _require(permissions.can_file(actor, channel=channel))
-    _require(permissions.filing_areas_q(actor).filter(pk=area.pk).exists())
+    stay in the grid"), which keeps it in the grid's ledger as resolved.
+
+    `public=True` is a resident's own report (residents app, QR code): nobody is signed in,
+    so `actor` is None, the staff permission checks do not apply and the case has no filer;
+    the caller owns the abuse checks (rate limits, honeypot)."""
+    if public:
+        if actor is not None or resolved_on_spot:
+            raise ValueError("a public report has no actor and is never resolved on the spot")
+    else:
+        _require(permissions.can_file(actor, channel=channel))
+        _require(permissions.filing_areas_q(actor).filter(pk=area.pk).exists())
     errors = {}
     if not (cause or "").strip():
         errors["cause"] = [_("Describe the cause in a few words.")]
@@ -308,7 +317,10 @@ def case_file(
     )
     # The copied ancestor columns are derived, not input: a grid straight under a street
     # has no community, and validating them as required fields would refuse its cases.
-    case.full_clean(exclude=["number", "district", "street", "community", "grid"])
+    # A public report has no filer by design (filed_by is blank=False for staff filings).
+    # No matching policy is allowed too: sla.py then applies the built-in "13710" limits.
+    derived = ["number", "district", "street", "community", "grid", "sla_policy"]
+    case.full_clean(exclude=[*derived, "filed_by"] if public else derived)
     case.sla_next_check_at = sla.next_check_at(case, set())
     case.save()
     Party.objects.bulk_create([Party(case=case, **p) for p in cleaned_parties])
@@ -321,6 +333,7 @@ def case_file(
             "handling_level": case.handling_level,
             "handling_area": case.handling_area.name,
             "lead_department": case.lead_department.name if case.lead_department else "",
+            **({"public": True} if public else {}),
         },
     )
     _attachments_store(case, photos, actor=actor, event=filed)
@@ -788,6 +801,10 @@ def extension_decide(*, extension, actor: User, approve: bool, note: str = ""):
     _require(_approves_extensions(actor, case))
     if extension.status != ExtensionRequest.Status.PENDING:
         raise TransitionError(case, _("decided again (the request is already decided)"))
+    if approve and case.status not in OPEN_STATUSES:
+        # A closed case's on-time flag was judged against the deadline it had; moving the
+        # deadline afterwards would make the ledger contradict itself. Refusing stays possible.
+        raise TransitionError(case, _("given more time"))
     now = timezone.now()
     extension.status = "approved" if approve else "refused"
     extension.decided_by, extension.decided_at, extension.decision_note = actor, now, note

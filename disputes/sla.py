@@ -5,7 +5,7 @@ Colours are computed from stored deadlines and the clock, never from what a back
 last wrote, so they are right to the second even when every worker is down. `evaluate` works
 on one case in Python; `annotate_sla` is its SQL twin for lists, filters and sorting."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import BooleanField, CharField, Q, Value, When
 from django.db.models import Case as When_
@@ -86,18 +86,57 @@ def policy_for(category, risk_level: str):
 # --- colour ----------------------------------------------------------------------------------
 
 
-def pending_deadlines(case) -> dict[str, datetime]:
-    """The deadlines a case can still miss, by reason, ignoring what is already recorded."""
+# Stands for "stopped at a time nobody recorded": never after a deadline.
+_UNRECORDED = datetime.min.replace(tzinfo=UTC)
+
+
+def _left_open_at(case) -> datetime | None:
+    """When the case left the open states (resolved, closed, withdrawn or referred) since it
+    was last reopened."""
+    since = case.reopened_at
+    times = [
+        t
+        for t in (case.resolved_at, case.closed_at, case.withdrawn_at, case.referred_at)
+        if t is not None and (since is None or t >= since)
+    ]
+    return min(times, default=_UNRECORDED)
+
+
+def _deadline_states(case) -> dict[str, tuple[datetime, datetime | None]]:
+    """reason → (deadline, when its clock stopped): the step was done, the case left the
+    open states or its clock was paused; None while the clock still runs."""
     from .models import OPEN_STATUSES
 
-    if case.status not in OPEN_STATUSES or case.clock_paused_at is not None:
-        return {}
-    deadlines = {"past_close": case.close_due_at}
-    if case.assigned_at is None:
-        deadlines["not_assigned"] = case.assign_due_at
-    elif case.first_progress_at is None and case.first_update_due_at is not None:
-        deadlines["not_handled"] = case.first_update_due_at
-    return deadlines
+    ended = None if case.status in OPEN_STATUSES else _left_open_at(case)
+
+    def stopped(done: datetime | None = None) -> datetime | None:
+        times = [t for t in (done, ended, case.clock_paused_at) if t is not None]
+        return min(times, default=None)
+
+    states = {
+        "past_close": (case.close_due_at, stopped()),
+        "not_assigned": (case.assign_due_at, stopped(case.assigned_at)),
+    }
+    if case.assigned_at is not None and case.first_update_due_at is not None:
+        states["not_handled"] = (case.first_update_due_at, stopped(case.first_progress_at))
+    return states
+
+
+def pending_deadlines(case) -> dict[str, datetime]:
+    """The deadlines a case can still miss, by reason, ignoring what is already recorded."""
+    return {reason: due for reason, (due, stop) in _deadline_states(case).items() if stop is None}
+
+
+def late_deadlines(case) -> dict[str, datetime]:
+    """Deadlines that passed while their clock ran, though it has stopped since (the step was
+    done late, or the case closed late). Still breaches, to be recorded once at the deadline
+    even when the sweep only comes afterwards: it was down, or the late action itself held
+    the case row when the sweep came by."""
+    return {
+        reason: due
+        for reason, (due, stop) in _deadline_states(case).items()
+        if stop is not None and stop > due
+    }
 
 
 def evaluate(case, now: datetime) -> tuple[str, list[str]]:
@@ -146,8 +185,13 @@ def annotate_sla(queryset, now: datetime):
 
 
 def next_check_at(case, breached: set[str]) -> datetime | None:
-    """The earliest deadline not yet recorded as breached, or None."""
-    remaining = [due for reason, due in pending_deadlines(case).items() if reason not in breached]
+    """The earliest deadline not yet recorded as breached, or None: a pending one, or one
+    missed by a step done late whose breach nobody has recorded yet."""
+    remaining = [
+        due
+        for reason, due in (late_deadlines(case) | pending_deadlines(case)).items()
+        if reason not in breached
+    ]
     return min(remaining, default=None)
 
 

@@ -13,7 +13,7 @@ from grids.selectors import user_scope
 
 from . import permissions, selectors, services, sla, upload_stash
 from .forms import CaseFileForm, CaseFilterForm, PartyFormSet, action_form
-from .models import Attachment, Case, Channel
+from .models import Attachment, Case, Channel, ExtensionRequest
 
 PAGE_SIZE = 20
 
@@ -98,17 +98,27 @@ def _paginate(request, qs):
     return page, query.urlencode()
 
 
-def _rows(page):
-    now = timezone.now()
-    return [{"case": c, "sla": sla.evaluate(c, now)} for c in page.object_list]
+def sla_labels(reasons) -> list[str]:
+    return [sla.REASONS[r] for r in reasons]
+
+
+def _rows(page, now=None):
+    now = now or timezone.now()
+    rows = []
+    for case in page.object_list:
+        colour, reasons = sla.evaluate(case, now)
+        rows.append({"case": case, "sla": (colour, reasons), "labels": sla_labels(reasons)})
+    return rows
 
 
 @login_required
 def case_list(request):
     form = CaseFilterForm(request.GET or None, user=request.user)
-    filters = form.cleaned_data if form.is_valid() else {}
+    now = timezone.now()
+    # One clock for the filter and the badges, so a row never contradicts the filter.
+    filters = {**form.cleaned_data, "now": now} if form.is_valid() else {}
     page, query = _paginate(request, selectors.case_list(user=request.user, filters=filters))
-    context = {"form": form, "page": page, "rows": _rows(page), "query": query,
+    context = {"form": form, "page": page, "rows": _rows(page, now), "query": query,
                "title": _("Cases")}  # fmt: skip
     return render(request, "disputes/list.html", context)
 
@@ -123,9 +133,12 @@ def my_cases(request):
 def _detail_context(request, case: Case, forms=None, error: str = "") -> dict:
     actions = permissions.available_actions(request.user, case)
     forms = forms or {}
+    colour, reasons = sla.evaluate(case, timezone.now())
     return {
         "case": case,
-        "sla": sla.evaluate(case, timezone.now()),
+        "sla": (colour, reasons),
+        "sla_labels": sla_labels(reasons),
+        "extensions": case.extensions.all(),
         "show_details": permissions.sees_party_details(request.user, case),
         "actions": [(name, forms.get(name) or action_form(name, case=case)) for name in actions],
         "action_error": error,
@@ -172,6 +185,30 @@ ACTIONS = {
     ),
     "attach": lambda case, actor, d: services.case_attach(
         case=case, actor=actor, files=d["files"], note=d["note"]
+    ),
+    "escalate": lambda case, actor, d: services.case_escalate(
+        case=case, actor=actor, reason=d["reason"]
+    ),
+    "raise_risk": lambda case, actor, d: services.case_raise_risk(
+        case=case, actor=actor, risk_level=d["risk_level"], reason=d["reason"]
+    ),
+    "dispatch": lambda case, actor, d: services.case_dispatch(
+        case=case, actor=actor, department=d["department"], note=d["note"]
+    ),
+    "request_extension": lambda case, actor, d: services.extension_request(
+        case=case, actor=actor, days=d["days"], reason=d["reason"]
+    ),
+    "decide_extension": lambda case, actor, d: services.extension_decide(
+        extension=get_object_or_404(ExtensionRequest, pk=d["extension"], case=case),
+        actor=actor,
+        approve=d["decision"] == "approve",
+        note=d["note"],
+    ),
+    "pause_clock": lambda case, actor, d: services.case_pause_clock(
+        case=case, actor=actor, note=d["note"]
+    ),
+    "resume_clock": lambda case, actor, d: services.case_resume_clock(
+        case=case, actor=actor, note=d["note"]
     ),
 }
 
@@ -229,3 +266,29 @@ def attachment_download(request, pk, attachment_id):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@login_required
+def sla_health(request):
+    """For operators: is the sweep keeping up, are messages leaving? Staff only."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    health = selectors.sla_health()
+    health["sweep_lag_text"] = duration_text(health["sweep_lag"])
+    health["colours"] = [
+        (colour, sla.COLOUR_LABELS[colour], health["open_by_colour"][colour])
+        for colour in (sla.RED, sla.ORANGE, sla.GREEN)
+    ]
+    return render(request, "disputes/sla_health.html", {"health": health})
+
+
+def duration_text(delta) -> str:
+    """3 h 5 min / 4 min 20 s / 0 s: precise enough to judge a lag at a glance."""
+    seconds = int(delta.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+    if minutes:
+        return _("%(m)d min %(s)d s") % {"m": minutes, "s": seconds}
+    return _("%(s)d s") % {"s": seconds}

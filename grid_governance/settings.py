@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "grids",
     "disputes",
     "reception_days",
+    "residents",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +175,17 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sla-sweep": {"task": "disputes.tasks.sla_sweep", "schedule": 60.0},
     # Catches messages held back by quiet hours; fresh ones are sent on commit.
     "outbox-deliver": {"task": "disputes.tasks.outbox_deliver", "schedule": 60.0},
+    # Idempotent, so daily is enough: monthly sessions two months ahead, duty rotas two weeks.
+    "schedule-reception-days": {
+        "task": "reception_days.tasks.schedule_reception_days",
+        "schedule": 24 * 60 * 60.0,
+    },
+    # 回访: last month's callback sample for every street, early on the 1st (local time).
+    # Idempotent per street and month, so a missed or repeated tick is harmless.
+    "residents-draw-callbacks": {
+        "task": "residents.tasks.draw_callbacks",
+        "schedule": crontab(minute=30, hour=1, day_of_month=1),
+    },
 }
 
 # Tests that need PostgreSQL/Redis/Chromium fail instead of skipping when this is on (CI).
@@ -217,6 +230,8 @@ SPECTACULAR_SETTINGS = {
         "AttachmentKindEnum": "disputes.models.Attachment.Kind",
         "AreaLevelEnum": "grids.models.AreaLevel",
         "RoleEnum": "grids.models.Role",
+        "SessionKindEnum": "reception_days.models.SessionKind",
+        "SessionStatusEnum": "reception_days.models.SessionStatus",
     },
 }
 

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from disputes import views as dispute_views
 from grids import views as grid_views
 
 urlpatterns = [
@@ -15,9 +16,18 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("cases/", include("disputes.urls")),
+    path("dashboard/", include("disputes.dashboard_urls")),
+    path("notifications/", include("disputes.inbox_urls")),
+    path("sla/health/", dispute_views.sla_health, name="sla_health"),
+    path("reception-days/", include("reception_days.urls")),
+    # Residents: public pages (no login) under /r/, staff pages under /residents/.
+    path("r/", include("residents.public_urls")),
+    path("residents/", include("residents.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("disputes.api_urls")),
+    path("api/v1/reception-days/", include("reception_days.api_urls")),
+    path("api/v1/residents/", include("residents.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -2,6 +2,8 @@
 officers and a lawyer", daily duty at the smallest mediation units, thematic sessions, the
 service catalogue, and the residents received at each session (the closed loop of 接单)."""
 
+from datetime import time
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -96,8 +98,8 @@ class MediationUnit(models.Model):
         _("kind"), max_length=16, choices=UnitKind.choices, default=UnitKind.COMPOUND
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
-    duty_starts_at = models.TimeField(_("duty starts at"), default="09:00")
-    duty_ends_at = models.TimeField(_("duty ends at"), default="11:30")
+    duty_starts_at = models.TimeField(_("duty starts at"), default=time(9, 0))
+    duty_ends_at = models.TimeField(_("duty ends at"), default=time(11, 30))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -28,10 +28,10 @@ from . import permissions
 from .models import (
     MediationUnit,
     ReceptionSession,
+    ServiceItem,
     SessionKind,
     SessionStaff,
     SessionStatus,
-    ServiceItem,
     Visit,
     VisitOutcome,
 )
@@ -369,7 +369,9 @@ def session_create(
     _check(session)
     session.save()
     if with_team:
-        SessionStaff.objects.bulk_create(_officer_rows(session, teams([community.pk])[community.pk]))
+        SessionStaff.objects.bulk_create(
+            _officer_rows(session, teams([community.pk])[community.pk])
+        )
     return session
 
 

@@ -18,3 +18,36 @@ def masked_id(value: str) -> str:
     if len(value) <= 7:
         return "*" * len(value)
     return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
+
+
+@register.filter
+def risk_label(value: str) -> str:
+    from disputes.models import RiskLevel
+
+    return RiskLevel(value).label if value in RiskLevel.values else value
+
+
+@register.filter
+def iso_datetime(value: str):
+    """A datetime kept as ISO text in an event's data, for the `date` filter."""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        return parse_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+@register.simple_tag
+def on_time_badge(flag):
+    """The on-time flag of a step once it has happened: on time, late, or nothing."""
+    from django.utils.html import format_html
+    from django.utils.translation import gettext as _
+
+    if flag is None:
+        return ""
+    if flag:
+        return format_html(
+            '<span class="badge text-bg-success" data-on-time="1">{}</span>', _("on time")
+        )
+    return format_html('<span class="badge text-bg-warning" data-on-time="0">{}</span>', _("late"))

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from disputes import services, sla
-from disputes.models import Category, Channel, HandlingLevel, Outcome
+from disputes.models import Category, Channel, HandlingLevel, Outcome, SlaPolicy
 from grids.models import Role
 from tests.factories import Tree, UserFactory, assign
 
@@ -68,6 +68,16 @@ def colour(case):
 def test_it_stores_the_deadlines_when_a_case_is_filed(world):
     case = world.file()
     case.refresh_from_db()
+    assert case.assign_due_at == T0 + timedelta(hours=24)
+    assert case.close_due_at == T0 + timedelta(days=30)
+
+
+def test_it_files_with_the_built_in_limits_when_no_policy_applies(world):
+    # An admin may switch every policy off; filing must go on under the built-in "13710".
+    SlaPolicy.objects.update(is_active=False)
+    case = world.file()
+    case.refresh_from_db()
+    assert case.sla_policy is None
     assert case.assign_due_at == T0 + timedelta(hours=24)
     assert case.close_due_at == T0 + timedelta(days=30)
 

@@ -1,0 +1,561 @@
+"""Benchmark: the SLA sweep (`disputes.sweep.sla_sweep_step`) at city scale on PostgreSQL.
+
+Loads 1,000,000 cases (250,000 of them open) over the generate_city tree with COPY, then
+measures what beat does every minute:
+
+- a tick with nothing due (the common case): median of many runs. Goal: at most 5 ms;
+- a tick with 10,000 cases newly past a deadline (6,000 not assigned, 3,000 not handled,
+  1,000 past the closing deadline), each recorded as an event stamped at its deadline, with
+  its notifications and their email/SMS outbox rows (every recipient has an email address,
+  community secretaries a phone too). Goal: at most 2 s. Run several times on fresh cases;
+- one plain SQL UPDATE of the same 10,000 rows, as the floor to compare the tick against.
+
+Correctness is checked, not time: every breach recorded once at its deadline, one
+notification per recipient per breach, and a second tick that finds nothing.
+
+    python -m benchmarks.bench_sla [--scale 1.0] [--due 10000] [--runs 3] [--profile]
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from benchmarks.common import prepare_database, print_table, setup_django, timed
+
+GOAL_IDLE_MS = 5.0
+GOAL_DUE_SECONDS = 2.0
+CASES_AT_SCALE_1 = 1_000_000
+IDLE_RUNS = 21
+SEED = 20261102
+# A fixed "now" for the data, so a loaded data set can be reused run after run.
+ANCHOR = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, a Monday
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+# What each generated case is; the open pools hold the cases the due ticks are made from.
+KINDS = (("closed", 0.75), ("unassigned", 0.04), ("assigned", 0.06), ("in_mediation", 0.15))
+# The mix of one due tick, by the deadline that has just passed.
+MIX = (("unassigned", "not_assigned", 0.6), ("assigned", "not_handled", 0.3),
+       ("in_mediation", "past_close", 0.1))  # fmt: skip
+DUE_COLUMN = {"not_assigned": "assign_due_at", "not_handled": "first_update_due_at",
+              "past_close": "close_due_at"}  # fmt: skip
+DATASET_TABLE = "bench_dataset"
+DATASET_NAME = "sla_cases"
+NUMBER_PREFIX = "JF2026-S"
+
+
+# --- the data --------------------------------------------------------------------------------
+
+
+def ensure_city(scale: float) -> int:
+    """The generate_city tree at this scale: reused when bench_import (or an earlier run)
+    left it in the database, imported through the product's importer otherwise."""
+    from benchmarks import generate_city
+    from benchmarks.bench_import import city_file, truncate_grids_tables
+    from grids.imports import import_areas
+    from grids.models import Area
+
+    expected = generate_city.ZHENGZHOU.scaled(scale).total
+    first = next(generate_city.iter_areas(scale))
+    if Area.objects.count() == expected and Area.objects.filter(code=first.code).exists():
+        print(f"city: {expected:,} areas already imported")
+        return expected
+    path, _seconds = city_file(scale)
+    truncate_grids_tables()
+    with timed() as t:
+        result = import_areas(path.read_bytes())
+    if not result.ok:
+        raise RuntimeError(f"city import failed: {result.errors[:3]}")
+    print(f"city: imported {result.created:,} areas in {t['seconds']:.1f} s")
+    return result.created
+
+
+@dataclass(frozen=True)
+class Place:
+    """An area cases are filed on, with the ancestors copied onto each case."""
+
+    id: int
+    district: int | None
+    street: int | None
+    community: int | None
+    grid: int | None
+
+
+def places() -> list[Place]:
+    from grids.models import Area
+
+    rows = {r[0]: r for r in Area.objects.values_list("id", "level", "parent_id")}
+    found = []
+    for area_id, level, _parent in sorted(rows.values()):
+        if level not in ("grid", "dedicated", "micro_grid"):
+            continue
+        up = {"district": None, "street": None, "community": None, "grid": None}
+        cursor = rows[area_id]
+        while cursor is not None:
+            key = "grid" if cursor[1] == "dedicated" else cursor[1]
+            if key in up and up[key] is None:
+                up[key] = cursor[0]
+            cursor = rows.get(cursor[2])
+        found.append(Place(area_id, **up))
+    return found
+
+
+def ensure_staff() -> dict[str, dict[int, int]]:
+    """Recipients for every queue: per community a secretary (email and phone) and a
+    mediator (email), per street a centre staff member (email), per grid a grid worker
+    (email). Returns {role: {area id: user id}}."""
+    from grids.models import Area, Assignment, Role, User
+
+    plan = {
+        Role.COMMUNITY_SECRETARY: ("community", "sec", True),
+        Role.MEDIATOR: ("community", "med", False),
+        Role.STREET_STAFF: ("street", "street", False),
+        Role.GRID_WORKER: ("grid", "grid", False),
+    }
+    areas = {
+        level: list(Area.objects.filter(level__in=levels).values_list("id", "code"))
+        for level, levels in (("community", ["community"]), ("street", ["street"]),
+                              ("grid", ["grid", "dedicated"]))
+    }  # fmt: skip
+    wanted = []
+    for role, (level, tag, phone) in plan.items():
+        for area_id, code in areas[level]:
+            wanted.append((f"s-{tag}-{code}", role, area_id, phone))
+    existing = set(
+        User.objects.filter(username__startswith="s-").values_list("username", flat=True)
+    )
+    User.objects.bulk_create(
+        [User(username=name, real_name=name[-8:], password="!", email=f"{name}@bench.example",
+              phone=f"139{index:08d}" if phone else "")
+         for index, (name, _role, _area, phone) in enumerate(wanted) if name not in existing],
+        batch_size=5000,
+    )  # fmt: skip
+    ids = dict(User.objects.filter(username__startswith="s-").values_list("username", "id"))
+    assigned = set(
+        Assignment.objects.filter(user__username__startswith="s-").values_list("user_id", flat=True)
+    )
+    started = ANCHOR - timedelta(days=800)
+    Assignment.objects.bulk_create(
+        [Assignment(user_id=ids[name], role=role, area_id=area, started_at=started)
+         for name, role, area, _phone in wanted if ids[name] not in assigned],
+        batch_size=5000,
+    )  # fmt: skip
+    by_role: dict[str, dict[int, int]] = {}
+    for name, role, area, _phone in wanted:
+        by_role.setdefault(role, {})[area] = ids[name]
+    return by_role
+
+
+COLUMNS = (
+    "number", "cause", "description", "address", "area_id", "district_id", "street_id",
+    "community_id", "grid_id", "category_id", "risk_level", "channel", "people_involved",
+    "handling_level", "handling_area_id", "mediator_id", "filed_by_id", "status",
+    "resolved_on_spot", "outcome", "outcome_note", "close_kind", "referral_kind", "filed_at",
+    "accepted_at", "assigned_at", "first_progress_at", "outcome_at", "resolved_at",
+    "closed_at", "sla_policy_id", "assign_due_at", "first_update_due_at", "close_due_at",
+    "sla_next_check_at", "breached_assign", "breached_first_update", "breached_close",
+    "assigned_on_time", "first_update_on_time", "closed_on_time", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def iter_rows(count: int, *, where: list[Place], staff, category_id: int, policy_id: int):
+    """`count` case rows in COLUMNS order. Open cases have every deadline in the future of
+    ANCHOR (as after a sweep that kept up); closed ones have no next check. Runs no query:
+    COPY is streaming on the connection while this generates."""
+    from grids.models import Role
+
+    rng = random.Random(SEED)
+    secretaries = staff[Role.COMMUNITY_SECRETARY]
+    mediators = staff[Role.MEDIATOR]
+    kinds = [k for k, _share in KINDS]
+    cumulative = []
+    total = 0.0
+    for _kind, share in KINDS:
+        total += share
+        cumulative.append(total)
+    for seq in range(1, count + 1):
+        place = rng.choice(where)
+        kind = rng.choices(kinds, cum_weights=cumulative)[0]
+        if rng.random() < 0.2 and place.grid:
+            level, handling = "grid", place.grid
+        elif place.community:
+            level, handling = "community", place.community
+        else:
+            level, handling = "street", place.street
+        mediator = mediators.get(place.community) or next(iter(mediators.values()))
+        filer = secretaries.get(place.community) or mediator
+        if kind == "closed":
+            filed = ANCHOR - timedelta(seconds=rng.uniform(31 * 86400, 730 * 86400))
+        elif kind == "unassigned":
+            filed = ANCHOR - timedelta(seconds=rng.uniform(0, 20 * 3600))
+        elif kind == "assigned":
+            filed = ANCHOR - timedelta(seconds=rng.uniform(2 * 3600, 20 * 3600))
+        else:
+            filed = ANCHOR - timedelta(seconds=rng.uniform(86400, 29 * 86400))
+        assign_due, close_due = filed + 24 * HOUR, filed + 30 * DAY
+        accepted = assigned = progress = resolved = closed = first_due = None
+        status, outcome, close_kind, next_check = "filed", "", "", assign_due
+        if kind != "unassigned":
+            accepted, assigned = filed + HOUR, filed + HOUR
+            first_due = assigned + 24 * HOUR
+            status, next_check = "assigned", first_due
+        if kind in ("closed", "in_mediation"):
+            progress = assigned + 3 * HOUR
+            status, next_check = "in_mediation", close_due
+        if kind == "closed":
+            resolved, closed = filed + 6 * DAY, filed + 7 * DAY
+            status, outcome, close_kind, next_check = "closed", "agreement", "substantive", None
+        done = assigned is not None
+        yield (
+            f"{NUMBER_PREFIX}{seq:07d}", "邻里漏水纠纷", "", "某小区某单元", place.id,
+            place.district, place.street, place.community, place.grid, category_id,
+            "ordinary", "grid_worker", 2, level, handling,
+            mediator if done else None, filer, status, False, outcome, "", close_kind, "",
+            filed, accepted, assigned, progress, resolved, resolved, closed, policy_id,
+            assign_due, first_due, close_due, next_check, False, False, False,
+            True if done else None, True if progress else None, True if closed else None,
+            filed, closed or progress or assigned or filed,
+        )  # fmt: skip
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+class _CopySource(io.TextIOBase):
+    """Lines for COPY generated on demand, one batch per read()."""
+
+    def __init__(self, rows, batch: int = 5000):
+        self.rows = rows
+        self.batch = batch
+        self.written = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        lines = []
+        for row in self.rows:
+            lines.append("\t".join(map(_fmt, row)))
+            if len(lines) >= self.batch:
+                break
+        self.written += len(lines)
+        return "\n".join(lines) + "\n" if lines else ""
+
+
+def _signature(count: int, scale: float) -> str:
+    return f"v1 cases={count} scale={scale:g} seed={SEED} anchor={ANCHOR.isoformat()}"
+
+
+def _recorded(cursor) -> str | None:
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {DATASET_TABLE} (name text PRIMARY KEY, signature text, "
+        "loaded_at timestamptz)"
+    )
+    cursor.execute(f"SELECT signature FROM {DATASET_TABLE} WHERE name = %s", [DATASET_NAME])
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _record(cursor, signature: str) -> None:
+    cursor.execute(
+        f"INSERT INTO {DATASET_TABLE} VALUES (%s, %s, now()) ON CONFLICT (name) "
+        "DO UPDATE SET signature = excluded.signature, loaded_at = excluded.loaded_at",
+        [DATASET_NAME, signature],
+    )
+
+
+def ensure_cases(count: int, scale: float) -> tuple[bool, float]:
+    """Load the cases unless this exact, untouched data set is already there. Every run
+    sweeps some cases, so the data set is marked used and reloaded by the next run."""
+    from django.db import connection, transaction
+
+    from disputes.models import Case, Category, SlaPolicy
+
+    staff = ensure_staff()
+    signature = _signature(count, scale)
+    with connection.cursor() as cursor:
+        recorded = _recorded(cursor)
+    first = f"{NUMBER_PREFIX}{1:07d}"
+    if (
+        recorded == signature
+        and Case.objects.count() == count
+        and Case.objects.filter(number=first).exists()
+    ):
+        return False, 0.0
+    parent, _ = Category.objects.get_or_create(code="B02", defaults={"name": "邻里纠纷"})
+    category, _ = Category.objects.get_or_create(
+        code="B0203", defaults={"name": "房屋漏水", "parent": parent}
+    )
+    # Importing the city empties the reference tables (TRUNCATE … CASCADE): the default
+    # "13710" policy of migration 0002 is put back as it was.
+    policy, _ = SlaPolicy.objects.get_or_create(
+        code="default", version=1, defaults={"name": "默认时限", "close_within_days": 30}
+    )
+    table = Case._meta.db_table
+    rows = iter_rows(
+        count, where=places(), staff=staff, category_id=category.pk, policy_id=policy.pk
+    )
+    with timed() as t, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {table} RESTART IDENTITY CASCADE")
+        cursor.execute(
+            """SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s
+               AND indexname NOT IN (SELECT c.relname FROM pg_constraint k
+                   JOIN pg_class c ON c.oid = k.conindid WHERE k.conrelid = %s::regclass)""",
+            [table, table],
+        )
+        indexes = cursor.fetchall()
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        # Every key was read from the database a moment ago; checking a million rows x
+        # ten keys one by one would dominate the load.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        source = _CopySource(rows)
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT text)", source
+        )
+        cursor.execute("SET LOCAL session_replication_role = origin")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        _record(cursor, signature)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {table}")
+    print(f"cases: loaded {source.written:,} with COPY in {t['seconds']:.1f} s")
+    return True, t["seconds"]
+
+
+def mark_used() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        _record(cursor, "used")
+
+
+# --- the measurements ------------------------------------------------------------------------
+
+
+def pick_due(kind: str, reason: str, count: int) -> list[int]:
+    """Open cases of one pool whose deadline has not been recorded as breached yet."""
+    from disputes.models import Case
+
+    flag = {"not_assigned": "breached_assign", "not_handled": "breached_first_update",
+            "past_close": "breached_close"}[reason]  # fmt: skip
+    status = {"unassigned": "filed", "assigned": "assigned", "in_mediation": "in_mediation"}[kind]
+    return list(
+        Case.objects.filter(status=status, sla_next_check_at__gt=ANCHOR, **{flag: False})
+        .order_by("id")
+        .values_list("id", flat=True)[:count]
+    )
+
+
+def make_due(due: dict[str, list[int]], now: datetime) -> None:
+    """Move each picked case's deadline to the last ten minutes before `now`, as if time had
+    passed (the sweep's next check is that deadline, as services would have set it)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        for reason, ids in due.items():
+            column = DUE_COLUMN[reason]
+            cursor.execute(
+                f"""UPDATE disputes_case SET {column} = %s - (id %% 600) * interval '1 second',
+                    sla_next_check_at = %s - (id %% 600) * interval '1 second'
+                    WHERE id = ANY(%s)""",
+                [now, now, ids],
+            )
+
+
+def plain_update_seconds(ids: list[int]) -> float:
+    """One UPDATE writing what the sweep writes to the case rows, rolled back."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        with timed() as t:
+            cursor.execute(
+                """UPDATE disputes_case SET
+                       breached_assign = breached_assign OR assigned_at IS NULL,
+                       breached_first_update = breached_first_update
+                           OR (assigned_at IS NOT NULL AND first_progress_at IS NULL),
+                       breached_close = breached_close OR first_progress_at IS NOT NULL,
+                       sla_next_check_at = close_due_at
+                   WHERE id = ANY(%s)""",
+                [ids],
+            )
+        transaction.set_rollback(True)
+    return t["seconds"]
+
+
+def check_tick(due: dict[str, list[int]], since: datetime) -> list[str]:
+    """Every breach recorded once, at its deadline; one notification per recipient each."""
+    from django.db import connection
+
+    problems = []
+    ids = [pk for ids in due.values() for pk in ids]
+    with connection.cursor() as cursor:
+        for reason, reason_ids in due.items():
+            cursor.execute(
+                f"""SELECT count(*), count(*) FILTER (WHERE e.at <> c.{DUE_COLUMN[reason]}),
+                           count(DISTINCT e.case_id)
+                    FROM disputes_caseevent e JOIN disputes_case c ON c.id = e.case_id
+                    WHERE e.kind = 'sla_breach' AND e.recorded_at >= %s
+                      AND e.data->>'reason' = %s AND e.case_id = ANY(%s)""",
+                [since, reason, reason_ids],
+            )
+            events, off, cases = cursor.fetchone()
+            if events != len(reason_ids) or cases != len(reason_ids) or off:
+                problems.append(
+                    f"{reason}: {events} events for {len(reason_ids)} cases, {off} not at "
+                    "the deadline"
+                )
+        cursor.execute(
+            """SELECT count(*) FROM (SELECT 1 FROM disputes_notification
+               WHERE case_id = ANY(%s) AND created_at >= %s
+               GROUP BY case_id, kind, recipient_id HAVING count(*) > 1) d""",
+            [ids, since],
+        )
+        if (doubles := cursor.fetchone()[0]) != 0:
+            problems.append(f"{doubles} recipients notified twice for one breach")
+    return problems
+
+
+def counts_since(since: datetime) -> tuple[int, int, int]:
+    from disputes.models import CaseEvent, Notification, OutboxMessage
+
+    return (
+        CaseEvent.objects.filter(kind="sla_breach", recorded_at__gte=since).count(),
+        Notification.objects.filter(created_at__gte=since).count(),
+        OutboxMessage.objects.filter(created_at__gte=since).count(),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1.0")),
+        help="size of the city and of the case load, 1.0 = 1,000,000 cases (env BENCH_SCALE)",
+    )  # fmt: skip
+    parser.add_argument("--due", type=int, default=10_000, help="cases due in one tick")
+    parser.add_argument("--runs", type=int, default=3, help="due ticks, each on fresh cases")
+    parser.add_argument("--profile", action="store_true", help="cProfile the first due tick")
+    args, _unknown = parser.parse_known_args(argv)  # bin/bench passes every option to all
+
+    count = round(CASES_AT_SCALE_1 * args.scale)
+    print(f"== bench_sla: the SLA sweep over {count:,} cases, scale {args.scale:g}")
+    prepare_database(fresh=os.environ.get("BENCH_FRESH_DB") == "1")
+    setup_django()
+    from django.db import connection
+
+    import disputes.notifications
+    import disputes.services
+    import disputes.tasks  # noqa: F401  (imported now, not inside the first timed tick)
+    from disputes.models import Case
+    from disputes.sweep import sla_sweep_step
+    from grid_governance.celery import app
+
+    # Delivery kicks (outbox_deliver.delay on commit) go through kombu's in-memory transport:
+    # the cost of publishing is measured, and no stray task reaches a real broker.
+    app.conf.broker_url = "memory://"
+    print(f"database: {connection.settings_dict['NAME']} on {connection.vendor} "
+          f"{'.'.join(map(str, divmod(connection.pg_version, 10000)))}")  # fmt: skip
+    ensure_city(args.scale)
+    loaded, load_seconds = ensure_cases(count, args.scale)
+    if not loaded:
+        print(f"cases: {count:,} already loaded")
+    mark_used()
+    open_count = Case.objects.filter(sla_next_check_at__isnull=False).count()
+    print(f"open cases (with a next check): {open_count:,}")
+
+    failures = []
+    table = []
+    if loaded:
+        table.append(("load cases (COPY + indexes)", count, load_seconds * 1000, ""))
+
+    # 1. Nothing due: the tick beat runs every minute, almost always idle.
+    idle = []
+    for _ in range(IDLE_RUNS):
+        with timed() as t:
+            result = sla_sweep_step(now=ANCHOR)
+        idle.append(t["seconds"] * 1000)
+        if result.checked or result.breaches:
+            failures.append(f"an idle tick checked {result.checked} cases")
+            break
+    idle_ms = statistics.median(idle)
+    table.append((f"tick, nothing due (median of {len(idle)})", 0, idle_ms,
+                  f"min {min(idle):.2f} ms, max {max(idle):.2f} ms"))  # fmt: skip
+
+    # 2. Ticks with `due` cases newly past a deadline, each on fresh cases.
+    per_run = args.due
+    due_seconds, ratios = [], []
+    for run in range(1, args.runs + 1):
+        now = ANCHOR + run * 10 * timedelta(minutes=1)
+        due = {reason: pick_due(kind, reason, round(per_run * share))
+               for kind, reason, share in MIX}  # fmt: skip
+        ids = [pk for reason_ids in due.values() for pk in reason_ids]
+        make_due(due, now)
+        plain = plain_update_seconds(ids)
+        since = datetime.now(UTC)
+        profiler = cProfile.Profile() if args.profile and run == 1 else None
+        with timed() as t:
+            if profiler:
+                profiler.enable()
+            result = sla_sweep_step(now=now)
+            if profiler:
+                profiler.disable()
+        events, notifications, outbox = counts_since(since)
+        due_seconds.append(t["seconds"])
+        ratios.append(t["seconds"] / plain)
+        table.append((f"tick, {len(ids):,} due (run {run})", len(ids), t["seconds"] * 1000,
+                      f"{events:,} events, {notifications:,} notifications, "
+                      f"{outbox:,} outbox rows; {result.skipped} skipped"))  # fmt: skip
+        table.append((f"plain UPDATE of the same rows (run {run})", len(ids), plain * 1000,
+                      f"tick / UPDATE = {t['seconds'] / plain:,.0f}x"))  # fmt: skip
+        problems = check_tick(due, since)
+        if result.breaches != len(ids) or result.skipped:
+            problems.append(f"tick recorded {result.breaches} breaches, skipped "
+                            f"{result.skipped}, for {len(ids)} due")  # fmt: skip
+        again = sla_sweep_step(now=now)
+        if again.checked or again.breaches:
+            problems.append(f"a second tick found {again.checked} cases to check")
+        failures += [f"run {run}: {p}" for p in problems]
+        if profiler:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+            print(out.getvalue())
+
+    print()
+    print_table(("step", "cases", "ms", "notes"), table)
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}; "
+          f"{os.cpu_count()} CPUs")  # fmt: skip
+    print()
+    due_median = statistics.median(due_seconds)
+    verdict = "met" if idle_ms <= GOAL_IDLE_MS else "NOT met"
+    print(f"goal: idle tick at most {GOAL_IDLE_MS:g} ms — {idle_ms:.2f} ms median, {verdict}")
+    verdict = "met" if due_median <= GOAL_DUE_SECONDS else "NOT met"
+    print(f"goal: {per_run:,}-case tick at most {GOAL_DUE_SECONDS:g} s — {due_median:.2f} s "
+          f"median of {len(due_seconds)}, {verdict}; "
+          f"{statistics.median(ratios):,.0f}x one plain UPDATE")  # fmt: skip
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    status = main()
+    print(f"bench_sla finished in {time.perf_counter() - started:.0f} s")
+    sys.exit(status)

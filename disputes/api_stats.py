@@ -1,0 +1,320 @@
+"""The dashboard's figures over the API: /api/v1/stats/{summary,by-area,by-category,trend,
+hotspots}/?area=&from=&to=. Same scope, same definitions and the same selectors as the
+pages (disputes.stats), so the two can never disagree. 403 for users without a dashboard,
+400 (with `errors`) for an area outside their scope or a bad period."""
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from grids.models import Area
+
+from . import stats
+from .apis import _errors
+from .sla import GREEN, ORANGE, RED
+
+TAG = "stats"
+PARAMETERS = [
+    OpenApiParameter(
+        "area", OpenApiTypes.INT, description="An area you have a dashboard for (default: yours)."
+    ),
+    OpenApiParameter(
+        "from", OpenApiTypes.DATE, description="First day of the period (default: the 1st)."
+    ),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, included (default: today)."),
+]
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    area = serializers.PrimaryKeyRelatedField(
+        queryset=Area.objects.none(), required=False, allow_null=True
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["area"].queryset = stats.dashboard_areas(self.context["request"].user)
+        # "from" is a Python keyword, so these two are added by name.
+        fields["from"] = serializers.DateField(required=False)
+        fields["to"] = serializers.DateField(required=False)
+        return fields
+
+    def validate(self, attrs):
+        try:
+            attrs["period"] = stats.period_for(attrs.get("from"), attrs.get("to"))
+        except ValueError as exc:
+            raise serializers.ValidationError({"from": [str(exc)]}) from exc
+        return attrs
+
+
+# --- response shapes (for the schema; the data are plain dicts) ---------------------------------
+
+
+class AreaBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    level = serializers.CharField()
+
+
+class PeriodSerializer(serializers.Serializer):
+    def get_fields(self):
+        return {"from": serializers.DateField(), "to": serializers.DateField()}
+
+
+class OnTimeSerializer(serializers.Serializer):
+    in_time = serializers.IntegerField()
+    due = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+
+
+class RatesSerializer(serializers.Serializer):
+    resolution = serializers.FloatField(allow_null=True)
+    closing = serializers.FloatField(allow_null=True)
+    assign_on_time = serializers.FloatField(allow_null=True)
+    first_handling_on_time = serializers.FloatField(allow_null=True)
+    closing_on_time = serializers.FloatField(allow_null=True)
+    satisfaction = serializers.FloatField(allow_null=True)
+
+
+class OpenNowSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    green = serializers.IntegerField()
+    orange = serializers.IntegerField()
+    red = serializers.IntegerField()
+    not_assigned = serializers.IntegerField()
+    not_handled = serializers.IntegerField()
+    past_close = serializers.IntegerField()
+    due_within_24h = serializers.IntegerField()
+    unassigned = serializers.IntegerField()
+
+
+class SatisfactionSerializer(serializers.Serializer):
+    rated = serializers.IntegerField()
+    satisfied = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+
+
+class SummarySerializer(serializers.Serializer):
+    area = AreaBriefSerializer(allow_null=True)
+    period = PeriodSerializer()
+    filed = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+    counted = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    concluded = serializers.IntegerField()
+    group_disputes = serializers.IntegerField()
+    rates = RatesSerializer()
+    on_time = serializers.DictField(child=OnTimeSerializer())
+    open = OpenNowSerializer()
+    satisfaction = SatisfactionSerializer()
+
+
+class AreaRowSerializer(serializers.Serializer):
+    area = AreaBriefSerializer()
+    is_self = serializers.BooleanField(help_text="Cases filed on the area itself.")
+    filed = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+    counted = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    concluded = serializers.IntegerField()
+    resolution_rate = serializers.FloatField(allow_null=True)
+    closing_rate = serializers.FloatField(allow_null=True)
+    open = serializers.IntegerField()
+    green = serializers.IntegerField()
+    orange = serializers.IntegerField()
+    red = serializers.IntegerField()
+    unassigned = serializers.IntegerField()
+
+
+class ByAreaSerializer(serializers.Serializer):
+    area = AreaBriefSerializer(allow_null=True)
+    period = PeriodSerializer()
+    children = AreaRowSerializer(many=True)
+
+
+class CategoryRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="category_id")
+    name = serializers.CharField()
+    filed = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+
+
+class ByCategorySerializer(serializers.Serializer):
+    area = AreaBriefSerializer(allow_null=True)
+    period = PeriodSerializer()
+    categories = CategoryRowSerializer(many=True)
+
+
+class TrendPointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    filed = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+
+
+class TrendSerializer(serializers.Serializer):
+    area = AreaBriefSerializer(allow_null=True)
+    period = PeriodSerializer()
+    granularity = serializers.ChoiceField(choices=["day", "month"])
+    points = TrendPointSerializer(many=True)
+
+
+class HotAddressSerializer(serializers.Serializer):
+    address = serializers.CharField()
+    cases = serializers.IntegerField()
+    open = serializers.IntegerField()
+
+
+class HotMicroGridSerializer(serializers.Serializer):
+    area_id = serializers.IntegerField()
+    name = serializers.CharField()
+    cases = serializers.IntegerField()
+    open = serializers.IntegerField()
+
+
+class GroupDisputeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    number = serializers.CharField()
+    cause = serializers.CharField()
+    people_involved = serializers.IntegerField()
+    status = serializers.CharField()
+    is_open = serializers.BooleanField()
+    area_id = serializers.IntegerField()
+    area_name = serializers.CharField(source="area.name")
+
+
+class HotspotsSerializer(serializers.Serializer):
+    area = AreaBriefSerializer(allow_null=True)
+    period = PeriodSerializer()
+    min_cases = serializers.IntegerField()
+    min_people = serializers.IntegerField()
+    addresses = HotAddressSerializer(many=True)
+    micro_grids = HotMicroGridSerializer(many=True)
+    group_disputes = GroupDisputeSerializer(many=True)
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+class StatsApi(APIView):
+    """Parses ?area=&from=&to= (400 on bad input) after checking the user has a dashboard."""
+
+    def where(self, request):
+        stats.dashboard_roots(request.user)  # PermissionDenied → 403
+        query = StatsQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        area = query.validated_data.get("area") or stats.default_area(request.user)
+        return area, query.validated_data["period"]
+
+    def head(self, request, area, period) -> dict:
+        brief = {"id": area.pk, "name": area.name, "level": area.level} if area else None
+        return {"area": brief, "period": {"from": period.start, "to": period.end}}
+
+
+def _schema(operation_id: str, summary: str, response):
+    return extend_schema(
+        operation_id=operation_id,
+        tags=[TAG],
+        summary=summary,
+        parameters=PARAMETERS,
+        responses={200: response, **_errors(400, 403)},
+    )
+
+
+class StatsSummaryApi(StatsApi):
+    @_schema("stats_summary", "Headline figures: rates for the period, open cases now",
+             SummarySerializer)  # fmt: skip
+    def get(self, request):
+        area, period = self.where(request)
+        s = stats.summary(area=area, period=period, now=timezone.now())
+        steps = ("assign", "first_handling", "closing")
+        data = {
+            **self.head(request, area, period),
+            **{
+                key: s[key]
+                for key in (
+                    "filed",
+                    "withdrawn",
+                    "counted",
+                    "resolved",
+                    "concluded",
+                    "group_disputes",
+                )
+            },
+            "rates": {
+                "resolution": s["resolution_rate"],
+                "closing": s["closing_rate"],
+                **{f"{step}_on_time": s[f"{step}_on_time_rate"] for step in steps},
+                "satisfaction": s["satisfaction"]["rate"],
+            },
+            "on_time": {
+                step: {
+                    "in_time": s[f"{step}_in_time"],
+                    "due": s[f"{step}_due"],
+                    "rate": s[f"{step}_on_time_rate"],
+                }
+                for step in steps
+            },
+            "open": {
+                "total": s["open"],
+                GREEN: s[GREEN],
+                ORANGE: s[ORANGE],
+                RED: s[RED],
+                "not_assigned": s["not_assigned"],
+                "not_handled": s["not_handled"],
+                "past_close": s["past_close"],
+                "due_within_24h": s["due_soon"],
+                "unassigned": s["unassigned"],
+            },
+            "satisfaction": s["satisfaction"],
+        }
+        return Response(SummarySerializer(data).data)
+
+
+class StatsByAreaApi(StatsApi):
+    @_schema("stats_by_area", "The figures of each child area (drill down with ?area=)",
+             ByAreaSerializer)  # fmt: skip
+    def get(self, request):
+        area, period = self.where(request)
+        rows = stats.by_area(area=area, period=period, now=timezone.now())
+        children = [
+            {**row, "area": {"id": row["area"].pk, "name": row["area"].name,
+                             "level": row["area"].level}}
+            for row in rows
+        ]  # fmt: skip
+        data = {**self.head(request, area, period), "children": children}
+        return Response(ByAreaSerializer(data).data)
+
+
+class StatsByCategoryApi(StatsApi):
+    @_schema("stats_by_category", "The period's cases by first-level dispute type",
+             ByCategorySerializer)  # fmt: skip
+    def get(self, request):
+        area, period = self.where(request)
+        data = {**self.head(request, area, period),
+                "categories": stats.by_category(area=area, period=period)}  # fmt: skip
+        return Response(ByCategorySerializer(data).data)
+
+
+class StatsTrendApi(StatsApi):
+    @_schema("stats_trend", "Cases filed and resolved per day (per month beyond 92 days)",
+             TrendSerializer)  # fmt: skip
+    def get(self, request):
+        area, period = self.where(request)
+        data = {**self.head(request, area, period), **stats.trend(area=area, period=period)}
+        return Response(TrendSerializer(data).data)
+
+
+class StatsHotspotsApi(StatsApi):
+    @_schema("stats_hotspots", "Early warning: hot addresses, hot micro-grids, group disputes",
+             HotspotsSerializer)  # fmt: skip
+    def get(self, request):
+        area, period = self.where(request)
+        data = {
+            **self.head(request, area, period),
+            "min_cases": stats.HOTSPOT_MIN_CASES,
+            "min_people": stats.GROUP_DISPUTE_MIN_PEOPLE,
+            **stats.hotspots(area=area, period=period),
+        }
+        return Response(HotspotsSerializer(data).data)
