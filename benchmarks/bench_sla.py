@@ -280,9 +280,10 @@ def _record(cursor, signature: str) -> None:
     )
 
 
-def ensure_cases(count: int, scale: float) -> tuple[bool, float]:
-    """Load the cases unless this exact, untouched data set is already there. Every run
-    sweeps some cases, so the data set is marked used and reloaded by the next run."""
+def ensure_cases(count: int, scale: float, need: int) -> tuple[bool, float]:
+    """Load the cases unless this data set is already there with at least `need` cases in
+    each pool whose deadline no earlier run has used (runs only consume fresh cases, and
+    count only what they recorded themselves, so a data set serves several runs)."""
     from django.db import connection, transaction
 
     from disputes.models import Case, Category, SlaPolicy
@@ -296,6 +297,10 @@ def ensure_cases(count: int, scale: float) -> tuple[bool, float]:
         recorded == signature
         and Case.objects.count() == count
         and Case.objects.filter(number=first).exists()
+        and all(
+            len(pick_due(kind, reason, round(need * share))) == round(need * share)
+            for kind, reason, share in MIX
+        )
     ):
         return False, 0.0
     parent, _ = Category.objects.get_or_create(code="B02", defaults={"name": "邻里纠纷"})
@@ -338,13 +343,6 @@ def ensure_cases(count: int, scale: float) -> tuple[bool, float]:
         cursor.execute(f"VACUUM ANALYZE {table}")
     print(f"cases: loaded {source.written:,} with COPY in {t['seconds']:.1f} s")
     return True, t["seconds"]
-
-
-def mark_used() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        _record(cursor, "used")
 
 
 # --- the measurements ------------------------------------------------------------------------
@@ -473,10 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"database: {connection.settings_dict['NAME']} on {connection.vendor} "
           f"{'.'.join(map(str, divmod(connection.pg_version, 10000)))}")  # fmt: skip
     ensure_city(args.scale)
-    loaded, load_seconds = ensure_cases(count, args.scale)
+    loaded, load_seconds = ensure_cases(count, args.scale, need=args.due * args.runs)
     if not loaded:
-        print(f"cases: {count:,} already loaded")
-    mark_used()
+        print(f"cases: {count:,} already loaded, with fresh cases for {args.runs} runs")
     open_count = Case.objects.filter(sla_next_check_at__isnull=False).count()
     print(f"open cases (with a next check): {open_count:,}")
 

@@ -14,9 +14,9 @@ generated in Python and streamed through COPY with the secondary indexes dropped
 foreign-key triggers off, then the indexes are rebuilt and the table analysed.
 
 What the cases look like (seeded: the same arguments give the same rows):
-- filed uniformly over the last `days` days up to `now` (the current hour by default), on
-  the city's grids, dedicated grids and micro-grids, unevenly (log-normal weights), so a
-  few buildings and addresses are hot spots; 0.5 % are group disputes (10–40 people);
+- filed uniformly over the last `days` days up to `now` (the start of today, UTC, by
+  default), on the city's grids, dedicated grids and micro-grids, unevenly (log-normal
+  weights), so a few buildings and addresses are hot spots; 0.5 % are group disputes;
 - the 36 demo dispute types, weighted like the seeds (neighbours, property, labour …),
   every channel, risk mostly the type's default;
 - a life cycle by age, as the services would have written it: accepted, assigned (about
@@ -203,7 +203,7 @@ def _places() -> tuple[list[_Place], list[float]]:
             if key in found and found[key] is None:
                 found[key] = cursor[0]
             cursor = by_id.get(cursor[2])
-        places.append(_Place(area_id, name, **found))
+        places.append(_Place(area_id, _clean(name), **found))
         weights.append(share[level] * rng.lognormvariate(0, 1.0))
     return places, weights
 
@@ -221,7 +221,7 @@ def _categories():
         )
     )  # fmt: skip
     weights = [CATEGORY_WEIGHTS.get(r[4], 1.0) for r in rows]
-    return rows, weights
+    return [(r[0], _clean(r[1]), *r[2:]) for r in rows], weights
 
 
 def _handling_area(place: _Place, level: str) -> tuple[str, int]:
@@ -238,17 +238,21 @@ def _handling_area(place: _Place, level: str) -> tuple[str, int]:
     return level, place.id
 
 
+def _clean(text: str) -> str:
+    """Text safe for COPY's text format; applied once per name, not per row."""
+    return text.replace("\\", "/").replace("\t", " ").replace("\n", " ").replace("\r", " ")
+
+
 def _fmt(value) -> str:
+    kind = type(value)
     if value is None:
         return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, datetime):
+    if kind is str:
+        return value  # every string is built from _clean()ed names
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is datetime:
         return value.isoformat()
-    if isinstance(value, str):
-        return value.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
     return str(value)
 
 
@@ -526,7 +530,8 @@ def ensure_cases(
 
     from disputes.models import Case, SlaPolicy
 
-    now = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    # Anchored at the start of today (UTC), so the data set is reused all day long.
+    now = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     ensure_city(scale)
     ensure_reference_data()
     mediators = ensure_staff()

@@ -298,6 +298,8 @@ def _page_context(request, *, screen: bool = False) -> dict:
         "query": _params(request, area.pk if area else None),
         "counts": _counts(area, figures["summary"]),
         "definitions": stats.DEFINITIONS,
+        "hotspot_min": stats.HOTSPOT_MIN_CASES,
+        "group_min": stats.GROUP_DISPUTE_MIN_PEOPLE,
         "export_url": f"{reverse('dashboard:export')}?{_export_params(area, period)}",
         **figures,
     }
@@ -570,7 +572,9 @@ def export_csv(request):
     if form.is_bound and not form.is_valid():
         messages.error(request, _("The export filters are not valid; please check them."))
         return redirect(f"{reverse('disputes:list')}?{request.GET.urlencode()}")
-    filters = form.cleaned_data if form.is_bound else {}
+    now = timezone.now()
+    # One clock for the colour filter and the colour column, as on the case list.
+    filters = {**form.cleaned_data, "now": now} if form.is_bound else {}
     qs = selectors.case_list(user=request.user, filters=filters)
     if qs.count() > EXPORT_MAX_ROWS:
         messages.error(
@@ -579,7 +583,6 @@ def export_csv(request):
             % {"n": f"{EXPORT_MAX_ROWS:,}"},
         )
         return redirect(f"{reverse('disputes:list')}?{request.GET.urlencode()}")
-    now = timezone.now()
     if "sla_colour" not in qs.query.annotations:
         qs = qs.annotate_sla(now)
     values = qs.values_list(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK)

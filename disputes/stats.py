@@ -25,12 +25,14 @@ Definitions (shown on the page as well, see DEFINITIONS):
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, AreaLevel, Role
@@ -38,7 +40,7 @@ from grids.selectors import user_scope
 
 from .models import OPEN_STATUSES, Case, CaseStatus, Channel, CloseKind
 from .selectors import LEVEL_COLUMN, mediator_candidates
-from .sla import GREEN, ORANGE, RED, annotate_sla
+from .sla import GREEN, ORANGE, RED, annotate_sla, evaluate
 
 S = CaseStatus
 # Roles with a dashboard, at the area they are assigned to (and everything below it).
@@ -90,11 +92,15 @@ DEFINITIONS = [
     ),
     (
         _("Hot spots"),
-        _(
-            "Addresses and micro-grids with %(n)d or more disputes in the period, and group "
-            "disputes involving %(people)d or more people."
-        )
-        % {"n": HOTSPOT_MIN_CASES, "people": GROUP_DISPUTE_MIN_PEOPLE},
+        # format_lazy: "%" on a lazy string would translate it once, at import.
+        format_lazy(
+            _(
+                "Addresses and micro-grids with {n} or more disputes in the period, and group "
+                "disputes involving {people} or more people."
+            ),
+            n=HOTSPOT_MIN_CASES,
+            people=GROUP_DISPUTE_MIN_PEOPLE,
+        ),
     ),
 ]
 
@@ -197,8 +203,8 @@ CHILD_COLUMNS = {
 }
 
 
-def _child_expression(area: Area | None):
-    columns = CHILD_COLUMNS[area.level if area else None]
+def _child_expression(level: str | None):
+    columns = CHILD_COLUMNS[level]
     if not columns:
         return None
     if len(columns) == 1:
@@ -249,8 +255,7 @@ def _on_time_conditions() -> dict[str, tuple[Q, Q]]:
     }
 
 
-def _due_soon_q(now: datetime) -> Q:
-    soon = now + DUE_SOON
+def _due_soon_q(now: datetime, soon: datetime) -> Q:
     running = OPEN & Q(clock_paused_at__isnull=True)
     return running & (
         Q(close_due_at__gt=now, close_due_at__lte=soon)
@@ -264,10 +269,10 @@ def _due_soon_q(now: datetime) -> Q:
     )
 
 
-def _aggregates(period: Period, now: datetime, *, full: bool) -> dict:
+def _aggregates(a: "_Args", *, full: bool) -> dict:
     """Conditional counts over "the period's cases or open now". `full` adds the on-time
     and current-detail counts the summary needs (the per-area table needs fewer)."""
-    p = _period_q(period)
+    p = Q(filed_at__gte=a.start, filed_at__lt=a.end)
     counts = {
         "filed": Count("pk", filter=p),
         "withdrawn": Count("pk", filter=p & WITHDRAWN),
@@ -288,17 +293,25 @@ def _aggregates(period: Period, now: datetime, *, full: bool) -> dict:
             "not_assigned": Count("pk", filter=Q(sla_not_assigned=True)),
             "not_handled": Count("pk", filter=Q(sla_not_handled=True)),
             "past_close": Count("pk", filter=Q(sla_past_close=True)),
-            "due_soon": Count("pk", filter=_due_soon_q(now)),
+            "due_soon": Count("pk", filter=_due_soon_q(a.now, a.soon)),
         }
     return counts
 
 
-def _period_or_open(area: Area | None, period: Period, now: datetime):
+AREA_ROW_KEYS = ("filed", "withdrawn", "resolved", "concluded", "open", "red", "orange",
+                 "green", "unassigned")  # fmt: skip
+
+
+def _cases(a: "_Args"):
+    return Case.objects.filter(a.scope()).order_by()
+
+
+def _period_or_open(a: "_Args"):
     """The only rows any figure reads: the period's cases and the open ones. Each side is
     an index range (area + filed_at; area + open status), so the scan stays small however
     long the area's history is."""
-    qs = Case.objects.filter(scope_q(area)).filter(_period_q(period) | OPEN).order_by()
-    return annotate_sla(qs, now)
+    period = Q(filed_at__gte=a.start, filed_at__lt=a.end)
+    return annotate_sla(_cases(a).filter(period | OPEN), a.now)
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -312,13 +325,105 @@ def _with_rates(row: dict) -> dict:
     return row
 
 
+# --- compiled once, run many times -----------------------------------------------------------
+#
+# Django needs tens of milliseconds to compile an aggregate of thirty conditional counts
+# (each inlining annotate_sla's CASE expressions), which is more than PostgreSQL needs to
+# run it on a street: the compiler, not the database, would set the page's time. Each query
+# has a shape fixed by the area's level (and daily or monthly trend); the area id, the
+# period's bounds and the clock are its only variable parameters. So each shape is built
+# with the ORM once per process, with sentinel values that cannot occur, and every call
+# re-runs that SQL with its own values put where the sentinels were.
+
+
+@dataclass(frozen=True)
+class _Args:
+    level: str | None  # the area's level; None for the whole system
+    area_id: int | None
+    start: datetime
+    end: datetime
+    now: datetime
+    soon: datetime
+
+    def scope(self) -> Q:
+        if self.level is None:
+            return Q()
+        return Q(**{LEVEL_COLUMN[self.level]: self.area_id})
+
+
+_VARIABLE = ("area_id", "start", "end", "now", "soon")
+_SENTINEL = {
+    "area_id": -7_350_001,
+    "start": datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC),
+    "end": datetime(1902, 3, 4, 5, 6, 7, tzinfo=UTC),
+    "now": datetime(1903, 4, 5, 6, 7, 8, tzinfo=UTC),
+    "soon": datetime(1904, 5, 6, 7, 8, 9, tzinfo=UTC),
+}
+_compiled: dict[tuple, tuple[str, list]] = {}
+
+
+def _args(area: Area | None, period: Period, now: datetime) -> _Args:
+    start, end = period.bounds
+    return _Args(
+        level=area.level if area else None,
+        area_id=area.pk if area else None,
+        start=start,
+        end=end,
+        now=now,
+        soon=now + DUE_SOON,
+    )
+
+
+def _db_value(value):
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _compile(key: tuple, build) -> tuple[str, list]:
+    sentinel_args = _Args(level=key[1], **_SENTINEL)
+    sql, params = build(sentinel_args).query.sql_with_params()
+    where = {_db_value(value): name for name, value in _SENTINEL.items()}
+    template = []
+    for value in params:
+        name = where.get(value) if not isinstance(value, bool) else None
+        if name is None and isinstance(value, date | datetime):
+            # A date derived from a parameter would be frozen at its sentinel value.
+            raise ValueError(f"{key}: pass every date and time through _Args")
+        template.append((name, value))
+    return sql, template
+
+
+def _fetch(name: str, a: _Args, build, *, variant="") -> list[dict]:
+    """Rows of the query `build(args)` returns, as dicts keyed by column alias."""
+    key = (name, a.level, variant, connection.alias, connection.vendor)
+    if key not in _compiled:
+        _compiled[key] = _compile(key, build)
+    sql, template = _compiled[key]
+    params = [_db_value(getattr(a, slot)) if slot else value for slot, value in template]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
 # --- figures ----------------------------------------------------------------------------------
+
+
+def _summary_query(a: _Args):
+    # A constant "group" compiles to a plain aggregate: one row, even over no rows.
+    return (
+        _period_or_open(a)
+        .values(_all=Value(1, output_field=IntegerField()))
+        .annotate(**_aggregates(a, full=True))
+        .values(*_aggregates(a, full=True))
+    )
 
 
 def summary(*, area: Area | None, period: Period, now: datetime) -> dict:
     """Every headline figure for the area, in one query."""
-    row = _period_or_open(area, period, now).aggregate(**_aggregates(period, now, full=True))
-    row = _with_rates(row)
+    a = _args(area, period, now)
+    row = _with_rates(_fetch("summary", a, _summary_query)[0])
     for step in ("assign", "first_handling", "closing"):
         row[f"{step}_on_time_rate"] = rate(row[f"{step}_in_time"], row[f"{step}_due"])
     row["satisfaction"] = satisfaction(area=area, period=period)
@@ -329,31 +434,33 @@ def satisfaction(*, area: Area | None, period: Period) -> dict:
     """The hook for residents' ratings (满意率). Nothing stores a rating yet, so there is
     nothing to count: the page shows "no ratings yet". When ratings arrive (a Case field or a
     related model), count them here over the period's cases, e.g.
-    `Count("pk", filter=_period_q(period) & Q(rating__gte=4))` ÷ rated cases, and add the
-    query to the summary's aggregate so the page keeps its fixed number of queries."""
+    `Count("pk", filter=period & Q(rating__gte=4))` ÷ rated cases, best as two more counts
+    in `_aggregates(full=True)` so the page keeps its number of queries."""
     return {"rated": 0, "satisfied": 0, "rate": None}
+
+
+def _by_area_query(a: _Args):
+    return (
+        _period_or_open(a)
+        .values(child=_child_expression(a.level))
+        .annotate(**_aggregates(a, full=False))
+    )
 
 
 def by_area(*, area: Area | None, period: Period, now: datetime) -> list[dict]:
     """One row per child area (every child, with zeros), plus the area itself when cases
     were filed on it directly; the rows add up to the area's summary. Two queries."""
-    child = _child_expression(area)
-    if child is None:
+    a = _args(area, period, now)
+    if _child_expression(a.level) is None:
         return []
-    grouped = {
-        row.pop("child"): _with_rates(row)
-        for row in _period_or_open(area, period, now)
-        .values(child=child)
-        .annotate(**_aggregates(period, now, full=False))
-    }
+    grouped = {row.pop("child"): _with_rates(row) for row in _fetch("by_area", a, _by_area_query)}
     children = Q(depth=1) if area is None else Q(parent_id=area.pk)
     areas = Area.objects.filter(children | Q(pk__in=list(grouped))).only(
         "pk", "name", "level", "path"
     )
-    empty = {key: 0 for key in _aggregates(period, now, full=False)}
     rows = []
     for child_area in areas.order_by("path"):
-        row = grouped.get(child_area.pk) or _with_rates(dict(empty))
+        row = grouped.get(child_area.pk) or _with_rates(dict.fromkeys(AREA_ROW_KEYS, 0))
         is_self = area is not None and child_area.pk == area.pk
         rows.append({"area": child_area, "is_self": is_self, **row})
     # The parent itself (cases filed on the grid, not on a micro-grid) goes last.
@@ -361,55 +468,74 @@ def by_area(*, area: Area | None, period: Period, now: datetime) -> list[dict]:
     return rows
 
 
-def by_category(*, area: Area | None, period: Period) -> list[dict]:
-    """The period's cases by first-level dispute type, largest first. One query."""
-    rows = (
-        Case.objects.filter(scope_q(area), _period_q(period))
-        .order_by()
+def _in_period(a: _Args):
+    return _cases(a).filter(filed_at__gte=a.start, filed_at__lt=a.end)
+
+
+def _by_category_query(a: _Args):
+    return (
+        _in_period(a)
         .values(
-            top_id=Coalesce("category__parent_id", "category_id"),
+            top_id=Coalesce("category__parent_id", "category__id"),
             name=Coalesce("category__parent__name", "category__name"),
         )
         .annotate(filed=Count("pk"), resolved=Count("pk", filter=RESOLVED))
     )
+
+
+def by_category(*, area: Area | None, period: Period) -> list[dict]:
+    """The period's cases by first-level dispute type, largest first. One query."""
+    rows = _fetch("by_category", _args(area, period, _EPOCH), _by_category_query)
     result = [{"category_id": r.pop("top_id"), **r} for r in rows]
     return sorted(result, key=lambda r: (-r["filed"], r["name"]))
 
 
+def _by_channel_query(a: _Args):
+    return _in_period(a).values("channel").annotate(filed=Count("pk"))
+
+
 def by_channel(*, area: Area | None, period: Period) -> list[dict]:
     labels = dict(Channel.choices)
-    rows = (
-        Case.objects.filter(scope_q(area), _period_q(period))
-        .order_by()
-        .values("channel")
-        .annotate(filed=Count("pk"))
-    )
+    rows = _fetch("by_channel", _args(area, period, _EPOCH), _by_channel_query)
     result = [{**r, "label": labels.get(r["channel"], r["channel"])} for r in rows]
     return sorted(result, key=lambda r: (-r["filed"], r["channel"]))
+
+
+def _trend_query(a: _Args, by_month: bool):
+    tz = timezone.get_current_timezone()
+    bucket = (TruncMonth if by_month else TruncDate)("filed_at", tzinfo=tz)
+    return (
+        _in_period(a)
+        .annotate(bucket=bucket)
+        .values("bucket")
+        .annotate(filed=Count("pk"), resolved=Count("pk", filter=RESOLVED))
+    )
+
+
+def _as_date(value) -> date:
+    """A day or month bucket as the database returns it (a date, a local datetime, or text
+    on SQLite) as a date."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value
 
 
 def trend(*, area: Area | None, period: Period) -> dict:
     """Cases filed (and of them resolved) per day, or per month for long periods, with the
     empty days filled in. One query."""
-    tz = timezone.get_current_timezone()
-    bucket = (TruncMonth if period.by_month else TruncDate)("filed_at", tzinfo=tz)
-    rows = (
-        Case.objects.filter(scope_q(area), _period_q(period))
-        .order_by()
-        .annotate(bucket=bucket)
-        .values("bucket")
-        .annotate(filed=Count("pk"), resolved=Count("pk", filter=RESOLVED))
-    )
-    found = {}
-    for r in rows:
-        key = r["bucket"]
-        key = key.date() if isinstance(key, datetime) else key
-        found[key] = r
+    by_month = period.by_month
+    rows = _fetch(
+        "trend", _args(area, period, _EPOCH), lambda a: _trend_query(a, by_month),
+        variant="month" if by_month else "day",
+    )  # fmt: skip
+    found = {_as_date(r["bucket"]): r for r in rows}
     points = []
     for day in _buckets(period):
         r = found.get(day, {})
         points.append({"date": day, "filed": r.get("filed", 0), "resolved": r.get("resolved", 0)})
-    return {"granularity": "month" if period.by_month else "day", "points": points}
+    return {"granularity": "month" if by_month else "day", "points": points}
 
 
 def _buckets(period: Period):
@@ -423,55 +549,67 @@ def _buckets(period: Period):
         month = (month + timedelta(days=32)).replace(day=1)
 
 
-def hotspots(*, area: Area | None, period: Period) -> dict:
-    """Early warning: addresses and micro-grids with several disputes in the period, and
-    group disputes. Three queries."""
-    cases = Case.objects.filter(scope_q(area), _period_q(period)).order_by()
-    addresses = (
-        cases.values("address")
+def _hot_addresses_query(a: _Args):
+    return (
+        _in_period(a)
+        .values("address")
         .annotate(cases=Count("pk"), open=Count("pk", filter=OPEN))
         .filter(cases__gte=HOTSPOT_MIN_CASES)
         .order_by("-cases", "address")[:HOTSPOT_LIMIT]
     )
-    micro_grids = (
-        cases.filter(area__level=AreaLevel.MICRO_GRID)
-        .values("area_id", "area__name")
+
+
+def _hot_micro_grids_query(a: _Args):
+    return (
+        _in_period(a)
+        .filter(area__level=AreaLevel.MICRO_GRID)
+        .values("area_id", name=F("area__name"))
         .annotate(cases=Count("pk"), open=Count("pk", filter=OPEN))
         .filter(cases__gte=HOTSPOT_MIN_CASES)
-        .order_by("-cases", "area__name")[:HOTSPOT_LIMIT]
+        .order_by("-cases", "name")[:HOTSPOT_LIMIT]
     )
+
+
+def hotspots(*, area: Area | None, period: Period) -> dict:
+    """Early warning: addresses and micro-grids with several disputes in the period, and
+    group disputes. Three queries."""
+    a = _args(area, period, _EPOCH)
     groups = (
-        cases.filter(GROUP)
+        _in_period(a)
+        .filter(GROUP)
         .select_related("area")
         .only("pk", "number", "cause", "people_involved", "status", "filed_at", "area__name")
         .order_by("-people_involved", "-filed_at", "-pk")[:HOTSPOT_LIMIT]
     )
     return {
-        "addresses": list(addresses),
-        "micro_grids": [
-            {
-                "area_id": r["area_id"],
-                "name": r["area__name"],
-                "cases": r["cases"],
-                "open": r["open"],
-            }
-            for r in micro_grids
-        ],
+        "addresses": _fetch("hot_addresses", a, _hot_addresses_query),
+        "micro_grids": _fetch("hot_micro_grids", a, _hot_micro_grids_query),
         "group_disputes": list(groups),
     }
+
+
+# Figures of the period alone do not depend on the clock.
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 # --- the triage queue -----------------------------------------------------------------------
 
 
-def triage_queue(*, area: Area | None, now: datetime, limit: int = QUEUE_SIZE):
+def _with_colour(cases, now: datetime) -> list[Case]:
+    # sla.evaluate, the pure twin of annotate_sla, on the few rows shown: cheaper than
+    # compiling the CASE expressions into the query every time.
+    for case in cases:
+        case.sla_colour = evaluate(case, now)[0]
+    return cases
+
+
+QUEUE_RELATED = ("category", "category__parent", "area", "handling_area")
+
+
+def triage_queue(*, area: Area | None, now: datetime, limit: int = QUEUE_SIZE) -> list[Case]:
     """Unassigned cases (filed or accepted), the nearest assignment deadline first."""
-    qs = Case.objects.filter(scope_q(area), QUEUED)
-    return (
-        annotate_sla(qs, now)
-        .select_related("category", "category__parent", "area", "handling_area")
-        .order_by("assign_due_at", "filed_at", "pk")[:limit]
-    )
+    qs = Case.objects.filter(scope_q(area), QUEUED).select_related(*QUEUE_RELATED)
+    return _with_colour(list(qs.order_by("assign_due_at", "filed_at", "pk")[:limit]), now)
 
 
 def queue_case(*, user, pk: int, now: datetime) -> Case | None:
@@ -479,8 +617,8 @@ def queue_case(*, user, pk: int, now: datetime) -> Case | None:
     from .selectors import case_list
 
     visible = case_list(user=user).filter(pk=pk).values("pk")
-    qs = annotate_sla(Case.objects.filter(pk__in=visible), now)
-    return qs.select_related("category", "category__parent", "area", "handling_area").first()
+    case = Case.objects.filter(pk__in=visible).select_related(*QUEUE_RELATED).first()
+    return _with_colour([case], now)[0] if case else None
 
 
 def mediators_by_load(*, case: Case):

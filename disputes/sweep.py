@@ -22,6 +22,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import BooleanField, DateTimeField, Q, Value, When
 from django.db.models import Case as When_
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from . import sla
@@ -152,9 +153,10 @@ def _save(cases: list[Case], read: dict[int, datetime]):
     every row still has the next check we read (under our row locks it has; without row
     locks, on SQLite, a difference means we lost a race: the batch is rolled back)."""
 
-    def each(value_of, field):
+    def each(value_of):
         whens = [When(pk=case.pk, then=Value(value_of(case))) for case in cases]
-        return When_(*whens, output_field=field)
+        # Cast: PostgreSQL reads a CASE whose branches are all NULL as text.
+        return Cast(When_(*whens, output_field=DateTimeField()), output_field=DateTimeField())
 
     def flag(name):
         hits = [case.pk for case in cases if getattr(case, name)]
@@ -163,9 +165,9 @@ def _save(cases: list[Case], read: dict[int, datetime]):
 
     updated = Case.objects.filter(
         pk__in=[case.pk for case in cases],
-        sla_next_check_at=each(lambda case: read[case.pk], DateTimeField()),
+        sla_next_check_at=each(lambda case: read[case.pk]),
     ).update(
-        sla_next_check_at=each(lambda case: case.sla_next_check_at, DateTimeField()),
+        sla_next_check_at=each(lambda case: case.sla_next_check_at),
         **{name: flag(name) for name in FLAG_FOR.values()},
     )
     if updated != len(cases):

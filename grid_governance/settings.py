@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
         "PartyKindEnum": "disputes.models.PartyKind",
         "CaseEventKindEnum": "disputes.models.CaseEvent.Kind",
         "AttachmentKindEnum": "disputes.models.Attachment.Kind",
+        "ExtensionStatusEnum": "disputes.models.ExtensionRequest.Status",
         "AreaLevelEnum": "grids.models.AreaLevel",
         "RoleEnum": "grids.models.Role",
         "SessionKindEnum": "reception_days.models.SessionKind",

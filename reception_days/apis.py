@@ -4,13 +4,18 @@ an area or session outside your scope 404."""
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, generics, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from disputes.serializers import ErrorSerializer
+from disputes.serializers import AreaRefSerializer, ErrorSerializer
 
 from . import selectors
 from .filters import SessionFilter
@@ -18,13 +23,6 @@ from .forms import ReportCardForm
 from .models import ReceptionSession
 
 TAG = "reception-days"
-
-
-class AreaRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-    level = serializers.CharField()
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -45,11 +43,13 @@ class SessionPagination(PageNumberPagination):
     max_page_size = 200
 
 
-@extend_schema(
-    operation_id="reception_sessions_list",
-    tags=[TAG],
-    summary="Reception-day sessions in your scope, newest first",
-    responses={200: SessionSerializer(many=True), 400: ErrorSerializer},
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="reception_sessions_list",
+        tags=[TAG],
+        summary="Reception-day sessions in your scope, newest first",
+        responses={200: SessionSerializer(many=True), 400: ErrorSerializer},
+    )
 )
 class SessionListApi(generics.ListAPIView):
     serializer_class = SessionSerializer

@@ -42,13 +42,11 @@ class FiguresQuerySerializer(serializers.Serializer):
         fields["from"] = serializers.DateField(
             required=False, help_text="First day, included. Default: the 1st of this month."
         )
+        request = self.context.get("request")
+        if request is not None:
+            # An area outside the caller's scope is "no such area": its existence is not told.
+            fields["area"].queryset = Area.objects.visible_to(request.user)
         return fields
-
-    def validate_area(self, area):
-        user = self.context["request"].user
-        if area is not None and not Area.objects.visible_to(user).filter(pk=area.pk).exists():
-            raise serializers.ValidationError("This area is outside your scope.")
-        return area
 
     def validate(self, attrs):
         user = self.context["request"].user

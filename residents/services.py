@@ -349,8 +349,8 @@ def public_update_publish(*, event: CaseEvent, actor: User, text: str = "") -> P
 
 @transaction.atomic
 def public_update_withdraw(*, update: PublicUpdate, actor: User) -> PublicUpdate:
-    update = PublicUpdate.objects.select_for_update().select_related("case__handling_area")
-    update = update.get(pk=update.pk)
+    locked = PublicUpdate.objects.select_for_update(of=("self",))
+    update = locked.select_related("case__handling_area").get(pk=update.pk)
     _require(permissions.can_publish(actor, update.case))
     if update.withdrawn_at is not None:
         raise Conflict(_("This note is no longer shown."))
@@ -637,8 +637,8 @@ def callback_record(
 ) -> CallbackTask:
     """Record one call. Not reached: try again later. "Not really settled": the case is
     reopened through disputes.case_reopen."""
-    task = CallbackTask.objects.select_for_update(of=("self",)).select_related("street")
-    task = task.get(pk=task.pk)
+    locked = CallbackTask.objects.select_for_update(of=("self",)).select_related("street")
+    task = locked.get(pk=task.pk)
     _require(permissions.does_callbacks(actor, task.street))
     if task.status == CallbackTask.Status.DONE:
         raise Conflict(_("This callback has already been recorded."))

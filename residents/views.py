@@ -165,6 +165,8 @@ def track(request):
                 ratelimit.hit("track_ip", ip)
                 ratelimit.hit("track_code", code)
                 error = NO_MATCH
+                # Keep the code for a second try, never echo the phone digits back.
+                form = TrackForm(initial={"code": form.cleaned_data["code"]})
     else:
         form = TrackForm(initial={"code": request.GET.get("code", "")[:20]})
     context = {"form": form, "error": error}
@@ -287,9 +289,8 @@ def _panel_action(request, case: Case, action, form=None):
         except services.case_services.TransitionError as exc:
             error = exc.message
         except ValidationError as exc:
-            if form is None:
-                error = " ".join(exc.messages)
-            else:
+            error = " ".join(exc.messages)
+            if form is not None:
                 for field, errors in exc.message_dict.items():
                     for message in errors:
                         form.add_error(field if field in form.fields else None, message)
@@ -297,6 +298,11 @@ def _panel_action(request, case: Case, action, form=None):
             if not request.htmx:
                 messages.success(request, _("Saved."))
             return _back(request, case.pk)
+    elif not isinstance(form, PublicNoteForm):
+        # The small forms in the panel (decisions) show their messages in one line.
+        error = " ".join(m for errors in form.errors.values() for m in errors)
+    if isinstance(form, PublicNoteForm) and form.errors:
+        error = ""  # shown under the field itself
     if not request.htmx:
         messages.error(request, error or _("Please correct the errors below."))
         return _back(request, case.pk)

@@ -190,7 +190,7 @@ def test_it_gives_community_staff_their_community(client, w):
 
     assert response.context["area"] == w.c1
     assert figure(response.content.decode(), "filed") == str(S1_BY_COMMUNITY["民生路社区"]["filed"])
-    assert [a.name for a in response.context["options"]][0] == "民生路社区"
+    assert response.context["options"][0].name == "民生路社区"
 
 
 def test_it_refuses_the_dashboard_to_a_grid_worker_and_a_judge(client, w):
@@ -288,8 +288,9 @@ def test_it_keeps_the_chosen_dates_in_drill_down_links(client, w):
 
 def reference_figures(area, period, now) -> dict:
     """The definitions in plain Python over every case, with sla.evaluate for colours."""
-    column = {"district": "district_id", "street": "street_id", "community": "community_id",
-              "grid": "grid_id", "dedicated": "grid_id", "micro_grid": "area_id"}[area.level]  # fmt: skip
+    from disputes.selectors import LEVEL_COLUMN
+
+    column = LEVEL_COLUMN[area.level]
     start, end = period.bounds
     result = dict.fromkeys(["filed", "withdrawn", "resolved", "concluded", "open", "red",
                             "orange", "green", "unassigned"], 0)  # fmt: skip
@@ -328,7 +329,8 @@ def test_it_charts_the_period_by_type_area_day_and_channel(client, w):
     response = page(client, w.street)
 
     category = chart(response, "chart-category")
-    got = dict(zip(category["labels"], zip(*(s["data"] for s in category["series"])), strict=True))
+    filed, resolved = (s["data"] for s in category["series"])
+    got = dict(zip(category["labels"], zip(filed, resolved, strict=True), strict=True))
     assert got == {name: (filed, resolved) for name, filed, resolved in S1_BY_CATEGORY}
     assert category["labels"][0] == "邻里纠纷"  # the largest first
 
@@ -367,8 +369,12 @@ def test_it_flags_hot_addresses_micro_grids_and_group_disputes(client, w):
     hot = response.context["hotspots"]
     html = response.content.decode()
 
-    assert [(h["address"], h["cases"], h["open"]) for h in hot["addresses"]] == [("民生路1号", 3, 1)]
-    assert [(h["name"], h["cases"]) for h in hot["micro_grids"]] == [("民生路社区第1网格1号楼微网格", 3)]
+    assert [(h["address"], h["cases"], h["open"]) for h in hot["addresses"]] == [
+        ("民生路1号", 3, 1)
+    ]
+    assert [(h["name"], h["cases"]) for h in hot["micro_grids"]] == [
+        ("民生路社区第1网格1号楼微网格", 3)
+    ]
     assert [(c.number, c.people_involved) for c in hot["group_disputes"]] == [
         (w.cases["e"].number, 30), (w.cases["d"].number, 12)
     ]  # fmt: skip
@@ -434,7 +440,9 @@ def test_it_assigns_from_the_queue_in_place_and_tells_the_counts_to_refresh(clie
     assert response.status_code == 200
     assert response["HX-Trigger"] == "dashboard-changed"
     body = response.content.decode()
-    assert body.lstrip().startswith(f'<li class="list-group-item px-2" id="queue-{w.cases["d"].pk}"')
+    assert body.lstrip().startswith(
+        f'<li class="list-group-item px-2" id="queue-{w.cases["d"].pk}"'
+    )
     assert 'data-state="done"' in body and w.mediator.display_name in body
     case = w.case("d")
     assert case.status == CaseStatus.ASSIGNED and case.mediator == w.mediator
@@ -462,7 +470,7 @@ def test_it_needs_a_reason_to_send_back_and_keeps_the_panel_open(client, w):
     body = response.content.decode()
     assert response.status_code == 200 and "HX-Trigger" not in response
     assert 'data-action="send_back"' in body and "invalid-feedback" in body
-    assert "<details class=\"mt-1\" open>" in body
+    assert '<details class="mt-1" open>' in body
     assert w.case("d").status == CaseStatus.FILED
 
     response = post_action(client, w, "d", "send_back", {"send_back-reason": "缺少当事人电话"})
@@ -601,7 +609,7 @@ def test_it_exports_with_the_case_list_filters(client, w):
 
 
 def test_it_defuses_spreadsheet_formulas_in_exported_text(client, w):
-    file(w, "x", local(4, 19, 9), "500103001001G01M01", "0203", address="=HYPERLINK(\"x\")")
+    file(w, "x", local(4, 19, 9), "500103001001G01M01", "0203", address='=HYPERLINK("x")')
     _response, raw = export(client, w.street)
     assert "'=HYPERLINK" in raw.decode("utf-8-sig")
 
@@ -614,6 +622,13 @@ def test_it_links_the_export_from_the_dashboard_with_the_area_and_period(client,
     _response, raw = export(client, w.street, area=w.c1.pk, filed_from="2026-04-01",
                             filed_to="2026-04-20")  # fmt: skip
     assert len(raw.decode("utf-8-sig").splitlines()) == 1 + 6
+
+
+def test_it_links_the_export_from_the_case_list_with_its_filters(client, w):
+    client.force_login(w.street)
+    html = client.get("/cases/", {"colour": "red", "page": "1"}).content.decode()
+    assert 'href="/dashboard/export.csv?colour=red" data-testid="export-link"' in html
+    assert 'data-testid="export-link"' not in client.get("/cases/mine/").content.decode()
 
 
 def test_it_refuses_an_export_it_would_have_to_cut_short(client, w, monkeypatch):

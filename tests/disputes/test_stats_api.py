@@ -117,9 +117,9 @@ def test_it_drills_down_with_area_to_a_community_and_a_grid(w):
     grid = ok(w.street, "by-area", area=g02.pk)
     own = [r for r in grid["children"] if r["is_self"]]
     assert [(r["area"]["id"], r["filed"]) for r in own] == [(g02.pk, 1)]
-    assert sum(r["filed"] for r in grid["children"]) == ok(w.street, "summary", area=g02.pk)[
-        "filed"
-    ]
+    assert (
+        sum(r["filed"] for r in grid["children"]) == ok(w.street, "summary", area=g02.pk)["filed"]
+    )
 
 
 def test_it_breaks_down_by_first_level_type(w):
@@ -145,9 +145,7 @@ def test_it_lists_hot_spots_and_group_disputes(w):
     assert (body["min_cases"], body["min_people"]) == (3, 10)
     assert body["addresses"] == [{"address": "民生路1号", "cases": 3, "open": 1}]
     micro = w.areas["500103001001G01M01"]
-    assert body["micro_grids"] == [
-        {"area_id": micro.pk, "name": micro.name, "cases": 3, "open": 1}
-    ]
+    assert body["micro_grids"] == [{"area_id": micro.pk, "name": micro.name, "cases": 3, "open": 1}]
     groups = [(g["number"], g["people_involved"], g["is_open"]) for g in body["group_disputes"]]
     assert groups == [(w.cases["e"].number, 30, True), (w.cases["d"].number, 12, True)]
 

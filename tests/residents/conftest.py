@@ -6,11 +6,13 @@ outsider is the grid worker of another street (七星岗)."""
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from PIL import Image
 
 from disputes import services as case_services
@@ -47,8 +49,11 @@ def png(name="photo.png", size=(16, 12)):
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+
+
 def pdf(name="paper.pdf"):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "application/pdf")  # fmt: skip
+    return SimpleUploadedFile(name, PDF, "application/pdf")
 
 
 @dataclass
@@ -69,14 +74,30 @@ class World:
         self.clock.move_to(when, tick=False)
 
 
-@pytest.fixture
-def world(db, time_machine):
+@pytest.fixture(scope="module")
+def _demo_district(django_db_setup, django_db_blocker):
+    """The demo district seeded once per module inside a transaction that is rolled back at
+    the end; each test's own transaction nests inside it (a savepoint). Seeding per test would
+    cost seconds each."""
     from disputes.demo import seed_categories
     from grids.demo import seed
 
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with time_machine.travel(T0, tick=False):
+                seed()
+                seed_categories()
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(_demo_district, db, time_machine):
     time_machine.move_to(T0, tick=False)
-    seed()
-    seed_categories()
     return World(
         clock=time_machine,
         users={u.username: u for u in User.objects.all()},
@@ -101,7 +122,7 @@ def report(world, area=None, *, phone=PHONE, topic="neighbours", text="楼上每
 def handle_to_close(world, case: Case, *, closed_at: datetime, note="已上门协调") -> Case:
     """Assign, mediate, resolve and close through the services, the last step at closed_at."""
     admin = world.u("admin")
-    world.at(closed_at.replace(hour=8, minute=0))
+    world.at(closed_at - timedelta(minutes=30))
     mediator = mediator_candidates(case=case).first()
     case = case_services.case_assign(case=case, mediator=mediator, actor=admin)
     case = case_services.case_progress(case=case, actor=admin, note=note)

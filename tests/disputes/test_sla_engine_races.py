@@ -1,0 +1,280 @@
+"""The SLA sweep racing users and other sweeps, on PostgreSQL with real row locks.
+
+Each actor runs in its own thread with its own database connection, closed at the end:
+- a user holding a case (mid-action) makes the sweep skip it, not wait, and a later tick
+  takes it up, without undoing the user's change;
+- a user action committed between the sweep's read and its claim makes the compare-and-set
+  fail: no event, nothing overwritten;
+- a user acting while the sweep holds the case waits and then works on the swept row;
+- two sweeps at once record each breach once and notify each recipient once.
+
+Deadlines are moved into the past with an UPDATE (real time: the threads share the clock).
+SQLite has no row locks to race on: these tests need PostgreSQL."""
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from disputes import services, sla, sweep
+from disputes.models import Case, CaseEvent, CaseStatus, Notification, Outcome
+from disputes.sweep import SweepResult, sla_sweep_step
+from tests.conftest import service_missing
+from tests.disputes.test_sla_engine import World, assign_case, file, progress
+from tests.disputes.test_sla_engine_sweep import build
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+S = CaseStatus
+K = CaseEvent.Kind
+WAIT = 30  # seconds: a bound for a hung thread, never a pause
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings, celery_eager):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Delivery runs in-process on commit; no quiet hours, whatever the hour of the test run.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_BACKEND = "disputes.sms.MemorySmsBackend"
+    settings.NOTIFY_QUIET_HOURS = (0, 0)
+
+
+@pytest.fixture
+def world(transactional_db):
+    if connection.vendor != "postgresql":
+        service_missing("sweep race tests need PostgreSQL (set DATABASE_URL)")
+    return World()
+
+
+class Actor(threading.Thread):
+    """Runs `work` in a thread with its own connection; keeps the result or the error."""
+
+    def __init__(self, work: Callable[[], object]):
+        super().__init__(daemon=True)
+        self.work = work
+        self.result = self.error = None
+
+    def run(self):
+        try:
+            self.result = self.work()
+        except BaseException as exc:  # re-raised by finish() in the test thread
+            self.error = exc
+        finally:
+            connection.close()
+
+    def finish(self):
+        self.join(WAIT)
+        assert not self.is_alive(), "thread hung"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def run(work: Callable[[], object]):
+    actor = Actor(work)
+    actor.start()
+    return actor.finish()
+
+
+def overdue(case: Case, reason: str, ago: timedelta = timedelta(minutes=5)) -> Case:
+    """Move one deadline into the past, as if time had passed (next check: that deadline)."""
+    column = {"not_assigned": "assign_due_at", "not_handled": "first_update_due_at",
+              "past_close": "close_due_at"}[reason]  # fmt: skip
+    due = timezone.now() - ago
+    Case.objects.filter(pk=case.pk).update(**{column: due, "sla_next_check_at": due})
+    case.refresh_from_db()
+    return case
+
+
+def breaches(case: Case) -> list[tuple[str, object]]:
+    events = case.events.filter(kind=K.SLA_BREACH).order_by("at", "id")
+    return [(e.data["reason"], e.at) for e in events]
+
+
+def wait_until_blocked():
+    """Until another connection of this database waits for a row lock (polled, bounded)."""
+    deadline = timezone.now() + timedelta(seconds=WAIT)
+    with connection.cursor() as cursor:
+        while timezone.now() < deadline:
+            # pg_stat_activity is a snapshot per transaction, and the caller is in one.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+    raise AssertionError("nobody ever waited for the lock")
+
+
+def hold_while(action: Callable[[], object], locked: threading.Event, release: threading.Event):
+    """A user action whose transaction stays open (row lock held) until `release`."""
+
+    def work():
+        with transaction.atomic():
+            result = action()
+            locked.set()
+            assert release.wait(WAIT)
+        return result
+
+    return work
+
+
+def close_case(w: World, case: Case) -> Case:
+    case = services.case_resolve(case=case, actor=w.mediator, outcome=Outcome.AGREEMENT)
+    return services.case_close(case=case, actor=w.mediator)
+
+
+@pytest.mark.parametrize("action", ["assign", "close"])
+def test_it_skips_a_case_a_user_holds_and_takes_it_up_once_they_commit(world, action):
+    if action == "assign":
+        case = overdue(file(world), "not_assigned")
+        reason, due = "not_assigned", case.assign_due_at
+
+        def act():
+            return assign_case(world, Case.objects.get(pk=case.pk))
+    else:
+        case = overdue(progress(world, assign_case(world, file(world))), "past_close")
+        reason, due = "past_close", case.close_due_at
+
+        def act():
+            return close_case(world, Case.objects.get(pk=case.pk))
+
+    locked, release = threading.Event(), threading.Event()
+    user = Actor(hold_while(act, locked, release))
+    user.start()
+    assert locked.wait(WAIT)
+
+    during = run(sla_sweep_step)  # returns at once: SKIP LOCKED, no waiting
+
+    assert during == SweepResult(checked=0, breaches=0, skipped=1)
+    assert breaches(case) == []
+    release.set()
+    user.finish()
+
+    after = run(sla_sweep_step)
+
+    assert after == SweepResult(checked=1, breaches=1, skipped=0)
+    assert breaches(case) == [(reason, due)]  # the breach happened, and is on record once
+    case.refresh_from_db()
+    if action == "assign":  # the user's change stands, untouched
+        assert (case.status, case.mediator, case.assigned_on_time) == (
+            S.ASSIGNED, world.mediator, False,
+        )  # fmt: skip
+        assert case.sla_next_check_at == case.first_update_due_at
+    else:
+        assert (case.status, case.closed_on_time, case.sla_next_check_at) == (S.CLOSED, False,
+                                                                              None)  # fmt: skip
+    assert not Notification.objects.filter(kind__startswith="sla_").exists()  # done already
+    assert run(sla_sweep_step) == SweepResult()
+
+
+def test_it_writes_nothing_when_a_user_commits_between_its_read_and_its_claim(world, monkeypatch):
+    case = overdue(progress(world, assign_case(world, file(world))), "past_close")
+    old_due = case.close_due_at
+    request = services.extension_request(case=case, actor=world.mediator, days=10,
+                                         reason="等待鉴定")  # fmt: skip
+    original = sweep._check_batch
+    calls = []
+
+    def approve_first(read, now, result, holders):
+        if not calls:  # the due rows are read; the claim has not happened yet
+            calls.append(run(lambda: services.extension_decide(
+                extension=request, actor=world.street, approve=True)))  # fmt: skip
+        return original(read, now, result, holders)
+
+    monkeypatch.setattr(sweep, "_check_batch", approve_first)
+
+    result = run(sla_sweep_step)
+
+    assert result == SweepResult(checked=0, breaches=0, skipped=1)
+    assert breaches(case) == []
+    case.refresh_from_db()
+    assert case.close_due_at == old_due + timedelta(days=10)  # the user's change stands
+    assert case.sla_next_check_at == case.close_due_at
+    assert not case.breached_close
+    assert sla.evaluate(case, timezone.now()) == (sla.GREEN, [])
+    assert run(sla_sweep_step) == SweepResult()  # and there is nothing to catch up on
+
+
+def test_it_claims_the_row_as_a_user_left_it_when_they_commit_first(world, monkeypatch):
+    case = overdue(file(world), "not_assigned")
+    due = case.assign_due_at
+    original = sweep._check_batch
+    calls = []
+
+    def assign_first(read, now, result, holders):
+        if not calls:
+            calls.append(run(lambda: assign_case(world, Case.objects.get(pk=case.pk))))
+        return original(read, now, result, holders)
+
+    monkeypatch.setattr(sweep, "_check_batch", assign_first)
+
+    result = run(sla_sweep_step)
+
+    # Assigned late, the case still owes its breach: recorded from the fresh row, with no
+    # reminder to assign a case that has just been assigned, and the assignment kept.
+    assert result == SweepResult(checked=1, breaches=1, skipped=0)
+    assert breaches(case) == [("not_assigned", due)]
+    assert not Notification.objects.filter(kind__startswith="sla_").exists()
+    case.refresh_from_db()
+    assert (case.status, case.mediator) == (S.ASSIGNED, world.mediator)
+
+
+def test_it_makes_a_user_wait_while_it_holds_the_case_then_the_user_wins(world, monkeypatch):
+    case = overdue(file(world), "not_assigned")
+    original = sweep._notify
+    user = Actor(lambda: assign_case(world, Case.objects.get(pk=case.pk)))
+
+    def user_arrives(notices, holders):
+        # Inside the sweep's transaction, after its UPDATE: the row is the sweep's.
+        user.start()
+        wait_until_blocked()
+        return original(notices, holders)
+
+    monkeypatch.setattr(sweep, "_notify", user_arrives)
+
+    result = run(sla_sweep_step)
+    user.finish()
+
+    assert result == SweepResult(checked=1, breaches=1, skipped=0)
+    case.refresh_from_db()
+    assert (case.status, case.mediator, case.breached_assign) == (S.ASSIGNED, world.mediator,
+                                                                  True)  # fmt: skip
+    assert case.sla_next_check_at == case.first_update_due_at  # re-armed by the user's save
+    assert breaches(case) == [("not_assigned", case.assign_due_at)]
+    assert Counter(Notification.objects.values_list("kind", "recipient__username")) == {
+        ("sla_not_assigned", "secretary"): 1,
+    }
+
+
+def test_it_records_each_breach_once_when_two_sweeps_run_at_once(world):
+    now = timezone.now()
+    cases = [
+        build(world, n, grid=n % 2, filed=now - timedelta(hours=24, minutes=n + 1))
+        for n in range(1, 121)
+    ]
+    Case.objects.bulk_create(cases)
+    barrier = threading.Barrier(2)
+
+    def sweep_now():
+        barrier.wait(WAIT)
+        return sla_sweep_step(batch=10)
+
+    sweeps = [Actor(sweep_now) for _ in range(2)]
+    for actor in sweeps:
+        actor.start()
+    results = [actor.finish() for actor in sweeps]
+
+    assert sum(r.breaches for r in results) == 120
+    assert sum(r.checked for r in results) == 120
+    events = CaseEvent.objects.filter(kind=K.SLA_BREACH)
+    recorded = Counter(events.values_list("case_id", flat=True))
+    assert recorded == {case.pk: 1 for case in Case.objects.all()}
+    told = Counter(Notification.objects.values_list("case_id", "recipient__username"))
+    assert told == {(case.pk, "secretary"): 1 for case in Case.objects.all()}
+    assert run(sla_sweep_step) == SweepResult()

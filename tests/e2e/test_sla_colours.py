@@ -1,0 +1,158 @@
+"""The "13710" colours as users see them, in Chinese: a dispute still unassigned 25 hours after
+filing is orange "未按时分配", one open 31 days after filing is red "超过办结期限", in the list
+and on the case page, computed from the clock (no sweep has run). And the inbox on a phone."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone, translation
+from playwright.sync_api import expect
+
+from disputes import services
+from disputes.models import Case, CaseEvent, Category, Channel
+from disputes.notifications import notify
+from grids.models import Area, User
+
+from .helpers import assert_no_horizontal_scroll, screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def zh(msgid: str) -> str:
+    """The page's text for a msgid, whether or not it has been translated yet."""
+    with translation.override("zh-hans"):
+        return translation.gettext(msgid)
+
+
+def filed_ago(cause: str, age: timedelta) -> Case:
+    """File through the service now, then move the case's time points back by `age`, as if
+    it had been filed then. (The demo people only hold their posts from today, so the filing
+    itself cannot be made in the past.) No sweep runs: the colour comes from the clock."""
+    case = services.case_file(
+        actor=User.objects.get(username="gridworker"),
+        area=Area.objects.get(code="500103001001G01"),
+        category=Category.objects.get(code="0203"),  # a leak: handled by the community
+        cause=cause,
+        address="民生路12号3单元502",
+        channel=Channel.GRID_WORKER,
+        parties=[{"side": "applicant", "name": "李秀英", "phone": "13912345678"}],
+    )
+    Case.objects.filter(pk=case.pk).update(
+        filed_at=case.filed_at - age,
+        assign_due_at=case.assign_due_at - age,
+        close_due_at=case.close_due_at - age,
+        sla_next_check_at=case.sla_next_check_at - age,
+    )
+    CaseEvent.objects.filter(case=case).update(at=case.filed_at - age)
+    return Case.objects.get(pk=case.pk)
+
+
+@pytest.fixture
+def overdue(seeded):
+    return {
+        "orange": filed_ago("楼上卫生间漏水至楼下（已登记25小时）", timedelta(hours=25)),
+        "red": filed_ago("外墙渗水纠纷（已登记31天）", timedelta(days=31)),
+        "green": filed_ago("阳台漏水（刚登记）", timedelta(minutes=5)),
+    }
+
+
+def test_it_colours_overdue_cases_in_the_list_and_on_their_pages(
+    overdue, desktop, login, server_url
+):
+    page = login(desktop.new_page(), "secretary")
+    page.goto(f"{server_url}/cases/")
+
+    orange = page.locator(f"#case-list [data-case='{overdue['orange'].number}']")
+    expect(orange.locator("[data-sla]")).to_have_attribute("data-sla", "orange")
+    expect(orange.locator("[data-sla]")).to_have_text("橙色")
+    expect(orange.locator("[data-testid=sla-reasons]")).to_have_text("未按时分配")
+
+    red = page.locator(f"#case-list [data-case='{overdue['red'].number}']")
+    expect(red.locator("[data-sla]")).to_have_attribute("data-sla", "red")
+    expect(red.locator("[data-sla]")).to_have_text("红色")
+    # Red first; it was not assigned on time either.
+    expect(red.locator("[data-testid=sla-reasons]")).to_have_text("超过办结期限、未按时分配")
+
+    green = page.locator(f"#case-list [data-case='{overdue['green'].number}']")
+    expect(green.locator("[data-sla]")).to_have_text("绿色")
+    expect(green.locator("[data-testid=sla-reasons]")).to_have_count(0)
+    screenshot(page, "list-colours")
+
+    # Filter to the red ones, the worst first.
+    page.locator("#id_colour").select_option("red")
+    page.locator("#id_sort").select_option("sla")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url(re.compile(r"colour=red"))
+    expect(page.locator("#case-list [data-case]")).to_have_count(1)
+    expect(page.locator("#case-list")).to_contain_text("超过办结期限")
+
+    page.goto(f"{server_url}/cases/{overdue['orange'].pk}/")
+    panel = page.locator("#case-panel")
+    expect(panel.locator("[data-sla]").first).to_have_text("橙色")
+    expect(panel.locator("[data-testid=sla-reasons]")).to_have_text("未按时分配")
+    assign_by = timezone.localtime(overdue["orange"].assign_due_at).strftime("%Y-%m-%d %H:%M")
+    expect(panel.locator("[data-testid=assign-due]")).to_contain_text(assign_by)
+
+    page.goto(f"{server_url}/cases/{overdue['red'].pk}/")
+    expect(page.locator("#case-panel [data-sla]").first).to_have_text("红色")
+    expect(page.locator("#case-panel [data-testid=sla-reasons]")).to_contain_text("超过办结期限")
+    close_by = timezone.localtime(overdue["red"].close_due_at).strftime("%Y-%m-%d %H:%M")
+    expect(page.locator("[data-testid=close-due]")).to_contain_text(close_by)
+    screenshot(page, "case-red")
+
+
+def test_it_escalates_an_overdue_case_from_a_phone(overdue, phone, login, server_url):
+    page = login(phone.new_page(), "secretary")
+    page.goto(f"{server_url}/cases/{overdue['orange'].pk}/")
+    assert_no_horizontal_scroll(page)
+    page.evaluate("window.__sameDocument = true")
+
+    escalate = page.locator("details[data-action=escalate]")
+    escalate.locator("summary").click()
+    escalate.locator("textarea[name='escalate-reason']").fill("社区多次协调不成，提请街道处理")
+    escalate.locator("button[type=submit]").click()
+
+    expect(page.locator("#timeline li[data-event=escalated]")).to_contain_text("解放碑街道")
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+    assert_no_horizontal_scroll(page)
+    case = Case.objects.get(pk=overdue["orange"].pk)
+    assert case.handling_area.name == "解放碑街道"
+    # A new assignment deadline at the street: the case is green again, until that passes.
+    expect(page.locator("#case-panel [data-sla]").first).to_have_text("绿色")
+
+
+def test_it_shows_and_clears_the_inbox_on_a_phone(overdue, phone, login, open_nav, server_url):
+    secretary = User.objects.get(username="secretary")
+    for case in (overdue["red"], overdue["orange"], overdue["green"]):
+        notify(users=[secretary], case=case, kind="sla_not_assigned",
+               title=f"未按时分配：{case.number}", body=case.cause)  # fmt: skip
+
+    page = login(phone.new_page(), "secretary")
+    # The badge sits in the header, visible without opening the menu.
+    badge = page.locator("nav.navbar [data-testid=unread-count]")
+    expect(badge).to_be_visible()
+    expect(badge).to_contain_text("3")
+
+    open_nav(page, zh("Messages"))
+    expect(page).to_have_url(f"{server_url}/notifications/")
+    items = page.locator("#notifications li[data-notification]")
+    expect(items).to_have_count(3)
+    # Newest first, each a link to its case.
+    expect(items.first).to_contain_text(overdue["green"].number)
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "inbox-360")
+
+    page.evaluate("window.__sameDocument = true")
+    items.first.locator("[data-testid=mark-read]").click()
+    expect(items.first).to_have_attribute("data-read", "1")
+    expect(badge).to_contain_text("2")
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+
+    page.locator("[data-testid=read-all]").click()
+    expect(page.locator("#notifications li[data-read='0']")).to_have_count(0)
+    expect(badge).to_have_count(0)
+    assert_no_horizontal_scroll(page)
+
+    items.nth(1).get_by_role("link").click()
+    expect(page).to_have_url(f"{server_url}/cases/{overdue['orange'].pk}/")
