@@ -363,16 +363,18 @@ def pick_due(kind: str, reason: str, count: int) -> list[int]:
 
 
 def make_due(due: dict[str, list[int]], now: datetime) -> None:
-    """Move each picked case's deadline to the last ten minutes before `now`, as if time had
-    passed (the sweep's next check is that deadline, as services would have set it)."""
+    """Move each picked case's deadline into the ten minutes before `now` (never onto it: a
+    deadline is missed only once it has passed), as if time had passed; the sweep's next
+    check is that deadline, as services would have set it."""
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
         for reason, ids in due.items():
             column = DUE_COLUMN[reason]
             cursor.execute(
-                f"""UPDATE disputes_case SET {column} = %s - (id %% 600) * interval '1 second',
-                    sla_next_check_at = %s - (id %% 600) * interval '1 second'
+                f"""UPDATE disputes_case SET
+                        {column} = %s - (1 + id %% 600) * interval '1 second',
+                        sla_next_check_at = %s - (1 + id %% 600) * interval '1 second'
                     WHERE id = ANY(%s)""",
                 [now, now, ids],
             )

@@ -19,14 +19,14 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, DateTimeField, Q, Value, When
 from django.db.models import Case as When_
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from . import sla
-from .models import Case, CaseEvent
+from .models import Case, CaseEvent, SlaPolicy
 
 FLAG_FOR = {
     "not_assigned": "breached_assign",
@@ -43,12 +43,29 @@ class SweepResult:
     skipped: int = 0
 
 
-def sla_sweep_step(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
-    from .notifications import Holders
+class _Lookups:
+    """What one sweep looks up once rather than per case: who holds which role at an area,
+    and the policies (a handful of rows)."""
 
+    def __init__(self):
+        from .notifications import Holders
+
+        self.holders = Holders()
+        self.policies: dict[int, SlaPolicy] = {}
+
+    def attach_policies(self, cases: list[Case]):
+        missing = {c.sla_policy_id for c in cases} - set(self.policies) - {None}
+        if missing:
+            self.policies.update(SlaPolicy.objects.in_bulk(missing))
+        for case in cases:
+            if case.sla_policy_id is not None:
+                case.sla_policy = self.policies[case.sla_policy_id]
+
+
+def sla_sweep_step(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
     now = now or timezone.now()
     result = SweepResult()
-    holders = Holders()  # who to notify, per area, for this sweep
+    lookups = _Lookups()
     after: tuple[datetime, int] | None = None
     while True:
         # A deadline is missed once it has passed (`now > due`, as sla.evaluate says), so a
@@ -63,7 +80,7 @@ def sla_sweep_step(*, now: datetime | None = None, batch: int = BATCH) -> SweepR
             due.order_by("sla_next_check_at", "pk").values_list("pk", "sla_next_check_at")[:batch]
         )
         if rows:
-            _check_batch(dict(rows), now, result, holders)
+            _check_batch(dict(rows), now, result, lookups)
         if len(rows) < batch:
             return result
         after = (rows[-1][1], rows[-1][0])
@@ -73,20 +90,21 @@ class _LostRace(Exception):
     pass
 
 
-def _check_batch(read: dict[int, datetime], now: datetime, result: SweepResult, holders):
+def _check_batch(read: dict[int, datetime], now: datetime, result: SweepResult, lookups):
     checked = breaches = 0
     with contextlib.suppress(_LostRace), transaction.atomic():
-        checked, breaches = _check_locked(read, now, holders)
+        checked, breaches = _check_locked(read, now, lookups)
     result.checked += checked
     result.breaches += breaches
     result.skipped += len(read) - checked
 
 
-def _check_locked(read: dict[int, datetime], now: datetime, holders) -> tuple[int, int]:
+def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[int, int]:
+    # No joins: related rows are looked up once per sweep (policies, role holders) or per
+    # batch (mediators to notify); only an escalation, which is rare, loads more.
     cases = [
         case
-        for case in Case.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("handling_area", "area", "sla_policy", "mediator")
+        for case in Case.objects.select_for_update(skip_locked=True)
         .filter(pk__in=list(read))
         .order_by("pk")
         # Compare-and-set: a next check that moved since we read it means someone changed
@@ -95,6 +113,7 @@ def _check_locked(read: dict[int, datetime], now: datetime, holders) -> tuple[in
     ]
     if not cases:
         return 0, 0
+    lookups.attach_policies(cases)
     events, notices, escalate = [], [], []
     for case in cases:
         for due, reason, still_open in _missed(case, now):
@@ -115,7 +134,7 @@ def _check_locked(read: dict[int, datetime], now: datetime, holders) -> tuple[in
         case.sla_next_check_at = sla.next_check_at(case, sla.breached_reasons(case))
     _save(cases, read)
     CaseEvent.objects.bulk_create(events)
-    _notify(notices, holders)
+    _notify(notices, lookups.holders)
     for case in escalate:
         from .services import TransitionError, _escalate_locked
 
@@ -152,7 +171,38 @@ def _save(cases: list[Case], read: dict[int, datetime]):
     """One UPDATE for the batch: the breach flags and the next check time, on condition that
     every row still has the next check we read (under our row locks it has; without row
     locks, on SQLite, a difference means we lost a race: the batch is rolled back)."""
+    if connection.vendor == "postgresql":
+        updated = _save_from_values(cases, read)
+    else:
+        updated = _save_with_case(cases, read)
+    if updated != len(cases):
+        raise _LostRace
 
+
+def _save_from_values(cases: list[Case], read: dict[int, datetime]) -> int:
+    """UPDATE … FROM (VALUES …): one row of values per case, joined on the id. Django's
+    CASE WHEN per row (bulk_update) costs seconds to build and to run at 10,000 rows."""
+    quote = connection.ops.quote_name
+    flags = list(FLAG_FOR.values())
+    row = f"(%s::bigint, %s::timestamptz, %s::timestamptz{', %s::boolean' * len(flags)})"
+    params = []
+    for case in cases:
+        params += [case.pk, read[case.pk], case.sla_next_check_at]
+        params += [getattr(case, name) for name in flags]
+    column = quote("sla_next_check_at")
+    sql = (
+        f"UPDATE {quote(Case._meta.db_table)} AS c SET {column} = v.next_check, "
+        + ", ".join(f"{quote(name)} = v.{name}" for name in flags)
+        + f" FROM (VALUES {', '.join([row] * len(cases))}) "
+        f"AS v(id, checked_at, next_check, {', '.join(flags)}) "
+        f"WHERE c.id = v.id AND c.{column} = v.checked_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _save_with_case(cases: list[Case], read: dict[int, datetime]) -> int:
     def each(value_of):
         whens = [When(pk=case.pk, then=Value(value_of(case))) for case in cases]
         # Cast: PostgreSQL reads a CASE whose branches are all NULL as text.
@@ -163,22 +213,20 @@ def _save(cases: list[Case], read: dict[int, datetime]):
         return When_(When(pk__in=hits, then=Value(True)), default=Value(False),
                      output_field=BooleanField())  # fmt: skip
 
-    updated = Case.objects.filter(
+    return Case.objects.filter(
         pk__in=[case.pk for case in cases],
         sla_next_check_at=each(lambda case: read[case.pk]),
     ).update(
         sla_next_check_at=each(lambda case: case.sla_next_check_at),
         **{name: flag(name) for name in FLAG_FOR.values()},
     )
-    if updated != len(cases):
-        raise _LostRace
 
 
 def _notify(notices: list[tuple[Case, str]], holders):
     """One notification per recipient per breach, written for the whole batch at once."""
     from django.utils.translation import gettext as _
 
-    from grids.models import Role
+    from grids.models import Role, User
 
     from .notifications import ASSIGNER_ROLES, Message, notify_many
 
@@ -198,9 +246,12 @@ def _notify(notices: list[tuple[Case, str]], holders):
             lookups = [(_parent_queue_area_id(case) or case.handling_area_id, ASSIGNER_ROLES)]
         wanted.append((case, reason, lookups))
     holders.prefetch(area for _case, _reason, lookups in wanted for area, _roles in lookups)
+    mediators = User.objects.in_bulk(
+        {case.mediator_id for case, reason in notices if reason == "not_handled"} - {None}
+    )
     messages = []
     for case, reason, lookups in wanted:
-        users = [case.mediator] if reason == "not_handled" else []
+        users = [mediators.get(case.mediator_id)] if reason == "not_handled" else []
         for area, roles in lookups:
             users += holders.get(area, roles)
         messages.append(

@@ -2,7 +2,7 @@
 the community's public notice and the report card."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Prefetch, Q, Sum
 from django.db.models.functions import Substr
@@ -12,7 +12,7 @@ from disputes.models import CaseStatus, CloseKind
 from grids.models import Area, AreaLevel
 from grids.selectors import user_scope
 
-from .models import ReceptionSession, SessionStaff, SessionStatus, Visit
+from .models import ReceptionSession, SessionKind, SessionStaff, SessionStatus, Visit
 
 # The levels a report card can be drawn for, and which level its rows break down into.
 REPORT_LEVELS = (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)
@@ -93,17 +93,25 @@ def visit_for_update(*, session: ReceptionSession, pk: int) -> Visit:
     )
 
 
-def public_sessions(*, community: Area, today: date | None = None, limit: int = 10):
-    """The next planned sessions of a community, for the notice posted in its compounds."""
+def public_sessions(*, community: Area, today: date | None = None, limit: int = 6) -> dict:
+    """For the notice posted in the community's compounds: the next monthly and thematic
+    sessions, and the coming week of daily duty at its mediation units (which would crowd
+    out everything else if listed with them)."""
     today = today or timezone.localdate()
-    return list(
+    planned = (
         ReceptionSession.objects.filter(
             community=community, status=SessionStatus.PLANNED, date__gte=today
         )
         .select_related("unit")
         .prefetch_related(Prefetch("staff", queryset=SessionStaff.objects.order_by("id")))
-        .order_by("date", "starts_at", "id")[:limit]
+        .order_by("date", "starts_at", "id")
     )
+    return {
+        "sessions": list(planned.exclude(kind=SessionKind.DUTY)[:limit]),
+        "duty": list(
+            planned.filter(kind=SessionKind.DUTY, date__lt=today + timedelta(days=7))[:20]
+        ),
+    }
 
 
 def community_by_code(code: str) -> Area | None:

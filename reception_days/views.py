@@ -356,11 +356,10 @@ def public_sessions(request, code):
     community = selectors.community_by_code(code)
     if community is None:
         raise Http404
-    sessions = selectors.public_sessions(community=community)
     url = request.build_absolute_uri()
     context = {
         "community": community,
-        "sessions": sessions,
+        **selectors.public_sessions(community=community),
         "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=2),
         "url": url,
     }

@@ -32,4 +32,5 @@ def svg(url: str, scale: int = 10) -> bytes:
 
 
 def svg_inline(url: str, scale: int = 8) -> str:
-    return make(url).svg_inline(scale=scale, border=2, svgclass="qr-code")
+    # viewBox instead of a fixed size: the poster scales it to the paper.
+    return make(url).svg_inline(scale=scale, border=2, svgclass="qr-code", omitsize=True)

@@ -45,6 +45,7 @@ def test_it_runs_a_reception_day_on_the_lawyers_phone(phone, login, open_nav):
     expect(today).to_contain_text("反诈宣传进社区")
     expect(today).to_contain_text("今天")
     assert_no_horizontal_scroll(page)
+    screenshot(page, "reception-mine-360")
     today.click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("反诈宣传进社区")
@@ -128,3 +129,16 @@ def test_it_runs_a_reception_day_on_the_lawyers_phone(phone, login, open_nav):
     )
     assert_no_horizontal_scroll(page)
     screenshot(page, "reception-report-card-360")
+
+
+def test_it_posts_the_communitys_next_sessions_for_anyone(phone, server_url):
+    seed_reception_days()
+    page = phone.new_page()  # nobody logged in
+    page.goto(f"{server_url}/reception-days/public/500103001001/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("民生路社区网格接待日")
+    today = page.locator("#public-sessions [data-session]", has_text="反诈宣传进社区")
+    expect(today).to_contain_text("马律师（律师）")
+    expect(today).to_contain_text("何消防（消防专干）")
+    expect(page.get_by_role("img", name="本页二维码")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "reception-public-360")

@@ -96,6 +96,7 @@ def test_a_resident_reports_follows_and_rates_and_the_supervisor_reopens(
     expect(staff.locator("#timeline li[data-event=progress]")).to_have_count(2)
     assert staff.evaluate("window.__samePage") is True, "the page was reloaded"
     assert PublicUpdate.objects.get().text == PUBLIC
+    screenshot(staff, "resident-panel-desktop")
 
     resident.reload()
     stages = resident.locator("[data-testid=stages]")
@@ -140,6 +141,18 @@ def test_a_resident_reports_follows_and_rates_and_the_supervisor_reopens(
 
     resident.reload()
     expect(resident.locator("[data-testid=stages] li[data-current]")).to_contain_text("调解中")
+
+
+def test_a_grid_worker_prints_the_poster_of_his_grid(phone, login, server_url):
+    page = login(phone.new_page(), "gridworker")
+    page.goto(f"{server_url}/residents/posters/")
+    page.locator(f"[data-area='{GRID}'] a", has_text="").first.click()
+    poster = page.locator("[data-testid=poster]")
+    expect(poster.locator("[data-testid=poster-area]")).to_have_text("民生路社区第1网格")
+    expect(poster.locator("svg.qr-code")).to_be_visible()
+    expect(poster).to_contain_text(f"/r/{GRID}/")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "resident-poster-360")
 
 
 def test_a_wrong_code_tells_nothing_on_a_phone(phone, server_url):

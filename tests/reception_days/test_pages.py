@@ -9,7 +9,14 @@ from rest_framework.test import APIClient
 
 from disputes.models import Case, Channel
 from reception_days import services
-from reception_days.models import ReceptionSession, SessionStatus, Visit, VisitOutcome
+from reception_days.models import (
+    MediationUnit,
+    ReceptionSession,
+    RotaSlot,
+    SessionStatus,
+    Visit,
+    VisitOutcome,
+)
 
 from .conftest import TODAY
 
@@ -310,10 +317,18 @@ def test_it_posts_the_next_sessions_publicly_without_phone_numbers(client, world
 def test_it_renders_the_public_page_in_a_fixed_number_of_queries(
     client, world, django_assert_max_num_queries
 ):
+    unit = MediationUnit.objects.create(community=world.c1, name="农贸市场")
+    for weekday, officer in enumerate([world.lawyer, world.police, world.judge]):
+        RotaSlot.objects.create(unit=unit, weekday=weekday, user=officer)
+    services.schedule_duty_sessions(weeks=2)
     for n in range(6):
         world.session(day=TODAY + timedelta(days=n), theme=f"第{n}场")
-    with django_assert_max_num_queries(4):
-        client.get(reverse("reception_days:public", args=[world.c1.code]))
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("reception_days:public", args=[world.c1.code]))
+    # The daily duty is listed apart, for this week only, so it never hides the sessions.
+    assert [s.theme for s in response.context["sessions"]] == [f"第{n}场" for n in range(6)]
+    assert [s.date for s in response.context["duty"]] == [TODAY + timedelta(days=n)
+                                                          for n in (0, 5, 6)]  # fmt: skip
 
 
 # --- the sessions API -----------------------------------------------------------------------

@@ -157,6 +157,20 @@ def test_the_draw_is_idempotent_per_street_and_month(world, october):
         CallbackDraw.objects.create(street=street, month=OCTOBER, seed=1, share=Decimal("0.3"))
 
 
+def test_a_draw_racing_another_worker_keeps_the_first_one(world, october):
+    """Two beat ticks on two workers: the one that loses the unique constraint returns the
+    winner's draw and creates no tasks."""
+    street = Area.objects.get(code="500103003")
+    world.at(DRAW_TIME)
+    winner = CallbackDraw.objects.create(street=street, month=OCTOBER, seed=1,
+                                         share=Decimal("0.30"), chosen_ids=[])  # fmt: skip
+    drawn, created = services._draw_street(
+        street=street, month=OCTOBER, actor=None, seed=2, closed={1: DRAW_TIME}, unsatisfied={}
+    )
+    assert (drawn, created) == (winner, False)
+    assert not CallbackTask.objects.filter(street=street).exists()
+
+
 def test_a_street_policy_raises_its_share(world, october):
     street2 = Area.objects.get(code="500103002")
     CallbackPolicy.objects.create(street=street2, share=Decimal("0.50"))

@@ -307,3 +307,47 @@ def test_the_poster_list_is_scoped_searchable_and_cheap(
     assert {row["area"].code for row in found} == {
         "500103001001G02", "500103001001G02M01", "500103001001G02M02"
     }  # fmt: skip
+
+
+# --- the reopen-request API ---------------------------------------------------------------------
+
+
+def api_decide(client, request, body):
+    url = f"/api/v1/residents/reopen-requests/{request.pk}/decide/"
+    return client.post(url, body, content_type="application/json")
+
+
+def test_the_api_lists_and_decides_reopen_requests(
+    client, world, unsatisfied, django_assert_max_num_queries
+):
+    client.force_login(world.u("secretary"))
+    with django_assert_max_num_queries(6):
+        listing = client.get("/api/v1/residents/reopen-requests/", {"status": "pending"})
+    row = listing.json()["results"][0]
+    assert (row["id"], row["satisfaction"], row["reason"]) == (
+        unsatisfied.pk, "unsatisfied", "还是很吵"
+    )  # fmt: skip
+    bad = api_decide(client, unsatisfied, {"approve": False})
+    assert bad.status_code == 400 and "note" in bad.json()["errors"]
+    assert api_decide(client, unsatisfied, {}).status_code == 400
+    ok = api_decide(client, unsatisfied, {"approve": True, "note": "请重新协调"})
+    assert ok.status_code == 200 and ok.json()["status"] == "approved"
+    again = api_decide(client, unsatisfied, {"approve": True})
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize(("username", "status"), [("mediator", 403), ("gridworker2", 404)])
+def test_the_api_refuses_the_handler_and_outsiders(client, world, unsatisfied, username, status):
+    client.force_login(world.u(username))
+    assert api_decide(client, unsatisfied, {"approve": True}).status_code == status
+    unsatisfied.refresh_from_db()
+    assert unsatisfied.status == "pending"
+
+
+def test_the_admin_lists_every_residents_model(client, world, unsatisfied):
+    client.force_login(world.u("admin"))
+    for model in ("residentreport", "publicupdate", "rating", "reopenrequest",
+                  "callbackpolicy", "callbackdraw", "callbacktask"):  # fmt: skip
+        assert client.get(f"/admin/residents/{model}/").status_code == 200
+    report_pk = unsatisfied.case.resident_report.pk
+    assert client.get(f"/admin/residents/residentreport/{report_pk}/change/").status_code == 200
