@@ -96,8 +96,7 @@ def _list_url(area, **params) -> str:
 
 
 def _figures(request, area, period, now) -> dict:
-    summary = stats.summary(area=area, period=period, now=now)
-    areas = stats.by_area(area=area, period=period, now=now)
+    summary, areas = stats.overview(area=area, period=period, now=now)
     categories = stats.by_category(area=area, period=period)
     channels = stats.by_channel(area=area, period=period)
     trend = stats.trend(area=area, period=period)

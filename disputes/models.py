@@ -361,6 +361,23 @@ class Case(models.Model):
                 name="case_sla_due",
                 condition=Q(sla_next_check_at__isnull=False),
             ),
+            # Dashboard (disputes.stats): "the period's cases or the open ones" of an area is
+            # a BitmapOr of <level>_filed and these; the triage queue reads them in
+            # assignment-deadline order. Partial: open cases are a few percent of the ledger.
+            *(
+                models.Index(
+                    fields=[level, "assign_due_at"],
+                    name=f"case_{level}_open",
+                    condition=Q(status__in=OPEN_STATUSES),
+                )
+                for level in ("district", "street", "community")
+            ),
+            # The mediator picker's load: open cases each candidate mediates.
+            models.Index(
+                fields=["mediator"],
+                name="case_mediator_open",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

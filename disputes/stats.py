@@ -269,9 +269,8 @@ def _due_soon_q(now: datetime, soon: datetime) -> Q:
     )
 
 
-def _aggregates(a: "_Args", *, full: bool) -> dict:
-    """Conditional counts over "the period's cases or open now". `full` adds the on-time
-    and current-detail counts the summary needs (the per-area table needs fewer)."""
+def _aggregates(a: "_Args") -> dict:
+    """Every count, as conditional counts over "the period's cases or open now"."""
     p = Q(filed_at__gte=a.start, filed_at__lt=a.end)
     counts = {
         "filed": Count("pk", filter=p),
@@ -283,23 +282,16 @@ def _aggregates(a: "_Args", *, full: bool) -> dict:
         "orange": Count("pk", filter=OPEN & Q(sla_colour=ORANGE)),
         "green": Count("pk", filter=OPEN & Q(sla_colour=GREEN)),
         "unassigned": Count("pk", filter=QUEUED),
+        "group_disputes": Count("pk", filter=p & GROUP),
+        "not_assigned": Count("pk", filter=Q(sla_not_assigned=True)),
+        "not_handled": Count("pk", filter=Q(sla_not_handled=True)),
+        "past_close": Count("pk", filter=Q(sla_past_close=True)),
+        "due_soon": Count("pk", filter=_due_soon_q(a.now, a.soon)),
     }
-    if full:
-        for step, (in_time, late) in _on_time_conditions().items():
-            counts[f"{step}_in_time"] = Count("pk", filter=p & in_time)
-            counts[f"{step}_due"] = Count("pk", filter=p & (in_time | late))
-        counts |= {
-            "group_disputes": Count("pk", filter=p & GROUP),
-            "not_assigned": Count("pk", filter=Q(sla_not_assigned=True)),
-            "not_handled": Count("pk", filter=Q(sla_not_handled=True)),
-            "past_close": Count("pk", filter=Q(sla_past_close=True)),
-            "due_soon": Count("pk", filter=_due_soon_q(a.now, a.soon)),
-        }
+    for step, (in_time, late) in _on_time_conditions().items():
+        counts[f"{step}_in_time"] = Count("pk", filter=p & in_time)
+        counts[f"{step}_due"] = Count("pk", filter=p & (in_time | late))
     return counts
-
-
-AREA_ROW_KEYS = ("filed", "withdrawn", "resolved", "concluded", "open", "red", "orange",
-                 "green", "unassigned")  # fmt: skip
 
 
 def _cases(a: "_Args"):
@@ -415,19 +407,23 @@ def _summary_query(a: _Args):
     return (
         _period_or_open(a)
         .values(_all=Value(1, output_field=IntegerField()))
-        .annotate(**_aggregates(a, full=True))
-        .values(*_aggregates(a, full=True))
+        .annotate(**_aggregates(a))
+        .values(*_aggregates(a))
     )
+
+
+def _headline(row: dict, area: Area | None, period: Period) -> dict:
+    row = _with_rates(row)
+    for step in ("assign", "first_handling", "closing"):
+        row[f"{step}_on_time_rate"] = rate(row[f"{step}_in_time"], row[f"{step}_due"])
+    row["satisfaction"] = satisfaction(area=area, period=period)
+    return row
 
 
 def summary(*, area: Area | None, period: Period, now: datetime) -> dict:
     """Every headline figure for the area, in one query."""
     a = _args(area, period, now)
-    row = _with_rates(_fetch("summary", a, _summary_query)[0])
-    for step in ("assign", "first_handling", "closing"):
-        row[f"{step}_on_time_rate"] = rate(row[f"{step}_in_time"], row[f"{step}_due"])
-    row["satisfaction"] = satisfaction(area=area, period=period)
-    return row
+    return _headline(_fetch("summary", a, _summary_query)[0], area, period)
 
 
 def satisfaction(*, area: Area | None, period: Period) -> dict:
@@ -435,37 +431,43 @@ def satisfaction(*, area: Area | None, period: Period) -> dict:
     nothing to count: the page shows "no ratings yet". When ratings arrive (a Case field or a
     related model), count them here over the period's cases, e.g.
     `Count("pk", filter=period & Q(rating__gte=4))` ÷ rated cases, best as two more counts
-    in `_aggregates(full=True)` so the page keeps its number of queries."""
+    in `_aggregates` so the page keeps its number of queries."""
     return {"rated": 0, "satisfied": 0, "rate": None}
 
 
 def _by_area_query(a: _Args):
-    return (
-        _period_or_open(a)
-        .values(child=_child_expression(a.level))
-        .annotate(**_aggregates(a, full=False))
-    )
+    return _period_or_open(a).values(child=_child_expression(a.level)).annotate(**_aggregates(a))
 
 
-def by_area(*, area: Area | None, period: Period, now: datetime) -> list[dict]:
-    """One row per child area (every child, with zeros), plus the area itself when cases
-    were filed on it directly; the rows add up to the area's summary. Two queries."""
+def overview(*, area: Area | None, period: Period, now: datetime) -> tuple[dict, list[dict]]:
+    """(summary, by_area) from one pass over the area's cases, grouped by child area: the
+    headline figures are the sum of the children's, so the drill-down adds up by
+    construction and a page that shows both reads the rows once. Two queries (the grouped
+    counts and the child areas' names); an area without children gets its summary alone."""
     a = _args(area, period, now)
     if _child_expression(a.level) is None:
-        return []
-    grouped = {row.pop("child"): _with_rates(row) for row in _fetch("by_area", a, _by_area_query)}
+        return summary(area=area, period=period, now=now), []
+    grouped = {row.pop("child"): row for row in _fetch("by_area", a, _by_area_query)}
+    keys = list(_aggregates(a))
+    total = {key: sum(row[key] for row in grouped.values()) for key in keys}
     children = Q(depth=1) if area is None else Q(parent_id=area.pk)
     areas = Area.objects.filter(children | Q(pk__in=list(grouped))).only(
         "pk", "name", "level", "path"
     )
     rows = []
     for child_area in areas.order_by("path"):
-        row = grouped.get(child_area.pk) or _with_rates(dict.fromkeys(AREA_ROW_KEYS, 0))
+        row = _with_rates(dict(grouped.get(child_area.pk) or dict.fromkeys(keys, 0)))
         is_self = area is not None and child_area.pk == area.pk
         rows.append({"area": child_area, "is_self": is_self, **row})
     # The parent itself (cases filed on the grid, not on a micro-grid) goes last.
     rows.sort(key=lambda r: r["is_self"])
-    return rows
+    return _headline(total, area, period), rows
+
+
+def by_area(*, area: Area | None, period: Period, now: datetime) -> list[dict]:
+    """One row per child area (every child, with zeros), plus the area itself when cases
+    were filed on it directly; the rows add up to the area's summary. Two queries."""
+    return overview(area=area, period=period, now=now)[1]
 
 
 def _in_period(a: _Args):
@@ -560,19 +562,23 @@ def _hot_addresses_query(a: _Args):
 
 
 def _hot_micro_grids_query(a: _Args):
+    # A case is on a micro-grid when its area is below its grid (filing happens on grids,
+    # dedicated grids and micro-grids only): no join on the area table, whose 137,000 rows
+    # a district-wide plan would otherwise hash.
     return (
         _in_period(a)
-        .filter(area__level=AreaLevel.MICRO_GRID)
-        .values("area_id", name=F("area__name"))
+        .filter(grid_id__isnull=False)
+        .exclude(area_id=F("grid_id"))
+        .values("area_id")
         .annotate(cases=Count("pk"), open=Count("pk", filter=OPEN))
         .filter(cases__gte=HOTSPOT_MIN_CASES)
-        .order_by("-cases", "name")[:HOTSPOT_LIMIT]
+        .order_by("-cases", "area_id")[:HOTSPOT_LIMIT]
     )
 
 
 def hotspots(*, area: Area | None, period: Period) -> dict:
     """Early warning: addresses and micro-grids with several disputes in the period, and
-    group disputes. Three queries."""
+    group disputes. Four queries (the micro-grids' names come separately)."""
     a = _args(area, period, _EPOCH)
     groups = (
         _in_period(a)
@@ -581,9 +587,19 @@ def hotspots(*, area: Area | None, period: Period) -> dict:
         .only("pk", "number", "cause", "people_involved", "status", "filed_at", "area__name")
         .order_by("-people_involved", "-filed_at", "-pk")[:HOTSPOT_LIMIT]
     )
+    micro_grids = _fetch("hot_micro_grids", a, _hot_micro_grids_query)
+    names = dict(
+        Area.objects.filter(pk__in=[r["area_id"] for r in micro_grids]).values_list("pk", "name")
+    )
+    for row in micro_grids:
+        row["name"] = names.get(row["area_id"], "")
+    micro_grids.sort(key=lambda r: (-r["cases"], r["name"]))
     return {
         "addresses": _fetch("hot_addresses", a, _hot_addresses_query),
-        "micro_grids": _fetch("hot_micro_grids", a, _hot_micro_grids_query),
+        "micro_grids": [
+            {"area_id": r["area_id"], "name": r["name"], "cases": r["cases"], "open": r["open"]}
+            for r in micro_grids
+        ],
         "group_disputes": list(groups),
     }
 

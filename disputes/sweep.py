@@ -22,7 +22,6 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import BooleanField, DateTimeField, Q, Value, When
 from django.db.models import Case as When_
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from . import sla
@@ -203,10 +202,12 @@ def _save_from_values(cases: list[Case], read: dict[int, datetime]) -> int:
 
 
 def _save_with_case(cases: list[Case], read: dict[int, datetime]) -> int:
+    """The same with CASE WHEN per row, for databases without UPDATE … FROM (VALUES) typing
+    (SQLite, where a sweep is small)."""
+
     def each(value_of):
         whens = [When(pk=case.pk, then=Value(value_of(case))) for case in cases]
-        # Cast: PostgreSQL reads a CASE whose branches are all NULL as text.
-        return Cast(When_(*whens, output_field=DateTimeField()), output_field=DateTimeField())
+        return When_(*whens, output_field=DateTimeField())
 
     def flag(name):
         hits = [case.pk for case in cases if getattr(case, name)]

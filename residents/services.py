@@ -10,10 +10,11 @@ import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from disputes import services as case_services
@@ -198,6 +199,15 @@ def report_validate(
     }
 
 
+def _size(upload) -> int:
+    size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, 2)
+        size = upload.tell()
+        upload.seek(0)
+    return size
+
+
 def _store_photos(case: Case, photos, event: CaseEvent):
     for photo in photos:
         mime, kind = case_services.attachment_check(photo)
@@ -209,7 +219,7 @@ def _store_photos(case: Case, photos, event: CaseEvent):
             extension=case_services.ALLOWED_TYPES[mime][0],
             kind=kind,
             content_type=mime,
-            size=case_services._size(photo),
+            size=_size(photo),
             original_name=(getattr(photo, "name", "") or "photo")[:200],
             uploaded_by=None,
         )
@@ -272,17 +282,25 @@ def report_submit(
         phone=data["phone"],
         ip_address=ip or None,
     )
-    notify(
-        users=_handling_staff(case),
-        case=case,
-        kind="resident_report",
-        title=_("New resident report %(number)s") % {"number": case.number},
-        body=f"{case.cause}\n{case.address}",
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        notify(
+            users=_handling_staff(case),
+            case=case,
+            kind="resident_report",
+            title=_("New resident report %(number)s") % {"number": case.number},
+            body=f"{case.cause}\n{case.address}",
+        )
     return report, False
 
 
 def _supplement(report: ResidentReport, data: dict) -> ResidentSupplement:
+    # Written for the staff while a resident (any language) is on the page: use the
+    # product's language, not the resident's.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _supplement_in_staff_language(report, data)
+
+
+def _supplement_in_staff_language(report: ResidentReport, data: dict) -> ResidentSupplement:
     case = Case.objects.select_for_update(of=("self",)).get(pk=report.case_id)
     photos = data["photos"]
     note = data["text"]
@@ -410,7 +428,8 @@ def rating_submit(*, report: ResidentReport, satisfaction: str, comment: str = "
         closed_at=case.closed_at,
     )
     if satisfaction == Satisfaction.UNSATISFIED:
-        _reopen_request(case, rating)
+        with translation.override(settings.LANGUAGE_CODE):
+            _reopen_request(case, rating)
     return rating
 
 

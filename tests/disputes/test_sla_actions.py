@@ -764,6 +764,18 @@ def test_it_filters_and_sorts_the_api_list_the_same_way(w, coloured):
     assert worst[0]["sla"]["labels"] == ["超过办结期限", "未按时分配"]
 
 
+def test_it_combines_the_search_with_colour_and_worst_first(w, client, coloured):
+    # The search joins the parties (DISTINCT); the order must still be by the annotations.
+    client.force_login(w.secretary)
+    params = {"q": "李秀英", "sort": "sla", "reason": "not_assigned"}
+
+    response = client.get(reverse("disputes:list"), params)
+
+    assert causes(response) == ["红：三十一天未办结", "橙：未按时分配"]
+    results = client_for(w.secretary).get("/api/v1/cases/", params).json()["results"]
+    assert [c["cause"] for c in results] == ["红：三十一天未办结", "橙：未按时分配"]
+
+
 def test_it_rejects_an_unknown_colour_in_the_api(w):
     response = client_for(w.secretary).get("/api/v1/cases/", {"colour": "purple"})
 
