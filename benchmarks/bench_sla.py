@@ -573,7 +573,8 @@ def main(argv: list[str] | None = None) -> int:
         ratios.append(t["seconds"] / plain["seconds"])
         table.append((f"tick, {len(ids):,} due (run {run})", len(ids), t["seconds"] * 1000,
                       _ms(t["cpu"]), f"{events:,} events, {notifications:,} notifications, "
-                      f"{outbox:,} outbox rows; {result.skipped} skipped; {_split(t)}"))  # fmt: skip
+                      f"{outbox:,} outbox rows; {result.skipped} skipped; "
+                      f"{_split(t)}"))  # fmt: skip
         table.append((f"plain UPDATE of the same rows (run {run})", len(ids),
                       plain["seconds"] * 1000, _ms(plain["cpu"]),
                       f"tick / UPDATE = {t['seconds'] / plain['seconds']:,.1f}x"))  # fmt: skip

@@ -362,13 +362,23 @@ class Case(models.Model):
                 condition=Q(sla_next_check_at__isnull=False),
             ),
             # Dashboard (disputes.stats): "the period's cases or the open ones" of an area is
-            # a BitmapOr of <level>_filed and these; the triage queue reads them in
-            # assignment-deadline order. Partial: open cases are a few percent of the ledger.
+            # a BitmapOr of <level>_filed and these. Partial: open cases are a few percent
+            # of the ledger.
             *(
                 models.Index(
                     fields=[level, "assign_due_at"],
                     name=f"case_{level}_open",
                     condition=Q(status__in=OPEN_STATUSES),
+                )
+                for level in ("district", "street", "community")
+            ),
+            # The triage queue: cases waiting for assignment, nearest deadline first. Read
+            # in index order and cut at 25 rows, without wading through older open cases.
+            *(
+                models.Index(
+                    fields=[level, "assign_due_at"],
+                    name=f"case_{level}_queue",
+                    condition=Q(status__in=(CaseStatus.FILED, CaseStatus.ACCEPTED)),
                 )
                 for level in ("district", "street", "community")
             ),

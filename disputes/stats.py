@@ -2,7 +2,8 @@
 
 Selectors only: pure reads, each aggregated in the database in one query (GROUP BY on the
 ancestor ids copied onto every case, conditional counts with FILTER), so a page costs the
-same number of queries for a street with ten cases as for a district with a million.
+same number of queries for a street with ten cases as for a district with a million. The
+aggregate queries are built with the ORM and compiled once per shape (see `_fetch`).
 
 Which cases an area's figures cover: those that happened in the area (the copied
 `district`/`street`/`community`/`grid` columns), whoever handles them now. Two sets:
@@ -220,11 +221,6 @@ WITHDRAWN = Q(status=S.WITHDRAWN)
 OPEN = Q(status__in=OPEN_STATUSES)
 QUEUED = Q(status__in=QUEUE_STATUSES)
 GROUP = Q(people_involved__gte=GROUP_DISPUTE_MIN_PEOPLE)
-
-
-def _period_q(period: Period) -> Q:
-    start, end = period.bounds
-    return Q(filed_at__gte=start, filed_at__lt=end)
 
 
 def _on_time_conditions() -> dict[str, tuple[Q, Q]]:

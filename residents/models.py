@@ -308,9 +308,9 @@ class CallbackTask(models.Model):
     class Meta:
         verbose_name = _("callback")
         verbose_name_plural = _("callbacks")
-        ordering = ["status", "-closed_at", "id"]
+        ordering = ["-closed_at", "id"]
         indexes = [
-            # The street's callback list: open tasks first.
+            # The street's callback list, filtered by status.
             models.Index(fields=["street", "status", "-closed_at"], name="callback_street_status"),
             # Figures: callbacks of a set of cases.
             models.Index(fields=["case", "status"], name="callback_case_status"),

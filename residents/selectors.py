@@ -5,7 +5,8 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Case as When_
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Value, When
 from django.utils import timezone
 
 from disputes.models import Case, CaseEvent, CaseStatus
@@ -178,6 +179,14 @@ def reopen_requests(*, user, status: str | None = ReopenRequest.Status.PENDING):
     ).order_by("-created_at", "-id")
 
 
+# To call, then tried but not reached, then done.
+OPEN_FIRST = When_(
+    When(status=CallbackTask.Status.PENDING, then=Value(0)),
+    When(status=CallbackTask.Status.UNREACHED, then=Value(1)),
+    default=Value(2),
+)
+
+
 def callback_tasks(*, user, status: str | None = None, month: date | None = None):
     """Callback tasks of the streets the user calls for; open ones first."""
     paths = permissions.callback_paths(user)
@@ -201,7 +210,7 @@ def callback_tasks(*, user, status: str | None = None, month: date | None = None
         "street",
         "draw",
         "done_by",
-    ).order_by("status", "-closed_at", "id")
+    ).order_by(OPEN_FIRST, "-closed_at", "id")
 
 
 def callback_task(*, user, pk: int) -> CallbackTask:

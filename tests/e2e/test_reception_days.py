@@ -40,6 +40,8 @@ def test_it_runs_a_reception_day_on_the_lawyers_phone(phone, login, open_nav):
 
     page = login(phone.new_page(), "lawyer")
     open_nav(page, "我的接待日")
+    # open_nav returns once the click is made; a loaded machine may take a while to answer.
+    page.wait_for_url(re.compile(r"/reception-days/mine/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("我的接待日")
     today = page.locator(f"#upcoming [data-session='{session.pk}']")
     expect(today).to_contain_text("反诈宣传进社区")
@@ -104,7 +106,8 @@ def test_it_runs_a_reception_day_on_the_lawyers_phone(phone, login, open_nav):
     hold.locator("summary").click()
     expect(hold.get_by_label("马律师（律师）")).to_be_checked()
     hold.get_by_label("郑法官（法官）").check()
-    hold.get_by_role("button", name="标记已举办").click()
+    with page.expect_navigation():  # an ordinary post: back to the same page, reloaded
+        hold.get_by_role("button", name="标记已举办").click()
     expect(page.locator("[data-testid=session-status]")).to_have_text("已举办")
     expect(page.locator("#staff [data-staff='郑法官'] [data-attended=yes]")).to_be_visible()
     assert ReceptionSession.objects.get(pk=session.pk).status == SessionStatus.HELD
@@ -112,6 +115,7 @@ def test_it_runs_a_reception_day_on_the_lawyers_phone(phone, login, open_nav):
 
     # The community's report card counts it.
     open_nav(page, "接待日成效")
+    page.wait_for_url(re.compile(r"/reception-days/report-card/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("接待日成效")
     expect(page.locator("[data-testid=card-area]")).to_have_text("民生路社区")
     after = card_now(community)
