@@ -15,8 +15,9 @@ foreign-key triggers off, then the indexes are rebuilt and the table analysed.
 
 What the cases look like (seeded: the same arguments give the same rows):
 - filed uniformly over the last `days` days up to `now` (the start of today, UTC, by
-  default), on the city's grids, dedicated grids and micro-grids, unevenly (log-normal
-  weights), so a few buildings and addresses are hot spots; 0.5 % are group disputes;
+  default) and stored in filing order, as a live system appends them; on the city's
+  grids, dedicated grids and micro-grids, unevenly (log-normal weights), so a few
+  buildings and addresses are hot spots; 0.5 % are group disputes;
 - the 36 demo dispute types, weighted like the seeds (neighbours, property, labour …),
   every channel, risk mostly the type's default;
 - a life cycle by age, as the services would have written it: accepted, assigned (about
@@ -44,7 +45,7 @@ from datetime import UTC, datetime, timedelta
 
 from benchmarks.common import timed
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_SEED = 20250301
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -299,7 +300,10 @@ def _rows(count, *, now, days, seed, swept, policy_id, mediators, places, place_
     fates = [f[1] for f in FATES]
     span = days * DAY
     year = now.year
-    for seq in range(1, count + 1):
+    # Rows go in in filing order, as a live system appends them: a month's cases sit
+    # together on disk, which is what the period queries' plans (and caches) rely on.
+    ages = sorted((rng.random() * span for _ in range(count)), reverse=True)
+    for seq, age in enumerate(ages, 1):
         place = rng.choices(places, cum_weights=place_cum)[0]
         cat_id, cat_name, risk, level, _parent, lead, parent_lead = rng.choices(
             categories, cum_weights=category_cum
@@ -312,7 +316,7 @@ def _rows(count, *, now, days, seed, swept, policy_id, mediators, places, place_
         fate = rng.choices(fates, cum_weights=fate_cum)[0]
         level = "grid" if fate == "on_spot" else LEVEL_FOR_RISK.get(risk, level)
         handling_level, handling_area = _handling_area(place, level)
-        filed = now - timedelta(seconds=rng.random() * span)
+        filed = now - timedelta(seconds=age)
         people = 2
         roll = rng.random()
         if roll < 0.005:
