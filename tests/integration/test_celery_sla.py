@@ -166,7 +166,9 @@ def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, setti
     def sweep(count: int = 1) -> list[dict]:
         sent = [client.send_task(SWEEP, ignore_result=False) for _ in range(count)]
         try:
-            return [result.get(timeout=WAIT) for result in sent]
+            # The test process is not a task; earlier in-process (eager) tasks in the same
+            # pytest run can leave Celery believing it is, so say so explicitly.
+            return [result.get(timeout=WAIT, disable_sync_subtasks=False) for result in sent]
         except Exception as exc:
             raise AssertionError(f"sweep task failed: {exc!r}\n{workers.report()}") from exc
 
