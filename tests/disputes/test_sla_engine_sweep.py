@@ -253,7 +253,7 @@ def test_it_tells_the_queue_when_a_case_is_not_assigned(world, time_machine):
     assert channels("sla_not_assigned") == {"secretary": {"email", "sms"}}
     assert unread_count(world.secretary) == 1 and unread_count(silent) == 1
     note = Notification.objects.get(recipient=world.secretary)
-    assert note.title == f"未按时分配: {case.number}" and note.body == "楼上卫生间漏水至楼下"
+    assert note.title == f"未按时分配：{case.number}" and note.body == "楼上卫生间漏水至楼下"
     assert silent.pk and unread_count(world.outsider) == 0
 
 

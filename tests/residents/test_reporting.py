@@ -168,12 +168,12 @@ def test_it_refuses_bad_input_with_field_messages_and_saves_nothing(
 
 def test_it_refuses_a_pdf_a_fake_photo_and_too_many_photos(client, world, settings):
     response = client.post(url(world.grid), form(photos=[pdf()]))
-    assert "is not a photo" in response.context["form"].errors["photos"][0]
+    assert "不是照片" in response.context["form"].errors["photos"][0]
     fake = SimpleUploadedFile("virus.png", b"MZ\x90\x00 not an image", content_type="image/png")
     response = client.post(url(world.grid), form(photos=[fake]))
     assert response.context["form"].errors["photos"]
     response = client.post(url(world.grid), form(photos=[png(f"{n}.png") for n in range(4)]))
-    assert "at most 3" in response.context["form"].errors["photos"][0]
+    assert "最多上传 3 张" in response.context["form"].errors["photos"][0]
     assert nothing_saved()
 
 

@@ -107,7 +107,7 @@ def test_an_earlier_note_can_be_shown_and_withdrawn(client, world, case):
     update = PublicUpdate.objects.get()
     assert update.text == "已电话联系申请人"
     again = client.post(url, **HTMX)  # already shown: said in place, nothing added
-    assert "already shown" in again.content.decode() and PublicUpdate.objects.count() == 1
+    assert "该说明已向群众公开" in again.content.decode() and PublicUpdate.objects.count() == 1
     withdraw = reverse("residents:public_withdraw", args=[case.pk, update.pk])
     assert client.post(withdraw, **HTMX).status_code == 302
     update.refresh_from_db()
@@ -196,14 +196,14 @@ def test_the_supervisor_sees_the_request_and_approves_it(client, world, unsatisf
 def test_refusing_needs_a_reason_and_keeps_the_case_closed(client, world, unsatisfied):
     client.force_login(world.u("secretary"))
     response = decide(client, unsatisfied, decision="refuse", note="")
-    assert "Say why the case stays closed" in response.content.decode()
+    assert "请说明维持办结的理由" in response.content.decode()
     reason = "已核实，噪音来自施工许可时段"
     assert decide(client, unsatisfied, decision="refuse", note=reason).status_code == 302
     unsatisfied.refresh_from_db()
     assert unsatisfied.status == "refused"
     assert unsatisfied.case.status == CaseStatus.CLOSED
     again = decide(client, unsatisfied, decision="approve")
-    assert "already been decided" in again.content.decode()
+    assert "该申请已处理" in again.content.decode()
 
 
 @pytest.mark.parametrize(
