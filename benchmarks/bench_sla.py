@@ -497,12 +497,16 @@ def main(argv: list[str] | None = None) -> int:
         "--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1.0")),
         help="size of the city and of the case load, 1.0 = 1,000,000 cases (env BENCH_SCALE)",
     )  # fmt: skip
-    parser.add_argument("--due", type=int, default=10_000, help="cases due in one tick")
+    parser.add_argument(
+        "--due", type=int, default=None,
+        help="cases due in one tick (default 10,000 x scale, at most 10,000)",
+    )  # fmt: skip
     parser.add_argument("--runs", type=int, default=3, help="due ticks, each on fresh cases")
     parser.add_argument("--profile", action="store_true", help="cProfile the first due tick")
     args, _unknown = parser.parse_known_args(argv)  # bin/bench passes every option to all
 
     count = round(CASES_AT_SCALE_1 * args.scale)
+    args.due = args.due or max(1, round(10_000 * min(args.scale, 1.0)))
     print(f"== bench_sla: the SLA sweep over {count:,} cases, scale {args.scale:g}")
     prepare_database(fresh=os.environ.get("BENCH_FRESH_DB") == "1")
     setup_django()
@@ -601,10 +605,12 @@ def main(argv: list[str] | None = None) -> int:
     due_median = statistics.median(due_seconds)
     verdict = "met" if idle_ms <= GOAL_IDLE_MS else "NOT met"
     print(f"goal: idle tick at most {GOAL_IDLE_MS:g} ms — {idle_ms:.2f} ms median, {verdict}")
-    verdict = "met" if due_median <= GOAL_DUE_SECONDS else "NOT met"
+    # The goal is for 10,000 cases; a smaller run is held to its share of it.
+    goal = GOAL_DUE_SECONDS * per_run / 10_000
+    verdict = "met" if due_median <= goal else "NOT met"
     cpu = [c for c in due_cpu if c is not None]
     cpu_note = f" (CPU {statistics.median(cpu):.2f} s)" if cpu else ""
-    print(f"goal: {per_run:,}-case tick at most {GOAL_DUE_SECONDS:g} s — {due_median:.2f} s"
+    print(f"goal: {per_run:,}-case tick at most {goal:g} s — {due_median:.2f} s"
           f"{cpu_note} median of {len(due_seconds)}, {verdict}; "
           f"{statistics.median(ratios):,.1f}x one plain UPDATE")  # fmt: skip
     for failure in failures:

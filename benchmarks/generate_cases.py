@@ -77,6 +77,7 @@ class CaseSet:
 
     count: int
     now: datetime
+    days: int
     signature: str
     loaded: bool
     seconds: float = 0.0
@@ -566,7 +567,7 @@ def ensure_cases(
                 [signature],
             )
     return CaseSet(
-        count=count, now=now, signature=signature, loaded=loaded, seconds=seconds,
+        count=count, now=now, days=days, signature=signature, loaded=loaded, seconds=seconds,
         streets=_busiest(table, "street_id"), districts=_busiest(table, "district_id"),
     )  # fmt: skip
 

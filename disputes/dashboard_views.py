@@ -4,6 +4,7 @@ Every figure comes from `stats` (one aggregate query each); the triage actions c
 services as the case page, with the same error handling, and swap one queue row in place."""
 
 import csv
+import functools
 import io
 from urllib.parse import urlencode
 
@@ -14,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -85,11 +86,27 @@ def _params(request, area_id: int | None, **extra) -> str:
     return urlencode(params)
 
 
+@functools.cache
+def _url(name: str, prefix: str, with_pk: bool = False) -> str:
+    """reverse() once per URL name (and script prefix): the page builds a link or two for
+    each of its hundred-odd rows, and reverse() is slow. With a pk: a format string."""
+    if not with_pk:
+        return reverse(name)
+    marker = 4_294_967_291
+    return reverse(name, args=[marker]).replace(str(marker), "{}")
+
+
+def url_for(name: str, pk: int | None = None) -> str:
+    if pk is None:
+        return _url(name, get_script_prefix())
+    return _url(name, get_script_prefix(), with_pk=True).format(pk)
+
+
 def _list_url(area, **params) -> str:
     """A link into the case list (/cases/?…) for the same area."""
     if area is not None and area.level in LIST_AREA_LEVELS:
         params = {"area": area.pk, **params}
-    return f"{reverse('disputes:list')}?{urlencode(params)}"
+    return f"{url_for('disputes:list')}?{urlencode(params)}"
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -230,7 +247,14 @@ def _choices(user, area) -> tuple[list[Area], list[Area]]:
     if area is not None and all(a.pk != area.pk for a in options):
         options.append(area)
     options.sort(key=lambda a: a.path)
-    return crumbs, options
+    top = min((a.depth for a in options), default=0)
+    # Children indented under their parent with a full-width space (a <select> has no
+    # other way to show the tree).
+    return crumbs, [
+        {"pk": a.pk, "label": ("　" if a.depth > top else "") + a.name,
+         "selected": area is not None and a.pk == area.pk}
+        for a in options
+    ]  # fmt: skip
 
 
 def _queue_rows(user, cases, now) -> list[dict]:
@@ -253,8 +277,10 @@ def _queue_row(user, case, now) -> dict:
         "category": f"{category.parent.name} / {category.name}"
         if category.parent_id
         else category.name,
-        "url": reverse("disputes:detail", args=[case.pk]),
-        "panel_url": reverse("dashboard:queue_panel", args=[case.pk]),
+        "risk": RiskLevel(case.risk_level).label,
+        "status": CaseStatus(case.status).label,
+        "url": url_for("disputes:detail", case.pk),
+        "panel_url": url_for("dashboard:queue_panel", case.pk),
     }
 
 

@@ -90,7 +90,7 @@ def policy_for(category, risk_level: str):
 _UNRECORDED = datetime.min.replace(tzinfo=UTC)
 
 
-def _left_open_at(case) -> datetime | None:
+def _left_open_at(case) -> datetime:
     """When the case left the open states (resolved, closed, withdrawn or referred) since it
     was last reopened."""
     since = case.reopened_at

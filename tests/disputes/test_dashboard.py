@@ -180,8 +180,9 @@ def test_it_gives_district_staff_the_district_with_a_street_picker(client, w):
     assert response.context["area"] == w.district_area
     for key in ("filed", "open", "red", "orange", "green", "unassigned", "due_soon"):
         assert figure(html, key) == str(DISTRICT_APRIL[key])
-    picker = [a.name for a in response.context["options"]]
-    assert picker == ["渝中区", "解放碑街道", "七星岗街道", "大坪街道"]
+    picker = [(o["label"], o["selected"]) for o in response.context["options"]]
+    assert picker == [("渝中区", True), ("　解放碑街道", False), ("　七星岗街道", False),
+                      ("　大坪街道", False)]  # fmt: skip
     assert page(client, w.district, area=w.s2.pk).context["summary"]["filed"] == 2
 
 
@@ -190,7 +191,7 @@ def test_it_gives_community_staff_their_community(client, w):
 
     assert response.context["area"] == w.c1
     assert figure(response.content.decode(), "filed") == str(S1_BY_COMMUNITY["民生路社区"]["filed"])
-    assert response.context["options"][0].name == "民生路社区"
+    assert response.context["options"][0]["label"] == "民生路社区"
 
 
 def test_it_refuses_the_dashboard_to_a_grid_worker_and_a_judge(client, w):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from disputes import services, sla
 from disputes.models import (
@@ -253,7 +254,8 @@ def test_it_tells_the_queue_when_a_case_is_not_assigned(world, time_machine):
     assert channels("sla_not_assigned") == {"secretary": {"email", "sms"}}
     assert unread_count(world.secretary) == 1 and unread_count(silent) == 1
     note = Notification.objects.get(recipient=world.secretary)
-    assert note.title == f"未按时分配：{case.number}" and note.body == "楼上卫生间漏水至楼下"
+    title = gettext("%(reason)s: %(number)s") % {"reason": "未按时分配", "number": case.number}
+    assert (note.title, note.body) == (title, "楼上卫生间漏水至楼下")
     assert silent.pk and unread_count(world.outsider) == 0
 
 
