@@ -25,7 +25,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env("DEBUG")
 # A fixed key only for development and the test suite; production must set SECRET_KEY.
 TESTING = "pytest" in sys.modules
-_key_optional = DEBUG or TESTING
+# Management commands (imports, migrations, checks) must work on a fresh checkout; only the
+# long-running servers (gunicorn, Celery in production) insist on a real key.
+_key_optional = DEBUG or TESTING or Path(sys.argv[0]).name == "manage.py"
 SECRET_KEY = env(
     "SECRET_KEY", default="dev-only-insecure-key" if _key_optional else environ.Env.NOTSET
 )
