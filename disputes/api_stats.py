@@ -5,7 +5,7 @@ pages (disputes.stats), so the two can never disagree. 403 for users without a d
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from grids.models import Area
 
 from . import stats
-from .apis import _errors
+from .serializers import ErrorSerializer
 from .sla import GREEN, ORANGE, RED
 
 TAG = "stats"
@@ -181,7 +181,7 @@ class GroupDisputeSerializer(serializers.Serializer):
     status = serializers.CharField()
     is_open = serializers.BooleanField()
     area_id = serializers.IntegerField()
-    area_name = serializers.CharField(source="area.name")
+    area_name = serializers.CharField()
 
 
 class HotspotsSerializer(serializers.Serializer):
@@ -198,7 +198,8 @@ class HotspotsSerializer(serializers.Serializer):
 
 
 class StatsApi(APIView):
-    """Parses ?area=&from=&to= (400 on bad input) after checking the user has a dashboard."""
+    # Every endpoint checks the user has a dashboard (403), then parses ?area=&from=&to=
+    # (400 on bad input).
 
     def where(self, request):
         stats.dashboard_roots(request.user)  # PermissionDenied → 403
@@ -212,13 +213,28 @@ class StatsApi(APIView):
         return {"area": brief, "period": {"from": period.start, "to": period.end}}
 
 
+DESCRIPTION = (
+    "Figures for an area you have a dashboard for (community, street and district centre "
+    "staff), over the cases that happened in it. Period figures count the cases filed "
+    "between `from` and `to`; open-case figures (colours, reasons, the queue) are as of now. "
+    "The definitions of every rate are on the dashboard page and in `disputes/stats.py`."
+)
+ERRORS = {
+    400: OpenApiResponse(
+        ErrorSerializer, description="`area` outside your dashboards, or bad dates."
+    ),
+    403: OpenApiResponse(ErrorSerializer, description="You have no dashboard."),
+}
+
+
 def _schema(operation_id: str, summary: str, response):
     return extend_schema(
         operation_id=operation_id,
         tags=[TAG],
         summary=summary,
+        description=DESCRIPTION,
         parameters=PARAMETERS,
-        responses={200: response, **_errors(400, 403)},
+        responses={200: response, **ERRORS},
     )
 
 

@@ -267,16 +267,14 @@ BADGES = {RED: "text-bg-danger", ORANGE: "text-bg-warning", GREEN: "text-bg-succ
 def _queue_row(user, case, now) -> dict:
     """What a queue row shows, worked out here rather than in the template: the queue is
     the page's longest loop, and template tags cost far more per row than Python."""
-    category = case.category
+    parent = getattr(case, "category_parent_name", None)
     return {
         "case": case,
         "left": time_left(case.assign_due_at, now),
         "actions": queue_actions(user, case),
         "badge": BADGES.get(case.sla_colour, BADGES[GREEN]),
         "colour": COLOUR_LABELS.get(case.sla_colour, ""),
-        "category": f"{category.parent.name} / {category.name}"
-        if category.parent_id
-        else category.name,
+        "category": f"{parent} / {case.category.name}" if parent else case.category.name,
         "risk": RiskLevel(case.risk_level).label,
         "status": CaseStatus(case.status).label,
         "url": url_for("disputes:detail", case.pk),

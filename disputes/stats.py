@@ -27,6 +27,7 @@ Definitions (shown on the page as well, see DEFINITIONS):
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -447,17 +448,28 @@ def overview(*, area: Area | None, period: Period, now: datetime) -> tuple[dict,
     keys = list(_aggregates(a))
     total = {key: sum(row[key] for row in grouped.values()) for key in keys}
     children = Q(depth=1) if area is None else Q(parent_id=area.pk)
-    areas = Area.objects.filter(children | Q(pk__in=list(grouped))).only(
-        "pk", "name", "level", "path"
+    areas = (
+        Area.objects.filter(children | Q(pk__in=list(grouped)))
+        .order_by("path")
+        .values_list("pk", "name", "level", "path")
     )
     rows = []
-    for child_area in areas.order_by("path"):
+    for child_area in map(AreaRef._make, areas):
         row = _with_rates(dict(grouped.get(child_area.pk) or dict.fromkeys(keys, 0)))
         is_self = area is not None and child_area.pk == area.pk
         rows.append({"area": child_area, "is_self": is_self, **row})
     # The parent itself (cases filed on the grid, not on a micro-grid) goes last.
     rows.sort(key=lambda r: r["is_self"])
     return _headline(total, area, period), rows
+
+
+class AreaRef(NamedTuple):
+    """An area as the figures name it (lighter than a model instance, for long lists)."""
+
+    pk: int
+    name: str
+    level: str
+    path: str
 
 
 def by_area(*, area: Area | None, period: Period, now: datetime) -> list[dict]:
@@ -579,8 +591,8 @@ def hotspots(*, area: Area | None, period: Period) -> dict:
     groups = (
         _in_period(a)
         .filter(GROUP)
-        .select_related("area")
-        .only("pk", "number", "cause", "people_involved", "status", "filed_at", "area__name")
+        .only("pk", "number", "cause", "people_involved", "status", "filed_at", "area_id")
+        .annotate(area_name=F("area__name"))
         .order_by("-people_involved", "-filed_at", "-pk")[:HOTSPOT_LIMIT]
     )
     micro_grids = _fetch("hot_micro_grids", a, _hot_micro_grids_query)
@@ -615,12 +627,16 @@ def _with_colour(cases, now: datetime) -> list[Case]:
     return cases
 
 
-QUEUE_RELATED = ("category", "category__parent", "area", "handling_area")
+def _queue_rows():
+    # The handling area comes whole (permissions read its path); names alone otherwise.
+    return Case.objects.select_related("category", "handling_area").annotate(
+        category_parent_name=F("category__parent__name"), area_name=F("area__name")
+    )
 
 
 def triage_queue(*, area: Area | None, now: datetime, limit: int = QUEUE_SIZE) -> list[Case]:
     """Unassigned cases (filed or accepted), the nearest assignment deadline first."""
-    qs = Case.objects.filter(scope_q(area), QUEUED).select_related(*QUEUE_RELATED)
+    qs = _queue_rows().filter(scope_q(area), QUEUED)
     return _with_colour(list(qs.order_by("assign_due_at", "filed_at", "pk")[:limit]), now)
 
 
@@ -629,7 +645,7 @@ def queue_case(*, user, pk: int, now: datetime) -> Case | None:
     from .selectors import case_list
 
     visible = case_list(user=user).filter(pk=pk).values("pk")
-    case = Case.objects.filter(pk__in=visible).select_related(*QUEUE_RELATED).first()
+    case = _queue_rows().filter(pk__in=visible).first()
     return _with_colour([case], now)[0] if case else None
 
 
