@@ -75,7 +75,12 @@ class RatesSerializer(serializers.Serializer):
     assign_on_time = serializers.FloatField(allow_null=True)
     first_handling_on_time = serializers.FloatField(allow_null=True)
     closing_on_time = serializers.FloatField(allow_null=True)
-    satisfaction = serializers.FloatField(allow_null=True)
+    satisfaction = serializers.FloatField(
+        allow_null=True,
+        help_text="Residents' answers in the period (ratings and callbacks), each case once by "
+        "its latest answer: satisfied or basically satisfied ÷ answers; null when nobody "
+        "answered. Follows when residents answered, not when the case was filed.",
+    )
 
 
 class OpenNowSerializer(serializers.Serializer):
@@ -90,12 +95,6 @@ class OpenNowSerializer(serializers.Serializer):
     unassigned = serializers.IntegerField()
 
 
-class SatisfactionSerializer(serializers.Serializer):
-    rated = serializers.IntegerField()
-    satisfied = serializers.IntegerField()
-    rate = serializers.FloatField(allow_null=True)
-
-
 class SummarySerializer(serializers.Serializer):
     area = AreaBriefSerializer(allow_null=True)
     period = PeriodSerializer()
@@ -108,7 +107,6 @@ class SummarySerializer(serializers.Serializer):
     rates = RatesSerializer()
     on_time = serializers.DictField(child=OnTimeSerializer())
     open = OpenNowSerializer()
-    satisfaction = SatisfactionSerializer()
 
 
 class AreaRowSerializer(serializers.Serializer):
@@ -262,7 +260,7 @@ class StatsSummaryApi(StatsApi):
                 "resolution": s["resolution_rate"],
                 "closing": s["closing_rate"],
                 **{f"{step}_on_time": s[f"{step}_on_time_rate"] for step in steps},
-                "satisfaction": s["satisfaction"]["rate"],
+                "satisfaction": stats.satisfaction_rate(area=area, period=period),
             },
             "on_time": {
                 step: {
@@ -283,7 +281,6 @@ class StatsSummaryApi(StatsApi):
                 "due_within_24h": s["due_soon"],
                 "unassigned": s["unassigned"],
             },
-            "satisfaction": s["satisfaction"],
         }
         return Response(SummarySerializer(data).data)
 

@@ -175,6 +175,7 @@ def _figures(request, area, period, now) -> dict:
         "hotspots": hotspots,
         "charts": charts,
         "rates": _rates(summary),
+        "satisfaction_rate": stats.satisfaction_rate(area=area, period=period),
         "filed_url": _list_url(area, filed_from=start, filed_to=end),
     }
 

@@ -322,12 +322,7 @@ class Case(models.Model):
     assign_due_at = models.DateTimeField(_("assign by"))
     first_update_due_at = models.DateTimeField(_("first progress by"), null=True, blank=True)
     close_due_at = models.DateTimeField(_("close by"))
-    # When the sweep must look at this case next; NULL once nothing more can be breached.
-    sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Breaches the sweep has recorded (each exactly once, see sla_sweep).
-    breached_assign = models.BooleanField(_("assignment overdue"), default=False)
-    breached_first_update = models.BooleanField(_("first handling overdue"), default=False)
-    breached_close = models.BooleanField(_("closing overdue"), default=False)
+    # The sweep's bookkeeping (next check, breaches recorded) lives in SlaCheck, below.
     # Set when each step happens: was it within its limit? (kept after closing, for 考核)
     assigned_on_time = models.BooleanField(_("assigned on time"), null=True, blank=True)
     first_update_on_time = models.BooleanField(_("first handled on time"), null=True, blank=True)
@@ -354,13 +349,6 @@ class Case(models.Model):
             models.Index(fields=["mediator", "-filed_at"], name="case_mediator_filed"),
             # Queue of a handling area (triage) by status.
             models.Index(fields=["handling_area", "status"], name="case_queue"),
-            # sla_sweep: "which open cases are due for a check" — only open cases have a
-            # next check, so the partial index stays small however many cases are closed.
-            models.Index(
-                fields=["sla_next_check_at"],
-                name="case_sla_due",
-                condition=Q(sla_next_check_at__isnull=False),
-            ),
             # Dashboard (disputes.stats): "the period's cases or the open ones" of an area is
             # a BitmapOr of <level>_filed and these. Partial: open cases are a few percent
             # of the ledger.
@@ -407,6 +395,42 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class SlaCheck(models.Model):
+    """The SLA sweep's bookkeeping for one case: when to look at it next, and which breaches
+    are already recorded (each exactly once, see sweep.py).
+
+    A narrow table of its own rather than columns on the case, because a sweep tick rewrites
+    thousands of these rows at once: a case row carries some thirty indexes, and rewriting
+    it updates every one of them, which made a 10,000-breach tick cost seconds (bench_sla.py).
+    Here a rewrite touches two small indexes. The case row stays the lock both sides take:
+    the sweep and every service lock the case first, then write this row."""
+
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, primary_key=True, related_name="sla_check"
+    )
+    # NULL once nothing more can be breached (closed, or every deadline recorded).
+    next_check_at = models.DateTimeField(_("next check at"), null=True, blank=True)
+    breached_assign = models.BooleanField(_("assignment overdue"), default=False)
+    breached_first_update = models.BooleanField(_("first handling overdue"), default=False)
+    breached_close = models.BooleanField(_("closing overdue"), default=False)
+
+    class Meta:
+        verbose_name = _("SLA check")
+        verbose_name_plural = _("SLA checks")
+        indexes = [
+            # "Which cases are due for a check": only cases that can still breach have a
+            # next check, so the partial index stays small however many cases are closed.
+            models.Index(
+                fields=["next_check_at"],
+                name="slacheck_due",
+                condition=Q(next_check_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} @ {self.next_check_at}"
 
 
 class CaseNumberSequence(models.Model):

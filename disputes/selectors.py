@@ -8,7 +8,15 @@ from grids.models import Area, AreaLevel, Assignment, User
 from grids.selectors import user_scope
 
 from . import sla
-from .models import OPEN_STATUSES, Case, CaseEvent, Category, ExtensionRequest, Notification
+from .models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    Category,
+    ExtensionRequest,
+    Notification,
+    SlaCheck,
+)
 
 # Which copied-ancestor column a user's assignment at each level matches.
 LEVEL_COLUMN = {
@@ -224,9 +232,9 @@ def sla_health(now: datetime | None = None) -> dict:
     from .notifications import outbox_backlog
 
     now = now or timezone.now()
-    oldest = Case.objects.filter(sla_next_check_at__lte=now).aggregate(
-        oldest=Min("sla_next_check_at")
-    )["oldest"]
+    oldest = SlaCheck.objects.filter(next_check_at__lte=now).aggregate(oldest=Min("next_check_at"))[
+        "oldest"
+    ]
     breaches = CaseEvent.objects.filter(
         kind=CaseEvent.Kind.SLA_BREACH,
         recorded_at__gte=now - timedelta(hours=1),

@@ -63,9 +63,11 @@ class TransitionError(Exception):
 
 
 def _lock(case: Case) -> Case:
+    # The case row is the lock; its SlaCheck row comes along unlocked (only ever written
+    # by whoever holds the case's lock).
     return (
         Case.objects.select_for_update(of=("self",))
-        .select_related("handling_area", "category", "sla_policy")
+        .select_related("handling_area", "category", "sla_policy", "sla_check")
         .get(pk=case.pk)
     )
 
@@ -96,8 +98,17 @@ def _event(case, *, kind, actor, from_status="", note="", data=None, at=None) ->
 def _save(case: Case, *fields: str):
     """Save the changed fields and re-arm the SLA sweep: any state change can add, move or
     remove a deadline, so the next check time is recomputed here, under the row lock."""
-    case.sla_next_check_at = sla.next_check_at(case, sla.breached_reasons(case))
-    case.save(update_fields=[*fields, "sla_next_check_at", "updated_at"])
+    case.save(update_fields=[*fields, "updated_at"])
+    sla.rearm(case)
+
+
+def _record_missed(case: Case):
+    """Before a change that moves or clears a deadline (escalation, extension, reopening),
+    record any breach the sweep has not come by to record yet: the change would otherwise
+    erase the evidence that the deadline was missed."""
+    from .sweep import record_missed
+
+    record_missed(case, timezone.now())
 
 
 def _next_number(year: int) -> str:
@@ -321,8 +332,8 @@ def case_file(
     # No matching policy is allowed too: sla.py then applies the built-in "13710" limits.
     derived = ["number", "district", "street", "community", "grid", "sla_policy"]
     case.full_clean(exclude=[*derived, "filed_by"] if public else derived)
-    case.sla_next_check_at = sla.next_check_at(case, set())
     case.save()
+    sla.rearm(case)
     Party.objects.bulk_create([Party(case=case, **p) for p in cleaned_parties])
     filed = _event(
         case,
@@ -547,13 +558,25 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     _require_status(case, [S.RESOLVED, S.CLOSED], _("reopened"))
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Say why the case is reopened.")]})
+    _record_missed(case)  # a late close stays recorded as late
     from_status = case.status
+    now = timezone.now()
     case.status = S.IN_MEDIATION if case.mediator_id else S.ACCEPTED
-    case.reopened_at = timezone.now()
+    case.reopened_at = now
     case.close_kind = ""
     case.closed_at = case.resolved_at = None
-    _save(case, "status", "reopened_at", "close_kind", "closed_at", "resolved_at")
-    _event(case, kind=CaseEvent.Kind.REOPENED, actor=actor, from_status=from_status, note=reason)
+    # Reopened work gets a full closing period from now, never less than it had: a case
+    # closed on time is not red the moment it is reopened.
+    previous_due = case.close_due_at
+    fresh_due = sla.filing_deadlines(case.sla_policy, now)["close_due_at"]
+    if fresh_due > case.close_due_at:
+        case.close_due_at = fresh_due
+        sla.check_of(case).breached_close = False  # the new deadline can be missed again
+    _save(case, "status", "reopened_at", "close_kind", "closed_at", "resolved_at",
+          "close_due_at")  # fmt: skip
+    _event(case, kind=CaseEvent.Kind.REOPENED, actor=actor, from_status=from_status, note=reason,
+           data={"close_due_at": case.close_due_at.isoformat(),
+                 "previous_close_due_at": previous_due.isoformat()})  # fmt: skip
     return case
 
 
@@ -652,18 +675,22 @@ def _escalate_locked(case: Case, *, actor, reason: str, at_least: str | None = N
     level, area = _parent_queue(case, at_least)
     if area is None:
         raise TransitionError(case, _("escalated (it is already at the top level)"))
+    _record_missed(case)
     from_status, from_area = case.status, case.handling_area
     previous_mediator = case.mediator
     now = timezone.now()
     case.handling_level, case.handling_area = level, area
     case.status = S.FILED
     case.mediator = None
-    case.assigned_at = case.first_update_due_at = None
+    # The new level starts its own assignment and first-handling steps (the earlier ones
+    # stay in the timeline); only the closing deadline carries over.
+    case.assigned_at = case.first_update_due_at = case.first_progress_at = None
     case.assign_due_at = sla.assign_deadline(case.sla_policy, now)
-    case.breached_assign = case.breached_first_update = False
+    check = sla.check_of(case)
+    check.breached_assign = check.breached_first_update = False
     _save(
         case, "handling_level", "handling_area", "status", "mediator", "assigned_at",
-        "first_update_due_at", "assign_due_at", "breached_assign", "breached_first_update",
+        "first_update_due_at", "first_progress_at", "assign_due_at",
     )  # fmt: skip
     if previous_mediator is not None:
         case.assistants.add(previous_mediator)
@@ -810,11 +837,12 @@ def extension_decide(*, extension, actor: User, approve: bool, note: str = ""):
     extension.decided_by, extension.decided_at, extension.decision_note = actor, now, note
     extension.old_close_due_at = case.close_due_at
     if approve:
+        _record_missed(case)  # a deadline already missed stays missed in the timeline
         case.close_due_at = sla.extend(case.sla_policy, case.close_due_at, extension.days)
         extension.new_close_due_at = case.close_due_at
         if case.close_due_at > now:
-            case.breached_close = False  # a new deadline can be missed again
-        _save(case, "close_due_at", "breached_close")
+            sla.check_of(case).breached_close = False  # a new deadline can be missed again
+        _save(case, "close_due_at")
     extension.save()
     _event(
         case,

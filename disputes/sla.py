@@ -195,13 +195,34 @@ def next_check_at(case, breached: set[str]) -> datetime | None:
     return min(remaining, default=None)
 
 
+# reason → the SlaCheck flag recording its breach.
+FLAG_FOR = {
+    "not_assigned": "breached_assign",
+    "not_handled": "breached_first_update",
+    "past_close": "breached_close",
+}
+
+
+def check_of(case):
+    """The case's SlaCheck row, or a fresh unsaved one for a case that has none yet (a case
+    filed through the services always has one; rows loaded by other means may not)."""
+    from .models import SlaCheck
+
+    try:
+        return case.sla_check
+    except SlaCheck.DoesNotExist:
+        case.sla_check = SlaCheck(case=case)
+        return case.sla_check
+
+
 def breached_reasons(case) -> set[str]:
-    return {
-        reason
-        for reason, flag in (
-            ("not_assigned", case.breached_assign),
-            ("not_handled", case.breached_first_update),
-            ("past_close", case.breached_close),
-        )
-        if flag
-    }
+    check = check_of(case)
+    return {reason for reason, flag in FLAG_FOR.items() if getattr(check, flag)}
+
+
+def rearm(case) -> None:
+    """Recompute the next check time and save the case's SlaCheck row. Called under the
+    case's row lock by every service that changes the case, and by the sweep."""
+    check = check_of(case)
+    check.next_check_at = next_check_at(case, breached_reasons(case))
+    check.save()

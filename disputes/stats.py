@@ -22,7 +22,11 @@ Definitions (shown on the page as well, see DEFINITIONS):
 - on-time rate of a step (assignment, first handling, closing) = done in time / due, where
   due = the step was done, or is overdue now and not done. A step still within its limit is
   not counted either way, so a fresh case does not lower the rate;
-- satisfaction rate (满意率): residents' ratings do not exist yet; see `satisfaction`.
+- satisfaction rate (满意率) = "satisfied" or "basically satisfied" answers ÷ answers, over
+  the answers residents gave in the period (a rating of a closed case, or their answer on a
+  callback; each case once, by its latest answer). It is the residents app's figure
+  (`residents.selectors.satisfaction_rate`), so the callback pages and the dashboard agree;
+  unlike the rates above it follows when residents answered, not when the case was filed.
 """
 
 from dataclasses import dataclass
@@ -39,6 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, AreaLevel, Role
 from grids.selectors import user_scope
+from residents import selectors as residents_selectors
 
 from .models import OPEN_STATUSES, Case, CaseStatus, Channel, CloseKind
 from .selectors import LEVEL_COLUMN, mediator_candidates
@@ -84,7 +89,15 @@ DEFINITIONS = [
             "limit are not counted."
         ),
     ),
-    (_("Satisfaction rate"), _("Satisfied ratings ÷ ratings. Residents cannot rate yet.")),
+    (
+        _("Satisfaction rate"),
+        _(
+            "Answers “satisfied” or “basically satisfied” ÷ all answers given by residents "
+            "in the period: their rating of a closed case and their answer on a callback. "
+            "Each case counts once, by its latest answer. This rate follows when residents "
+            "answered, not when the case was filed."
+        ),
+    ),
     (
         _("Colours"),
         _(
@@ -409,27 +422,27 @@ def _summary_query(a: _Args):
     )
 
 
-def _headline(row: dict, area: Area | None, period: Period) -> dict:
+def _headline(row: dict) -> dict:
     row = _with_rates(row)
     for step in ("assign", "first_handling", "closing"):
         row[f"{step}_on_time_rate"] = rate(row[f"{step}_in_time"], row[f"{step}_due"])
-    row["satisfaction"] = satisfaction(area=area, period=period)
     return row
 
 
 def summary(*, area: Area | None, period: Period, now: datetime) -> dict:
-    """Every headline figure for the area, in one query."""
+    """Every headline figure of the cases for the area, in one query (the satisfaction rate,
+    which comes from the residents' answers, is separate: `satisfaction_rate`)."""
     a = _args(area, period, now)
-    return _headline(_fetch("summary", a, _summary_query)[0], area, period)
+    return _headline(_fetch("summary", a, _summary_query)[0])
 
 
-def satisfaction(*, area: Area | None, period: Period) -> dict:
-    """The hook for residents' ratings (满意率). Nothing stores a rating yet, so there is
-    nothing to count: the page shows "no ratings yet". When ratings arrive (a Case field or a
-    related model), count them here over the period's cases, e.g.
-    `Count("pk", filter=period & Q(rating__gte=4))` ÷ rated cases, best as two more counts
-    in `_aggregates` so the page keeps its number of queries."""
-    return {"rated": 0, "satisfied": 0, "rate": None}
+def satisfaction_rate(*, area: Area | None, period: Period) -> float | None:
+    """满意率 (0–1, None when no resident answered in the period), exactly as the residents
+    app counts it, so the dashboard, the callback pages and their API never disagree. Two
+    queries (ratings, callback answers), whatever the data size. Kept out of `summary`: the
+    counts panel and the drill-down do not show it and should not pay for it."""
+    value = residents_selectors.satisfaction_rate(area, period.start, period.end)
+    return None if value is None else round(value, 4)  # as `rate` rounds the others
 
 
 def _by_area_query(a: _Args):
@@ -460,7 +473,7 @@ def overview(*, area: Area | None, period: Period, now: datetime) -> tuple[dict,
         rows.append({"area": child_area, "is_self": is_self, **row})
     # The parent itself (cases filed on the grid, not on a micro-grid) goes last.
     rows.sort(key=lambda r: r["is_self"])
-    return _headline(total, area, period), rows
+    return _headline(total), rows
 
 
 class AreaRef(NamedTuple):

@@ -1,18 +1,20 @@
 """The SLA sweep: records breaches and acts on them; it never decides what users see (the
 colour is computed from stored deadlines, see sla.py).
 
-Due cases are taken in batches, each in one short transaction:
-1. lock the batch's rows, but only those nobody else holds (SKIP LOCKED) and that still
-   have the next-check time we read (compare-and-set) — an overlapping sweep or a user's
-   action in flight simply makes us skip a case, and a later tick takes it;
+Due cases (SlaCheck.next_check_at passed) are taken in batches, each in one short
+transaction:
+1. lock the batch's case rows, but only those nobody else holds (SKIP LOCKED) and whose
+   next-check time is still the one we read (compare-and-set) — an overlapping sweep or a
+   user's action in flight simply makes us skip a case, and a later tick takes it;
 2. record each newly missed deadline once, as a CaseEvent stamped at the true deadline;
 3. notify, escalate if the policy says so, and set the next check time, written under the
    same compare-and-set, so on SQLite (no row locks) a lost race rolls the batch back.
-A user action takes the same row lock, so it is never overwritten or undone by the sweep.
+A user action takes the same case-row lock, so it is never overwritten or undone by the
+sweep; and the sweep writes no case row at all (only SlaCheck rows, events, notifications),
+so there is nothing of the user's it could overwrite.
 
 A transaction per batch rather than per case, one UPDATE and bulk INSERTs per batch, and
-recipients looked up once per area for the whole sweep: a tick with 10,000 new breaches
-costs a few times one plain UPDATE of those rows, not a hundred times (bench_sla.py).
+recipients looked up once per area for the whole sweep: see bench_sla.py for the figures.
 """
 
 import contextlib
@@ -25,13 +27,9 @@ from django.db.models import Case as When_
 from django.utils import timezone
 
 from . import sla
-from .models import Case, CaseEvent, SlaPolicy
+from .models import Case, CaseEvent, SlaCheck, SlaPolicy
+from .sla import FLAG_FOR
 
-FLAG_FOR = {
-    "not_assigned": "breached_assign",
-    "not_handled": "breached_first_update",
-    "past_close": "breached_close",
-}
 BATCH = 500
 
 
@@ -69,15 +67,13 @@ def sla_sweep_step(*, now: datetime | None = None, batch: int = BATCH) -> SweepR
     while True:
         # A deadline is missed once it has passed (`now > due`, as sla.evaluate says), so a
         # step done exactly at its deadline is on time and never recorded as a breach.
-        due = Case.objects.filter(sla_next_check_at__lt=now)
+        due = SlaCheck.objects.filter(next_check_at__lt=now)
         if after is not None:
             # Keyset paging: rows we skipped (locked by someone else) do not come back.
             due = due.filter(
-                Q(sla_next_check_at__gt=after[0]) | Q(sla_next_check_at=after[0], pk__gt=after[1])
+                Q(next_check_at__gt=after[0]) | Q(next_check_at=after[0], pk__gt=after[1])
             )
-        rows = list(
-            due.order_by("sla_next_check_at", "pk").values_list("pk", "sla_next_check_at")[:batch]
-        )
+        rows = list(due.order_by("next_check_at", "pk").values_list("pk", "next_check_at")[:batch])
         if rows:
             _check_batch(dict(rows), now, result, lookups)
         if len(rows) < batch:
@@ -103,12 +99,13 @@ def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[in
     # batch (mediators to notify); only an escalation, which is rare, loads more.
     cases = [
         case
-        for case in Case.objects.select_for_update(skip_locked=True)
+        for case in Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("sla_check")
         .filter(pk__in=list(read))
         .order_by("pk")
         # Compare-and-set: a next check that moved since we read it means someone changed
         # the case in between; it is theirs, and the next tick looks at it afresh.
-        if case.sla_next_check_at == read[case.pk]
+        if case.sla_check.next_check_at == read[case.pk]
     ]
     if not cases:
         return 0, 0
@@ -117,21 +114,14 @@ def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[in
     events, notices, escalate = [], [], []
     for case in cases:
         for due, reason, still_open in _missed(case, now):
-            setattr(case, FLAG_FOR[reason], True)
-            events.append(
-                CaseEvent(
-                    case=case, kind=CaseEvent.Kind.SLA_BREACH, actor=None, at=due,
-                    from_status=case.status, to_status=case.status,
-                    note=labels[reason],
-                    data={"reason": reason, "deadline": due.isoformat()},
-                )
-            )  # fmt: skip
+            events.append(_breach(case, due, reason, labels[reason]))
             # A step done late since is evidence only: nobody is left to chase.
             if still_open:
                 notices.append((case, reason))
                 if reason == "past_close" and _escalates_on_red(case):
                     escalate.append(case)
-        case.sla_next_check_at = sla.next_check_at(case, sla.breached_reasons(case))
+        check = case.sla_check
+        check.next_check_at = sla.next_check_at(case, sla.breached_reasons(case))
     _save(cases, read)
     CaseEvent.objects.bulk_create(events)
     _notify(notices, lookups.holders)
@@ -142,6 +132,29 @@ def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[in
         with contextlib.suppress(TransitionError):
             _escalate_locked(case, actor=None, reason=labels["past_close"])
     return len(cases), len(events)
+
+
+def _breach(case: Case, due: datetime, reason: str, label: str) -> CaseEvent:
+    """The breach event, stamped at the deadline, with the case's flag set to match."""
+    setattr(sla.check_of(case), FLAG_FOR[reason], True)
+    return CaseEvent(
+        case=case, kind=CaseEvent.Kind.SLA_BREACH, actor=None, at=due,
+        from_status=case.status, to_status=case.status, note=label,
+        data={"reason": reason, "deadline": due.isoformat()},
+    )  # fmt: skip
+
+
+def record_missed(case: Case, now: datetime) -> int:
+    """Record, for one case locked by the caller, the breaches the sweep has not recorded
+    yet (it was down, or has not come by). Services call it before moving or clearing a
+    deadline. No notices: the person acting on the case is the one they would chase. The
+    caller saves the SlaCheck (services' _save re-arms it)."""
+    events = [
+        _breach(case, due, reason, str(sla.REASONS[reason]))
+        for due, reason, _still_open in _missed(case, now)
+    ]
+    CaseEvent.objects.bulk_create(events)
+    return len(events)
 
 
 def _missed(case: Case, now: datetime) -> list[tuple[datetime, str, bool]]:
@@ -168,9 +181,10 @@ def _escalates_on_red(case: Case) -> bool:
 
 
 def _save(cases: list[Case], read: dict[int, datetime]):
-    """One UPDATE for the batch: the breach flags and the next check time, on condition that
-    every row still has the next check we read (under our row locks it has; without row
-    locks, on SQLite, a difference means we lost a race: the batch is rolled back)."""
+    """One UPDATE of the batch's SlaCheck rows: the breach flags and the next check time, on
+    condition that every row still has the next check we read (under our row locks it has;
+    without row locks, on SQLite, a difference means we lost a race: the batch is rolled
+    back)."""
     if connection.vendor == "postgresql":
         updated = _save_from_values(cases, read)
     else:
@@ -187,15 +201,16 @@ def _save_from_values(cases: list[Case], read: dict[int, datetime]) -> int:
     row = f"(%s::bigint, %s::timestamptz, %s::timestamptz{', %s::boolean' * len(flags)})"
     params = []
     for case in cases:
-        params += [case.pk, read[case.pk], case.sla_next_check_at]
-        params += [getattr(case, name) for name in flags]
-    column = quote("sla_next_check_at")
+        check = case.sla_check
+        params += [case.pk, read[case.pk], check.next_check_at]
+        params += [getattr(check, name) for name in flags]
+    column = quote("next_check_at")
     sql = (
-        f"UPDATE {quote(Case._meta.db_table)} AS c SET {column} = v.next_check, "
+        f"UPDATE {quote(SlaCheck._meta.db_table)} AS c SET {column} = v.next_check, "
         + ", ".join(f"{quote(name)} = v.{name}" for name in flags)
         + f" FROM (VALUES {', '.join([row] * len(cases))}) "
         f"AS v(id, checked_at, next_check, {', '.join(flags)}) "
-        f"WHERE c.{quote(Case._meta.pk.column)} = v.id AND c.{column} = v.checked_at"
+        f"WHERE c.{quote(SlaCheck._meta.pk.column)} = v.id AND c.{column} = v.checked_at"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -211,15 +226,15 @@ def _save_with_case(cases: list[Case], read: dict[int, datetime]) -> int:
         return When_(*whens, output_field=DateTimeField())
 
     def flag(name):
-        hits = [case.pk for case in cases if getattr(case, name)]
+        hits = [case.pk for case in cases if getattr(case.sla_check, name)]
         return When_(When(pk__in=hits, then=Value(True)), default=Value(False),
                      output_field=BooleanField())  # fmt: skip
 
-    return Case.objects.filter(
+    return SlaCheck.objects.filter(
         pk__in=[case.pk for case in cases],
-        sla_next_check_at=each(lambda case: read[case.pk]),
+        next_check_at=each(lambda case: read[case.pk]),
     ).update(
-        sla_next_check_at=each(lambda case: case.sla_next_check_at),
+        next_check_at=each(lambda case: case.sla_check.next_check_at),
         **{name: flag(name) for name in FLAG_FOR.values()},
     )
 

@@ -28,6 +28,11 @@ default period is April 1–20. Cases (local times):
   S2 / 通远门社区
     l  04-18 09:00  G01M01           0202 hotline       waiting since, overdue → orange
     m  04-05 09:00  G02M01           0203 hotline       assigned late, handled late, resolved
+                    04-20 09:00, closed 04-20 09:30
+
+Residents' answers (satisfaction rate, 满意率; counted by when they answered):
+    n  03-08 basically satisfied    a  04-07 satisfied    b  04-10 unsatisfied
+    m  04-20 09:45 satisfied (七星岗街道)
 """
 
 from datetime import datetime
@@ -42,6 +47,8 @@ from disputes.demo import seed_categories
 from disputes.models import Case, Category
 from grids.demo import seed as seed_demo
 from grids.models import Area, User
+from residents import services as resident_services
+from residents.models import ResidentReport
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 4, 20, 10, 0, tzinfo=SHANGHAI)
@@ -164,7 +171,26 @@ def build(w: World) -> World:
     act(local(4, 6, 12), S.case_assign, case=m, mediator=w.district, actor=d)
     act(local(4, 8, 12), S.case_progress, case=m, actor=d, note="调解")
     act(local(4, 20, 9), S.case_resolve, case=m, actor=d, outcome="agreement")
+    act(local(4, 20, 9, 30), S.case_close, case=m, actor=d)
+
+    for key, when, answer in [("n", local(3, 8, 10), "basically_satisfied"),
+                              ("a", local(4, 7, 10), "satisfied"),
+                              ("b", local(4, 10, 10), "unsatisfied"),
+                              ("m", local(4, 20, 9, 45), "satisfied")]:  # fmt: skip
+        rate(w, key, when, answer)
     return w
+
+
+def rate(w: World, key, when, answer):
+    """The resident of a closed case rates its outcome. Staff filed these cases, so the
+    resident's contact (what a QR report would have stored) is added first."""
+    report = ResidentReport.objects.create(
+        case=w.cases[key], tracking_code=f"DASH{key.upper()}0000", topic="neighbours",
+        name=f"当事人{key}", phone=f"1380000{ord(key):04d}",
+    )  # fmt: skip
+    comment = "还没解决" if answer == "unsatisfied" else ""
+    act(when, resident_services.rating_submit, report=report, satisfaction=answer,
+        comment=comment)  # fmt: skip
 
 
 def seeded_world(django_db_blocker):
@@ -208,6 +234,16 @@ DISTRICT_APRIL = {
     "open": 6, "red": 1, "orange": 3, "green": 2, "unassigned": 3, "due_soon": 2,
     "not_assigned": 2, "not_handled": 1, "past_close": 1, "group_disputes": 2,
 }  # fmt: skip
+# Satisfaction rate by area and period, from the residents' answers above.
+SATISFACTION = {
+    ("s1", "april"): 0.5,  # a satisfied, b unsatisfied
+    ("s1", "march"): 1.0,  # n basically satisfied
+    ("s1", "march-april"): round(2 / 3, 4),
+    ("c1", "april"): 0.5,
+    ("c2", "april"): None,  # nobody answered
+    ("s2", "april"): 1.0,  # m
+    ("district", "april"): round(2 / 3, 4),  # a, b, m
+}
 # The street's communities (S1's children), April.
 S1_BY_COMMUNITY = {
     "民生路社区": {"filed": 6, "withdrawn": 0, "resolved": 2, "concluded": 3, "open": 4,

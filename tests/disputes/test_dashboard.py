@@ -126,16 +126,36 @@ def test_it_shows_the_rates_of_this_month_with_their_parts(client, w):
     assert figure(html, "closing_on_time_rate_parts") == "5 / 5"
 
 
-def test_it_says_there_are_no_ratings_yet_and_defines_every_rate(client, w):
-    html = page(client, w.street).content.decode()
+def test_it_shows_the_residents_satisfaction_rate_for_the_area_and_period(client, w):
+    """From the residents' answers (dashboard_world.SATISFACTION): by when they answered."""
+    march, spring = {"from": "2026-03-01", "to": "2026-03-31"}, {"from": "2026-03-01"}
+    assert figure(page(client, w.street).content.decode(), "satisfaction") == "50.0%"
+    assert figure(page(client, w.street, **march).content.decode(), "satisfaction") == "100.0%"
+    assert figure(page(client, w.street, **spring).content.decode(), "satisfaction") == "66.7%"
+    assert figure(page(client, w.street, area=w.c1.pk).content.decode(), "satisfaction") == "50.0%"
+    assert figure(page(client, w.district).content.decode(), "satisfaction") == "66.7%"
+    assert figure(page(client, w.district, area=w.s2.pk).content.decode(), "satisfaction") == (
+        "100.0%"
+    )
+    client.force_login(w.street)
+    screen = client.get(reverse("dashboard:screen")).content.decode()
+    assert figure(screen, "satisfaction") == "50.0%"
+
+
+def test_it_says_when_nobody_answered_and_defines_every_rate(client, w):
+    html = page(client, w.street, area=w.c2.pk).content.decode()
 
     with translation.override("zh-hans"):
         no_ratings = translation.gettext("No ratings yet")
         terms = [str(term) for term, _text in stats.DEFINITIONS]
+        texts = {str(term): str(text) for term, text in stats.DEFINITIONS}
+        satisfaction = texts[translation.gettext("Satisfaction rate")]
+    assert no_ratings == "暂无评价"
     assert figure(html, "satisfaction") == no_ratings
     definitions = html[html.index('id="definitions"') :]
     for term in terms:
         assert f"<dt>{term}</dt>" in definitions
+    assert "回访" in satisfaction and satisfaction in definitions
 
 
 def test_it_computes_the_rates_for_any_period_given_by_date(client, w):
@@ -664,8 +684,11 @@ def test_it_streams_the_export_from_a_chunked_cursor(client, w, monkeypatch):
 
 
 def more_cases(w, count: int):
-    """More of everything: areas, types, channels, states, group disputes, hot spots."""
+    """More of everything: areas, types, channels, states, group disputes, hot spots, and
+    residents' ratings of closed cases."""
     from disputes import services
+
+    from .dashboard_world import rate
 
     codes = ["0201", "0203", "1001", "1401", "0101", "1301", "0402", "1101"]
     grids = [a.code for a in Area.objects.filter(path__startswith=w.s1.path, level="micro_grid")]
@@ -675,7 +698,12 @@ def more_cases(w, count: int):
                     codes[n % len(codes)], address=f"更多路{n % 3}号",
                     channel=channels[n % len(channels)], people_involved=2 + n)  # fmt: skip
         if n % 2:
-            services.case_assign(case=case, mediator=w.street, actor=w.district)
+            case = services.case_assign(case=case, mediator=w.street, actor=w.district)
+        if n % 4 == 3:
+            case = services.case_progress(case=case, actor=w.district, note="调解")
+            case = services.case_resolve(case=case, actor=w.district, outcome="agreement")
+            services.case_close(case=case, actor=w.district)
+            rate(w, f"more{n}", NOW, "satisfied" if n % 8 == 3 else "unsatisfied")
 
 
 def count_queries(client, url, params=None) -> int:

@@ -215,13 +215,13 @@ def test_it_stops_the_clock_while_paused_for_judicial_confirmation(world, time_m
     case = progress(world, assign_case(world, file(world)))
     time_machine.move_to(T0 + 20 * DAY)
     case = services.case_pause_clock(case=case, actor=world.mediator, note="已申请司法确认")
-    assert case.sla_next_check_at is None  # nothing can be missed while the clock stands
+    assert case.sla_check.next_check_at is None  # nothing can be missed while the clock stands
 
     time_machine.move_to(T0 + 45 * DAY)  # past the original deadline, still paused
     assert colour(case) == (GREEN, [])
     case = services.case_resume_clock(case=case, actor=world.mediator, note="法院已确认")
     assert case.close_due_at == T0 + 55 * DAY  # 30 days plus the 25 days it stood still
-    assert case.sla_next_check_at == case.close_due_at
+    assert case.sla_check.next_check_at == case.close_due_at
     time_machine.move_to(T0 + 55 * DAY)
     assert colour(case) == (GREEN, [])
     time_machine.shift(SECOND)
@@ -448,7 +448,7 @@ def test_it_moves_the_closing_deadline_when_an_extension_is_approved(world, time
     case.refresh_from_db()
     request.refresh_from_db()
     assert case.close_due_at == T0 + 40 * DAY
-    assert case.sla_next_check_at == T0 + 40 * DAY
+    assert case.sla_check.next_check_at == T0 + 40 * DAY
     assert (request.status, request.old_close_due_at, request.new_close_due_at) == (
         "approved", T0 + 30 * DAY, T0 + 40 * DAY,
     )  # fmt: skip
@@ -570,7 +570,7 @@ def test_it_escalates_by_hand_from_the_community_to_the_street(world, time_machi
     assert list(case.assistants.all()) == [world.mediator]  # the previous mediator stays on
     assert case.close_due_at == T0 + 30 * DAY  # the closing deadline is kept
     assert case.assign_due_at == T0 + 3 * DAY + 24 * HOUR  # a new one to assign by
-    assert case.sla_next_check_at == case.assign_due_at
+    assert case.sla_check.next_check_at == case.assign_due_at
     event = case.events.get(kind=K.ESCALATED)
     assert (event.actor, event.from_status, event.to_status) == (
         world.secretary, S.IN_MEDIATION, S.FILED,
@@ -626,7 +626,7 @@ def test_it_escalates_a_red_case_automatically_when_its_policy_says_so(world, ti
     assert list(case.assistants.all()) == [world.mediator]
     assert case.close_due_at == T0 + 30 * DAY
     assert case.assign_due_at == timezone.now() + 24 * HOUR
-    assert case.breached_close and case.sla_next_check_at == case.assign_due_at
+    assert case.sla_check.breached_close and case.sla_check.next_check_at == case.assign_due_at
     assert colour(case) == (RED, ["past_close"])  # still past its (kept) closing deadline
     assert notified("sla_past_close") == {world.street}
     assert notified("escalated") == {world.street}

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from disputes import services, sla, sweep
-from disputes.models import Case, CaseEvent, CaseStatus, Notification, Outcome
+from disputes.models import Case, CaseEvent, CaseStatus, Notification, Outcome, SlaCheck
 from disputes.sweep import SweepResult, sla_sweep_step
 from tests.conftest import service_missing
 from tests.disputes.test_sla_engine import World, assign_case, file, progress
@@ -85,7 +85,8 @@ def overdue(case: Case, reason: str, ago: timedelta = timedelta(minutes=5)) -> C
     column = {"not_assigned": "assign_due_at", "not_handled": "first_update_due_at",
               "past_close": "close_due_at"}[reason]  # fmt: skip
     due = timezone.now() - ago
-    Case.objects.filter(pk=case.pk).update(**{column: due, "sla_next_check_at": due})
+    Case.objects.filter(pk=case.pk).update(**{column: due})
+    SlaCheck.objects.filter(case=case).update(next_check_at=due)
     case.refresh_from_db()
     return case
 
@@ -165,9 +166,9 @@ def test_it_skips_a_case_a_user_holds_and_takes_it_up_once_they_commit(world, ac
         assert (case.status, case.mediator, case.assigned_on_time) == (
             S.ASSIGNED, world.mediator, False,
         )  # fmt: skip
-        assert case.sla_next_check_at == case.first_update_due_at
+        assert case.sla_check.next_check_at == case.first_update_due_at
     else:
-        assert (case.status, case.closed_on_time, case.sla_next_check_at) == (S.CLOSED, False,
+        assert (case.status, case.closed_on_time, case.sla_check.next_check_at) == (S.CLOSED, False,
                                                                               None)  # fmt: skip
     assert not Notification.objects.filter(kind__startswith="sla_").exists()  # done already
     assert run(sla_sweep_step) == SweepResult()
@@ -195,8 +196,8 @@ def test_it_writes_nothing_when_a_user_commits_between_its_read_and_its_claim(wo
     assert breaches(case) == []
     case.refresh_from_db()
     assert case.close_due_at == old_due + timedelta(days=10)  # the user's change stands
-    assert case.sla_next_check_at == case.close_due_at
-    assert not case.breached_close
+    assert case.sla_check.next_check_at == case.close_due_at
+    assert not case.sla_check.breached_close
     assert sla.evaluate(case, timezone.now()) == (sla.GREEN, [])
     assert run(sla_sweep_step) == SweepResult()  # and there is nothing to catch up on
 
@@ -243,9 +244,9 @@ def test_it_makes_a_user_wait_while_it_holds_the_case_then_the_user_wins(world, 
 
     assert result == SweepResult(checked=1, breaches=1, skipped=0)
     case.refresh_from_db()
-    assert (case.status, case.mediator, case.breached_assign) == (S.ASSIGNED, world.mediator,
+    assert (case.status, case.mediator, case.sla_check.breached_assign) == (S.ASSIGNED, world.mediator,
                                                                   True)  # fmt: skip
-    assert case.sla_next_check_at == case.first_update_due_at  # re-armed by the user's save
+    assert case.sla_check.next_check_at == case.first_update_due_at  # re-armed by the user's save
     assert breaches(case) == [("not_assigned", case.assign_due_at)]
     assert Counter(Notification.objects.values_list("kind", "recipient__username")) == {
         ("sla_not_assigned", "secretary"): 1,

@@ -18,6 +18,7 @@ from disputes.models import (
     Case,
     CaseEvent,
     CaseStatus,
+    SlaCheck,
     Channel,
     HandlingLevel,
     Notification,
@@ -105,7 +106,7 @@ def channels(kind: str) -> dict[str, set[str]]:
 
 def test_it_records_a_missed_deadline_once_stamped_at_the_deadline(world, time_machine):
     case = file(world)
-    assert case.sla_next_check_at == T0 + 24 * HOUR
+    assert case.sla_check.next_check_at == T0 + 24 * HOUR
     time_machine.shift(25 * HOUR)
 
     result = sla_sweep_step()
@@ -118,8 +119,8 @@ def test_it_records_a_missed_deadline_once_stamped_at_the_deadline(world, time_m
     assert (event.from_status, event.to_status) == (S.FILED, S.FILED)
     assert event.note == "未按时分配"  # sla.REASONS in Chinese, the default language
     case.refresh_from_db()
-    assert case.breached_assign
-    assert case.sla_next_check_at == T0 + 30 * DAY  # the next deadline it can still miss
+    assert case.sla_check.breached_assign
+    assert case.sla_check.next_check_at == T0 + 30 * DAY  # the next deadline it can still miss
 
     again = sla_sweep_step()
     time_machine.shift(HOUR)
@@ -142,12 +143,12 @@ def test_it_records_every_deadline_of_a_case_in_turn(world, time_machine):
     sla_sweep_step()
     time_machine.move_to(T0 + 30 * HOUR)
     case = assign_case(world, case)  # late, the breach already on record
-    assert case.sla_next_check_at == T0 + 54 * HOUR
+    assert case.sla_check.next_check_at == T0 + 54 * HOUR
     time_machine.move_to(T0 + 55 * HOUR)
     sla_sweep_step()
     time_machine.move_to(T0 + 60 * HOUR)
     case = progress(world, case)
-    assert case.sla_next_check_at == T0 + 30 * DAY
+    assert case.sla_check.next_check_at == T0 + 30 * DAY
     time_machine.move_to(T0 + 30 * DAY + MINUTE)
     sla_sweep_step()
 
@@ -157,10 +158,10 @@ def test_it_records_every_deadline_of_a_case_in_turn(world, time_machine):
         ("past_close", T0 + 30 * DAY),
     ]
     case.refresh_from_db()
-    assert (case.breached_assign, case.breached_first_update, case.breached_close) == (
+    assert (case.sla_check.breached_assign, case.sla_check.breached_first_update, case.sla_check.breached_close) == (
         True, True, True,
     )  # fmt: skip
-    assert case.sla_next_check_at is None  # nothing more to miss
+    assert case.sla_check.next_check_at is None  # nothing more to miss
     assert (case.assigned_on_time, case.first_update_on_time) == (False, False)
 
 
@@ -181,7 +182,7 @@ def test_it_records_a_breach_the_user_made_up_for_before_the_sweep_came(world, t
     case = assign_case(world, case)
     time_machine.move_to(T0 + 26 * HOUR)
     case = progress(world, case)
-    assert case.sla_next_check_at == T0 + 24 * HOUR  # armed for the unrecorded breach
+    assert case.sla_check.next_check_at == T0 + 24 * HOUR  # armed for the unrecorded breach
 
     assert sla_sweep_step().breaches == 1
 
@@ -191,7 +192,7 @@ def test_it_records_a_breach_the_user_made_up_for_before_the_sweep_came(world, t
     assert (case.status, case.mediator, case.assigned_at, case.assigned_on_time) == (
         S.IN_MEDIATION, world.mediator, T0 + 25 * HOUR, False,
     )  # fmt: skip
-    assert case.sla_next_check_at == T0 + 30 * DAY
+    assert case.sla_check.next_check_at == T0 + 30 * DAY
     assert sla_sweep_step().checked == 0
 
 
@@ -201,7 +202,7 @@ def test_it_records_a_late_close_made_before_the_sweep_came_without_escalating(w
     case = progress(world, assign_case(world, file(world)))
     time_machine.move_to(T0 + 31 * DAY)
     case = close(world, case)
-    assert case.sla_next_check_at == T0 + 30 * DAY
+    assert case.sla_check.next_check_at == T0 + 30 * DAY
 
     assert sla_sweep_step().breaches == 1
 
@@ -211,7 +212,7 @@ def test_it_records_a_late_close_made_before_the_sweep_came_without_escalating(w
     assert (case.status, case.closed_on_time, case.handling_level) == (S.CLOSED, False,
                                                                        "community")  # fmt: skip
     assert not case.events.filter(kind=K.ESCALATED).exists()
-    assert case.sla_next_check_at is None
+    assert case.sla_check.next_check_at is None
 
 
 def test_it_records_a_new_breach_after_an_approved_extension(world, time_machine):
@@ -222,8 +223,8 @@ def test_it_records_a_new_breach_after_an_approved_extension(world, time_machine
                                          reason="等待鉴定")  # fmt: skip
     services.extension_decide(extension=request, actor=world.street, approve=True)
     case.refresh_from_db()
-    assert (case.close_due_at, case.breached_close) == (T0 + 40 * DAY, False)
-    assert case.sla_next_check_at == T0 + 40 * DAY
+    assert (case.close_due_at, case.sla_check.breached_close) == (T0 + 40 * DAY, False)
+    assert case.sla_check.next_check_at == T0 + 40 * DAY
     time_machine.move_to(T0 + 40 * DAY + SECOND)
 
     sla_sweep_step()
@@ -437,9 +438,8 @@ def build(w: World, n: int, *, grid: int, filed: datetime, assigned: datetime | 
         case.status, case.first_progress_at = S.IN_MEDIATION, progressed
         case.first_update_on_time = progressed <= case.first_update_due_at
     for reason in breached:  # recorded by the sweeps before the outage
-        setattr(case, {"not_assigned": "breached_assign", "not_handled": "breached_first_update",
-                       "past_close": "breached_close"}[reason], True)  # fmt: skip
-    case.sla_next_check_at = sla.next_check_at(case, sla.breached_reasons(case))
+        setattr(sla.check_of(case), sla.FLAG_FOR[reason], True)
+    case.sla_check.next_check_at = sla.next_check_at(case, sla.breached_reasons(case))
     return case
 
 
@@ -511,6 +511,7 @@ def test_it_catches_up_after_three_days_without_a_sweep(world, time_machine):
         filed = BACK - HOUR * k / 40
         add(build(world, n, grid=k % 8, filed=filed), [], [], filed + 24 * HOUR)
     Case.objects.bulk_create(cases)
+    SlaCheck.objects.bulk_create([case.sla_check for case in cases])
     assert crossing == 1000
 
     time_machine.move_to(OUT)
@@ -529,7 +530,7 @@ def test_it_catches_up_after_three_days_without_a_sweep(world, time_machine):
     sent = Counter((n.case.number, n.kind, n.recipient.username) for n in notes)
     assert sent == tell  # one per recipient per breach, nobody forgotten
     assert set(sent.values()) == {1}
-    assert {c.number: c.sla_next_check_at for c in Case.objects.all()} == next_check
+    assert {c.number: c.sla_check.next_check_at for c in Case.objects.all()} == next_check
 
     again = sla_sweep_step()
     assert (again.checked, again.breaches) == (0, 0)

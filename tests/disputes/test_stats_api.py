@@ -15,6 +15,7 @@ from .dashboard_world import (
     S1_BY_COMMUNITY,
     S1_MARCH,
     S1_TREND,
+    SATISFACTION,
     seeded_world,
 )
 from .test_dashboard import more_cases
@@ -81,9 +82,8 @@ def test_it_sums_up_the_street_for_this_month(w):
         "assign_on_time": round(5 / 7, 4),
         "first_handling_on_time": round(5 / 6, 4),
         "closing_on_time": 1.0,
-        "satisfaction": None,
+        "satisfaction": 0.5,  # the residents' answers: a satisfied, b unsatisfied
     }
-    assert body["satisfaction"] == {"rated": 0, "satisfied": 0, "rate": None}
 
 
 def test_it_sums_up_another_period_and_the_district(w):
@@ -92,6 +92,21 @@ def test_it_sums_up_another_period_and_the_district(w):
 
     district = flat_summary(ok(w.district, "summary"))
     assert {k: district[k] for k in DISTRICT_APRIL} == DISTRICT_APRIL
+
+
+@pytest.mark.parametrize(
+    ("who", "where", "period"),
+    [("street", None, "april"), ("street", None, "march"), ("street", None, "march-april"),
+     ("street", "c1", "april"), ("street", "c2", "april"), ("district", None, "april"),
+     ("district", "s2", "april")],
+)  # fmt: skip
+def test_it_gives_the_residents_satisfaction_rate_for_the_area_and_period(w, who, where, period):
+    dates = {"april": {}, "march": {"from": "2026-03-01", "to": "2026-03-31"},
+             "march-april": {"from": "2026-03-01"}}[period]  # fmt: skip
+    area = {"area": getattr(w, where).pk} if where else {}
+    body = ok(getattr(w, who), "summary", **area, **dates)
+    key = (where or ("s1" if who == "street" else "district"), period)
+    assert body["rates"]["satisfaction"] == SATISFACTION[key]
 
 
 def test_it_breaks_down_by_area_and_the_children_add_up(w):
@@ -181,9 +196,10 @@ def count_queries(user, endpoint, **params) -> int:
 
 
 # Besides the user's scope (1) and the ?area= lookup when given (1): one query per figure,
-# two for by-area (the aggregate and the child areas), four for the hot spots (addresses,
+# plus two for the summary's satisfaction rate (residents' ratings, callback answers), two
+# for by-area (the aggregate and the child areas), four for the hot spots (addresses,
 # micro-grids and their names, group disputes).
-BUDGET = {"summary": 2, "by-area": 3, "by-category": 2, "trend": 2, "hotspots": 5}
+BUDGET = {"summary": 4, "by-area": 3, "by-category": 2, "trend": 2, "hotspots": 5}
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

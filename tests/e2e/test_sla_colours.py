@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from disputes import services
-from disputes.models import Case, CaseEvent, Category, Channel
+from disputes.models import Case, CaseEvent, Category, Channel, SlaCheck
 from disputes.notifications import notify
 from grids.models import Area, User
 
@@ -42,8 +42,8 @@ def filed_ago(cause: str, age: timedelta) -> Case:
         filed_at=case.filed_at - age,
         assign_due_at=case.assign_due_at - age,
         close_due_at=case.close_due_at - age,
-        sla_next_check_at=case.sla_next_check_at - age,
     )
+    SlaCheck.objects.filter(case=case).update(next_check_at=case.sla_check.next_check_at - age)
     CaseEvent.objects.filter(case=case).update(at=case.filed_at - age)
     return Case.objects.get(pk=case.pk)
 

@@ -26,7 +26,7 @@ from django.db import connection
 from django.utils import timezone
 
 from disputes import sla
-from disputes.models import Case, CaseEvent, Notification, OutboxMessage
+from disputes.models import Case, CaseEvent, Notification, OutboxMessage, SlaCheck
 from tests.conftest import service_missing
 from tests.disputes.test_sla_engine import World, file
 from tests.disputes.test_sla_engine_sweep import build
@@ -137,8 +137,9 @@ def poll(condition, what: str, workers: Workers, timeout: float = WAIT):
 
 def move_deadline(case: Case, column: str, *, next_check: bool = True) -> Case:
     due = timezone.now() - timedelta(seconds=30)
-    fields = {column: due} | ({"sla_next_check_at": due} if next_check else {})
-    Case.objects.filter(pk=case.pk).update(**fields)
+    Case.objects.filter(pk=case.pk).update(**{column: due})
+    if next_check:
+        SlaCheck.objects.filter(case=case).update(next_check_at=due)
     case.refresh_from_db()
     return case
 
@@ -191,7 +192,7 @@ def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, setti
         event = case.events.get(kind=K.SLA_BREACH)
         assert (event.data["reason"], event.at) == ("not_assigned", case.assign_due_at)
         case.refresh_from_db()
-        assert case.breached_assign and case.sla_next_check_at == case.close_due_at
+        assert case.sla_check.breached_assign and case.sla_check.next_check_at == case.close_due_at
 
         # Red: past the closing deadline too, while 200 other cases cross a deadline; two
         # sweeps sent at once, one to each worker.
