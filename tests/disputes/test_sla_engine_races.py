@@ -244,8 +244,9 @@ def test_it_makes_a_user_wait_while_it_holds_the_case_then_the_user_wins(world, 
 
     assert result == SweepResult(checked=1, breaches=1, skipped=0)
     case.refresh_from_db()
-    assert (case.status, case.mediator, case.sla_check.breached_assign) == (S.ASSIGNED, world.mediator,
-                                                                  True)  # fmt: skip
+    check = case.sla_check
+    assert (case.status, case.mediator, check.breached_assign) == (S.ASSIGNED, world.mediator,
+                                                                   True)  # fmt: skip
     assert case.sla_check.next_check_at == case.first_update_due_at  # re-armed by the user's save
     assert breaches(case) == [("not_assigned", case.assign_due_at)]
     assert Counter(Notification.objects.values_list("kind", "recipient__username")) == {

@@ -18,12 +18,12 @@ from disputes.models import (
     Case,
     CaseEvent,
     CaseStatus,
-    SlaCheck,
     Channel,
     HandlingLevel,
     Notification,
     OutboxMessage,
     RiskLevel,
+    SlaCheck,
     SlaPolicy,
 )
 from disputes.notifications import outbox_deliver_due, unread_count
@@ -158,7 +158,8 @@ def test_it_records_every_deadline_of_a_case_in_turn(world, time_machine):
         ("past_close", T0 + 30 * DAY),
     ]
     case.refresh_from_db()
-    assert (case.sla_check.breached_assign, case.sla_check.breached_first_update, case.sla_check.breached_close) == (
+    check = case.sla_check
+    assert (check.breached_assign, check.breached_first_update, check.breached_close) == (
         True, True, True,
     )  # fmt: skip
     assert case.sla_check.next_check_at is None  # nothing more to miss
