@@ -185,8 +185,8 @@ def rate(w: World, key, when, answer):
     """The resident of a closed case rates its outcome. Staff filed these cases, so the
     resident's contact (what a QR report would have stored) is added first."""
     report = ResidentReport.objects.create(
-        case=w.cases[key], tracking_code=f"DASH{key.upper()}0000", topic="neighbours",
-        name=f"当事人{key}", phone=f"1380000{ord(key):04d}",
+        case=w.cases[key], tracking_code=f"D{w.cases[key].pk:015d}", topic="neighbours",
+        name=f"当事人{key}", phone=f"138{w.cases[key].pk:08d}",
     )  # fmt: skip
     comment = "还没解决" if answer == "unsatisfied" else ""
     act(when, resident_services.rating_submit, report=report, satisfaction=answer,
