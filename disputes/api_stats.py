@@ -1,7 +1,7 @@
-"""The dashboard's figures over the API: /api/v1/stats/{summary,by-area,by-category,trend,
-hotspots}/?area=&from=&to=. Same scope, same definitions and the same selectors as the
-pages (disputes.stats), so the two can never disagree. 403 for users without a dashboard,
-400 (with `errors`) for an area outside their scope or a bad period."""
+"""The dashboard's figures over the API: /api/v1/stats/{summary,by-area,by-category,
+by-channel,trend,hotspots}/?area=&from=&to=. Same scope, same definitions and the same
+selectors as the pages (disputes.stats), so the two can never disagree. 403 for users
+without a dashboard, 400 (with `errors`) for an area outside their scope or a bad period."""
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -143,6 +143,18 @@ class ByCategorySerializer(serializers.Serializer):
     area = AreaBriefSerializer(allow_null=True)
     period = PeriodSerializer()
     categories = CategoryRowSerializer(many=True)
+
+
+class ChannelRowSerializer(serializers.Serializer):
+    channel = serializers.CharField(help_text="The channel's code (grid_worker, hotline, …).")
+    label = serializers.CharField(help_text="Its name in the request's language.")
+    filed = serializers.IntegerField()
+
+
+class ByChannelSerializer(serializers.Serializer):
+    area = AreaBriefSerializer(allow_null=True)
+    period = PeriodSerializer()
+    channels = ChannelRowSerializer(many=True)
 
 
 class TrendPointSerializer(serializers.Serializer):
@@ -308,6 +320,16 @@ class StatsByCategoryApi(StatsApi):
         data = {**self.head(request, area, period),
                 "categories": stats.by_category(area=area, period=period)}  # fmt: skip
         return Response(ByCategorySerializer(data).data)
+
+
+class StatsByChannelApi(StatsApi):
+    @_schema("stats_by_channel", "The period's cases by the channel they came in by",
+             ByChannelSerializer)  # fmt: skip
+    def get(self, request):
+        area, period = self.where(request)
+        data = {**self.head(request, area, period),
+                "channels": stats.by_channel(area=area, period=period)}  # fmt: skip
+        return Response(ByChannelSerializer(data).data)
 
 
 class StatsTrendApi(StatsApi):

@@ -37,6 +37,7 @@ urlpatterns = [
     path("stats/summary/", api_stats.StatsSummaryApi.as_view(), name="stats-summary"),
     path("stats/by-area/", api_stats.StatsByAreaApi.as_view(), name="stats-by-area"),
     path("stats/by-category/", api_stats.StatsByCategoryApi.as_view(), name="stats-by-category"),
+    path("stats/by-channel/", api_stats.StatsByChannelApi.as_view(), name="stats-by-channel"),
     path("stats/trend/", api_stats.StatsTrendApi.as_view(), name="stats-trend"),
     path("stats/hotspots/", api_stats.StatsHotspotsApi.as_view(), name="stats-hotspots"),
 ]

@@ -5,13 +5,17 @@ queries whatever the data size."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from rest_framework.test import APIClient
+
+from disputes.models import Channel
 
 from .dashboard_world import (
     DISTRICT_APRIL,
     NOW,
     S1_APRIL,
     S1_BY_CATEGORY,
+    S1_BY_CHANNEL,
     S1_BY_COMMUNITY,
     S1_MARCH,
     S1_TREND,
@@ -21,7 +25,7 @@ from .dashboard_world import (
 from .test_dashboard import more_cases
 
 pytestmark = pytest.mark.django_db
-ENDPOINTS = ("summary", "by-area", "by-category", "trend", "hotspots")
+ENDPOINTS = ("summary", "by-area", "by-category", "by-channel", "trend", "hotspots")
 
 
 @pytest.fixture(scope="module")
@@ -137,11 +141,69 @@ def test_it_drills_down_with_area_to_a_community_and_a_grid(w):
     )
 
 
+COUNT_KEYS = ("filed", "withdrawn", "counted", "resolved", "concluded", "open", "green",
+              "orange", "red", "unassigned")  # fmt: skip
+
+
+def summary_counts(body: dict) -> dict:
+    opened = body["open"]
+    return {**{k: body[k] for k in COUNT_KEYS[:5]}, "open": opened["total"],
+            **{k: opened[k] for k in COUNT_KEYS[6:]}}  # fmt: skip
+
+
+def test_it_adds_up_every_drill_down_level_from_the_district_to_the_micro_grids(w):
+    """district → streets → communities → grids → micro-grids: at every level the children
+    (and the cases filed on the area itself) add up to the area's own summary."""
+    pending, checked = [w.district_area.pk], 0
+    while pending:
+        area = pending.pop()
+        rows = ok(w.district, "by-area", area=area, **{"from": "2026-03-01"})["children"]
+        if not rows:
+            continue
+        total = summary_counts(ok(w.district, "summary", area=area, **{"from": "2026-03-01"}))
+        assert {k: sum(r[k] for r in rows) for k in COUNT_KEYS} == total, area
+        checked += 1
+        pending += [r["area"]["id"] for r in rows if not r["is_self"] and r["filed"] + r["open"]]
+    assert checked >= 8  # the district, 2 streets, 3 communities, grids
+
+
 def test_it_breaks_down_by_first_level_type(w):
     body = ok(w.street, "by-category")
     got = {r["name"]: (r["filed"], r["resolved"]) for r in body["categories"]}
     assert got == {name: (filed, resolved) for name, filed, resolved in S1_BY_CATEGORY}
     assert body["categories"][0]["id"] == w.categories["02"].pk
+
+
+def test_it_breaks_down_the_district_by_type_including_the_other_street(w):
+    body = ok(w.district, "by-category")
+    got = {r["name"]: (r["filed"], r["resolved"]) for r in body["categories"]}
+    expected = {name: (filed, resolved) for name, filed, resolved in S1_BY_CATEGORY}
+    expected["邻里纠纷"] = (6, 3)  # l and m of 七星岗街道, m resolved
+    assert got == expected
+
+
+def test_it_breaks_down_by_channel_for_each_area_and_period(w):
+    with translation.override("zh-hans"):
+        labels = {key: str(label) for key, label in Channel.choices}
+    body = ok(w.street, "by-channel")
+    assert {r["channel"]: r["filed"] for r in body["channels"]} == S1_BY_CHANNEL
+    assert all(r["label"] == labels[r["channel"]] for r in body["channels"])
+    assert body["channels"][0] == {"channel": "grid_worker", "label": "网格员现场上报", "filed": 3}
+
+    march = ok(w.street, "by-channel", **{"from": "2026-03-01", "to": "2026-03-31"})
+    assert [(r["channel"], r["filed"]) for r in march["channels"]] == [("hotline", 3)]
+    district = ok(w.district, "by-channel")
+    assert {r["channel"]: r["filed"] for r in district["channels"]} == (
+        S1_BY_CHANNEL | {"hotline": S1_BY_CHANNEL["hotline"] + 2}  # l and m
+    )
+    assert ok(w.district, "by-channel", area=w.s3.pk)["channels"] == []
+
+
+def test_it_gives_the_daily_trend_of_another_period(w):
+    body = ok(w.street, "trend", **{"from": "2026-03-01", "to": "2026-03-31"})
+    days = {int(p["date"][-2:]): (p["filed"], p["resolved"]) for p in body["points"] if p["filed"]}
+    assert len(body["points"]) == 31
+    assert days == {5: (1, 1), 10: (1, 0), 21: (1, 0)}  # n resolved; g; k at 22:00 local
 
 
 def test_it_gives_the_daily_trend_with_every_day(w):
@@ -180,8 +242,20 @@ def test_it_refuses_users_without_a_dashboard(w, endpoint):
 def test_it_rejects_bad_dates_with_field_errors(w):
     body = assert_error(api(w.street, "summary", **{"from": "yesterday"}), 400)
     assert "from" in body["errors"]
+    assert "日期格式错误" in body["errors"]["from"][0]  # in Chinese, the default language
     body = assert_error(api(w.street, "trend", **{"from": "2026-04-10", "to": "2026-04-01"}), 400)
-    assert "from" in body["errors"]
+    assert body["errors"] == {"from": ["起始日期晚于截止日期。"]}
+    body = assert_error(api(w.street, "by-channel", **{"from": "2016-01-01"}), 400)
+    assert body["errors"] == {"from": ["统计期间不能超过十年。"]}
+    body = assert_error(api(w.street, "by-area", area="街道"), 400)
+    assert "area" in body["errors"]
+
+
+def test_it_explains_its_refusals_in_chinese(w):
+    body = assert_error(api(w.gridworker, "summary"), 403)
+    assert body["detail"] == "工作台供社区、街道和区级工作人员使用。"
+    body = assert_error(api(w.street, "summary", area=w.s2.pk), 400)
+    assert "对象不存在" in body["errors"]["area"][0]
 
 
 def count_queries(user, endpoint, **params) -> int:
@@ -199,7 +273,8 @@ def count_queries(user, endpoint, **params) -> int:
 # plus two for the summary's satisfaction rate (residents' ratings, callback answers), two
 # for by-area (the aggregate and the child areas), four for the hot spots (addresses,
 # micro-grids and their names, group disputes).
-BUDGET = {"summary": 4, "by-area": 3, "by-category": 2, "trend": 2, "hotspots": 5}
+BUDGET = {"summary": 4, "by-area": 3, "by-category": 2, "by-channel": 2, "trend": 2,
+          "hotspots": 5}  # fmt: skip
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
