@@ -28,6 +28,7 @@ from . import permissions, selectors, services, stats
 from .forms import CaseFilterForm, ReasonForm, action_form
 from .models import CaseStatus, Channel, CloseKind, HandlingLevel, Outcome, RiskLevel
 from .sla import COLOUR_LABELS, GREEN, ORANGE, REASONS, RED
+from .templatetags.dashboard_tags import percent
 
 EXPORT_MAX_ROWS = 1_000_000
 EXPORT_CHUNK = 2000
@@ -126,10 +127,22 @@ def _figures(request, area, period, now) -> dict:
             if row["is_self"]
             else row["area"].name
         )
+    # Display strings for the rows, made here: per row, Python is several times cheaper
+    # than template filters, tags and lazy translations.
+    for row in areas:
+        row["rate_text"] = percent(row["resolution_rate"])
     for row in hotspots["micro_grids"]:
         row["url"] = f"?{_params(request, row['area_id'])}"
     for row in hotspots["addresses"]:
         row["url"] = _list_url(area, q=row["address"], filed_from=start, filed_to=end)
+    for row in (*hotspots["micro_grids"], *hotspots["addresses"]):
+        n = row["open"]
+        row["open_text"] = ngettext("%(n)s open", "%(n)s open", n) % {"n": n} if n else ""
+    statuses = {key: str(label) for key, label in CaseStatus.choices}
+    for row in hotspots["group_disputes"]:
+        row["url"] = url_for("disputes:detail", row["pk"])
+        row["people_text"] = _("%(n)s people") % {"n": row["people_involved"]}
+        row["status_label"] = statuses.get(row["status"], row["status"])
     filed, resolved = _("Filed"), _("Resolved")
     charts = {
         "category": {
@@ -259,25 +272,50 @@ def _choices(user, area) -> tuple[list[Area], list[Area]]:
 
 
 def _queue_rows(user, cases, now) -> list[dict]:
-    return [_queue_row(user, case, now) for case in cases]
+    labels = _row_labels()
+    return [_queue_row(user, case, now, labels) for case in cases]
 
 
 BADGES = {RED: "text-bg-danger", ORANGE: "text-bg-warning", GREEN: "text-bg-success"}
 
 
-def _queue_row(user, case, now) -> dict:
+def _row_labels() -> dict:
+    """The labels a row picks from, as plain strings in the current language: evaluated
+    once per page instead of a lazy translation resolved in the template on every row."""
+    return {
+        "colour": {key: str(label) for key, label in COLOUR_LABELS.items()},
+        "risk": {key: str(label) for key, label in RiskLevel.choices},
+        "status": {key: str(label) for key, label in CaseStatus.choices},
+        "handled_by": _("handled by"),
+    }
+
+
+def _queue_row(user, case, now, labels=None) -> dict:
     """What a queue row shows, worked out here rather than in the template: the queue is
-    the page's longest loop, and template tags cost far more per row than Python."""
+    the page's longest loop, and each variable, filter or tag a row template resolves
+    costs far more than the same work in Python (a row used to take 0.27 ms to render)."""
+    labels = labels or _row_labels()
     parent = getattr(case, "category_parent_name", None)
+    left = time_left(case.assign_due_at, now)
+    category = f"{parent} / {case.category.name}" if parent else case.category.name
     return {
         "case": case,
-        "left": time_left(case.assign_due_at, now),
+        "pk": case.pk,
+        "number": case.number,
+        "cause": case.cause,
+        "sla": case.sla_colour,
+        "left": left,
+        "left_text": left["text"],
+        "left_class": "text-bg-danger" if left["overdue"] else "text-bg-light border",
         "actions": queue_actions(user, case),
         "badge": BADGES.get(case.sla_colour, BADGES[GREEN]),
-        "colour": COLOUR_LABELS.get(case.sla_colour, ""),
-        "category": f"{parent} / {case.category.name}" if parent else case.category.name,
-        "risk": RiskLevel(case.risk_level).label,
-        "status": CaseStatus(case.status).label,
+        "colour": labels["colour"].get(case.sla_colour, ""),
+        # The grey line under the cause, in two pieces around the risk (highlighted).
+        "before_risk": f"{case.number} · {category}",
+        "risk": labels["risk"].get(case.risk_level, case.risk_level),
+        "risk_class": "" if case.risk_level == RiskLevel.ORDINARY else "text-danger fw-semibold",
+        "after_risk": f"{case.area_name} · {labels['status'].get(case.status, case.status)} · "
+        f"{labels['handled_by']} {case.handling_area.name}",
         "url": url_for("disputes:detail", case.pk),
         "panel_url": url_for("dashboard:queue_panel", case.pk),
     }

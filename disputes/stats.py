@@ -597,17 +597,26 @@ def _hot_micro_grids_query(a: _Args):
     )
 
 
-def hotspots(*, area: Area | None, period: Period) -> dict:
-    """Early warning: addresses and micro-grids with several disputes in the period, and
-    group disputes. Four queries (the micro-grids' names come separately)."""
-    a = _args(area, period, _EPOCH)
-    groups = (
+def _group_disputes_query(a: _Args):
+    return (
         _in_period(a)
         .filter(GROUP)
-        .only("pk", "number", "cause", "people_involved", "status", "filed_at", "area_id")
-        .annotate(area_name=F("area__name"))
+        .values("id", "number", "cause", "people_involved", "status", "area_id",
+                area_name=F("area__name"))
         .order_by("-people_involved", "-filed_at", "-pk")[:HOTSPOT_LIMIT]
-    )
+    )  # fmt: skip
+
+
+def _group_dispute(row: dict) -> dict:
+    return {"pk": row.pop("id"), **row, "is_open": row["status"] in OPEN_STATUSES}
+
+
+def hotspots(*, area: Area | None, period: Period) -> dict:
+    """Early warning: addresses and micro-grids with several disputes in the period, and
+    group disputes (as dicts, open ones flagged `is_open`). Four queries (the micro-grids'
+    names come separately)."""
+    a = _args(area, period, _EPOCH)
+    groups = map(_group_dispute, _fetch("group_disputes", a, _group_disputes_query))
     micro_grids = _fetch("hot_micro_grids", a, _hot_micro_grids_query)
     names = dict(
         Area.objects.filter(pk__in=[r["area_id"] for r in micro_grids]).values_list("pk", "name")

@@ -396,7 +396,7 @@ def test_it_flags_hot_addresses_micro_grids_and_group_disputes(client, w):
     assert [(h["name"], h["cases"]) for h in hot["micro_grids"]] == [
         ("民生路社区第1网格1号楼微网格", 3)
     ]
-    assert [(c.number, c.people_involved) for c in hot["group_disputes"]] == [
+    assert [(c["number"], c["people_involved"]) for c in hot["group_disputes"]] == [
         (w.cases["e"].number, 30), (w.cases["d"].number, 12)
     ]  # fmt: skip
     assert response.context["summary"]["group_disputes"] == 2
