@@ -25,9 +25,9 @@ What the cases look like (seeded: the same arguments give the same rows):
   sent back / stuck open; 4 % resolved on the spot. Time points, on-time flags, deadlines
   (the 24 h / 24 h / 30 day default policy), copied ancestor ids, routing (handling level
   and area, lead department) and the mediator (the handling area's mediator) all agree;
-- `swept=True` (default): breaches already passed are recorded and `sla_next_check_at` is
-  the next deadline, as after a sweep that kept up; `swept=False` leaves every breach
-  unrecorded and `sla_next_check_at` at the earliest pending deadline, i.e. a sweep backlog.
+- `swept=True` (default): breaches already passed are recorded and `SlaCheck.next_check_at`
+  is the next deadline, as after a sweep that kept up; `swept=False` leaves every breach
+  unrecorded and the next check at the earliest unrecorded one, i.e. a sweep backlog.
 
 No parties, events or attachments are generated (nothing read in bulk needs them).
 
@@ -45,7 +45,7 @@ from datetime import UTC, datetime, timedelta
 
 from benchmarks.common import timed
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 DEFAULT_SEED = 20250301
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -271,27 +271,33 @@ COLUMNS = (
     "resolved_on_spot", "outcome", "outcome_note", "close_kind", "referral_kind", "filed_at",
     "accepted_at", "assigned_at", "first_progress_at", "outcome_at", "resolved_at",
     "closed_at", "withdrawn_at", "referred_at", "sla_policy_id", "assign_due_at",
-    "first_update_due_at", "close_due_at", "sla_next_check_at", "breached_assign",
-    "breached_first_update", "breached_close", "assigned_on_time", "first_update_on_time",
+    "first_update_due_at", "close_due_at", "assigned_on_time", "first_update_on_time",
     "closed_on_time", "created_at", "updated_at",
 )  # fmt: skip
 
 
 def iter_case_rows(
     count: int, *, now: datetime, days: int, seed: int, swept: bool, policy_id: int | None,
-    mediators: dict[int, int],
+    mediators: dict[int, int], checks: list | None = None,
 ) -> Iterator[tuple]:  # fmt: skip
-    """`count` rows in COLUMNS order. The areas and types are read here, before the first
-    row is asked for: no query may run on the connection while COPY reads the rows."""
+    """`count` rows in COLUMNS order; each case's SlaCheck row (CHECK_COLUMNS) is appended
+    to `checks` if given. The areas and types are read here, before the first row is asked
+    for: no query may run on the connection while COPY reads the rows."""
     places, place_weights = _places()
     categories, category_weights = _categories()
     return _rows(count, now=now, days=days, seed=seed, swept=swept, policy_id=policy_id,
                  mediators=mediators, places=places, place_weights=place_weights,
-                 categories=categories, category_weights=category_weights)  # fmt: skip
+                 categories=categories, category_weights=category_weights,
+                 checks=checks if checks is not None else [])  # fmt: skip
+
+
+# The sweep's bookkeeping, a table of its own (disputes.models.SlaCheck).
+CHECK_COLUMNS = ("case_id", "next_check_at", "breached_assign", "breached_first_update",
+                 "breached_close")  # fmt: skip
 
 
 def _rows(count, *, now, days, seed, swept, policy_id, mediators, places, place_weights,
-          categories, category_weights) -> Iterator[tuple]:  # fmt: skip
+          categories, category_weights, checks) -> Iterator[tuple]:  # fmt: skip
     rng = random.Random(seed)
     place_cum = list(_cumulative(place_weights))
     category_cum = list(_cumulative(category_weights))
@@ -329,6 +335,9 @@ def _rows(count, *, now, days, seed, swept, policy_id, mediators, places, place_
             mediator=mediators.get(handling_area) or mediators.get(place.community or 0),
         )  # fmt: skip
         unit = rng.randint(1, 4)
+        # Case ids follow the COPY order (the table is truncated with RESTART IDENTITY).
+        checks.append((seq, row["next_check"], row["breached_assign"],
+                       row["breached_first_update"], row["breached_close"]))  # fmt: skip
         yield (
             f"JF{year}-B{seq:07d}",
             f"{cat_name}{rng.choice(CAUSES)}",
@@ -341,8 +350,7 @@ def _rows(count, *, now, days, seed, swept, policy_id, mediators, places, place_
             filed, row["accepted_at"], row["assigned_at"], row["first_progress_at"],
             row["outcome_at"], row["resolved_at"], row["closed_at"], row["withdrawn_at"],
             row["referred_at"], policy_id, row["assign_due_at"], row["first_update_due_at"],
-            row["close_due_at"], row["next_check"], row["breached_assign"],
-            row["breached_first_update"], row["breached_close"], row["assigned_on_time"],
+            row["close_due_at"], row["assigned_on_time"],
             row["first_update_on_time"], row["closed_on_time"], filed, row["updated_at"],
         )  # fmt: skip
 
@@ -469,7 +477,16 @@ def _sla(r: dict, now: datetime, last: datetime, swept: bool) -> dict:
     r["breached_close"] = breached("close", concluded, r["close_due_at"])
     flags = {"assign": "breached_assign", "first": "breached_first_update",
              "close": "breached_close"}  # fmt: skip
-    remaining = [due for key, due in pending.items() if not r[flags[key]]]
+    # A step done late leaves its deadline to be recorded too (sla.late_deadlines): with
+    # swept=False its flag is unset, so the backlog's next check is that deadline.
+    late = {
+        key: due
+        for key, done, due in (("assign", r["assigned_at"], r["assign_due_at"]),
+                               ("first", r["first_progress_at"], r["first_update_due_at"]),
+                               ("close", concluded, r["close_due_at"]))
+        if key not in pending and done is not None and due is not None and done > due
+    }  # fmt: skip
+    remaining = [due for key, due in (pending | late).items() if not r[flags[key]]]
     r["next_check"] = min(remaining, default=None)
     r["updated_at"] = last
     return r
@@ -555,10 +572,12 @@ def ensure_cases(
     if recorded != signature or Case.objects.count() != count:
         policy = SlaPolicy.objects.filter(code="default", is_active=True).order_by("-version")
         policy_id = policy.values_list("pk", flat=True).first()
+        checks: list[tuple] = []
         rows = iter_case_rows(count, now=now, days=days, seed=seed, swept=swept,
-                              policy_id=policy_id, mediators=mediators)  # fmt: skip
+                              policy_id=policy_id, mediators=mediators,
+                              checks=checks)  # fmt: skip
         with timed() as t:
-            _copy_cases(table, rows)
+            _copy_cases(table, rows, checks)
         seconds, loaded = t["seconds"], True
         with connection.cursor() as cursor:
             cursor.execute(
@@ -572,7 +591,7 @@ def ensure_cases(
     )  # fmt: skip
 
 
-def _copy_cases(table: str, rows: Iterator[tuple]) -> None:
+def _copy_cases(table: str, rows: Iterator[tuple], checks: list[tuple]) -> None:
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
@@ -589,6 +608,12 @@ def _copy_cases(table: str, rows: Iterator[tuple]) -> None:
                 f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT text)", source
             )
         print(f"copied {source.written:,} cases in {t['seconds']:.1f} s")
+        # Filled while the cases streamed; TRUNCATE … CASCADE above emptied the table.
+        cursor.cursor.copy_expert(
+            f"COPY disputes_slacheck ({', '.join(CHECK_COLUMNS)}) FROM STDIN WITH (FORMAT text)",
+            _CopySource(iter(checks)),
+        )
+        checks.clear()
         cursor.execute("SET LOCAL session_replication_role = origin")
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         with timed() as t:
@@ -597,6 +622,7 @@ def _copy_cases(table: str, rows: Iterator[tuple]) -> None:
         print(f"rebuilt {len(indexes)} indexes in {t['seconds']:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {table}")
+        cursor.execute("ANALYZE disputes_slacheck")
 
 
 def _busiest(table: str, column: str) -> list[int]:

@@ -398,7 +398,15 @@ def _export_params(area, period) -> str:
 @login_required
 @require_GET
 def dashboard(request):
-    return render(request, "disputes/dashboard.html", _page_context(request))
+    context = _page_context(request)
+    return render(request, "disputes/dashboard.html", context, status=_status(context["form"]))
+
+
+def _status(form) -> int:
+    """400 for a bad ?area=/from=/to= (an area outside the user's dashboards, reversed or
+    malformed dates). The page still renders, with the errors above the default figures,
+    so a mistyped date costs one correction, not a blank page."""
+    return 400 if form.errors else 200
 
 
 @login_required
@@ -407,18 +415,18 @@ def screen(request):
     """大屏: the same figures, full screen and dark; htmx polls the figures every minute."""
     context = _page_context(request, screen=True)
     template = "disputes/_screen_figures.html" if request.htmx else "disputes/dashboard_screen.html"
-    return render(request, template, context)
+    return render(request, template, context, status=_status(context["form"]))
 
 
 @login_required
 @require_GET
 def counts(request):
     """The counts panel alone, refreshed after each queue action (hx-trigger)."""
-    area, period, _form = _where(request)
+    area, period, form = _where(request)
     summary = stats.summary(area=area, period=period, now=timezone.now())
     context = {"summary": summary, "counts": _counts(area, summary),
                "query": _params(request, area.pk if area else None)}  # fmt: skip
-    return render(request, "disputes/_dashboard_counts.html", context)
+    return render(request, "disputes/_dashboard_counts.html", context, status=_status(form))
 
 
 # --- triage actions in the queue ------------------------------------------------------------
@@ -503,13 +511,14 @@ def queue_action(request, pk, action):
         form = action_form(action, request.POST, case=case)
     error = ""
     done = None
+    status = 200
     if form.is_valid():
         try:
             updated = QUEUE_ACTIONS[action](case, request.user, form.cleaned_data)
         except PermissionDenied:
-            error = _("You may not do this for this case.")
+            error, status = _("You may not do this for this case."), 403
         except services.TransitionError as exc:
-            error = exc.message
+            error, status = exc.message, 409
         except ValidationError as exc:
             for field, messages_ in exc.message_dict.items():
                 for message in messages_:
@@ -531,7 +540,11 @@ def queue_action(request, pk, action):
     elif not done and not error:
         context["panel"] = _panel(fresh, {action: form})
         context["open_action"] = action
-    response = render(request, "disputes/_dashboard_queue_row.html", context)
+    if not done and not error:
+        status = 400
+    # The row comes back whatever the outcome, with the error in it: dashboard.js lets
+    # htmx swap these 400/403/409 rows in (htmx leaves error responses out by default).
+    response = render(request, "disputes/_dashboard_queue_row.html", context, status=status)
     if done:
         response["HX-Trigger"] = "dashboard-changed"
     return response
@@ -641,6 +654,17 @@ def _csv_stream(rows, header):
     yield buffer.getvalue()
 
 
+def _export_refused(request, message: str, problems=()):
+    """400 with the reason in words and a way back to the same filters on the case list
+    (the link was a download: a redirect would hide that nothing was downloaded)."""
+    context = {
+        "message": message,
+        "problems": problems,
+        "back_url": f"{reverse('disputes:list')}?{request.GET.urlencode()}",
+    }
+    return render(request, "disputes/export_refused.html", context, status=400)
+
+
 @login_required
 @require_GET
 def export_csv(request):
@@ -648,19 +672,20 @@ def export_csv(request):
     cursor chunk by chunk: up to a million rows without holding them in memory."""
     form = ExportFilterForm(request.GET or None, user=request.user)
     if form.is_bound and not form.is_valid():
-        messages.error(request, _("The export filters are not valid; please check them."))
-        return redirect(f"{reverse('disputes:list')}?{request.GET.urlencode()}")
+        problems = [m for field_errors in form.errors.values() for m in field_errors]
+        return _export_refused(
+            request, _("The export filters are not valid; please check them."), problems
+        )
     now = timezone.now()
     # One clock for the colour filter and the colour column, as on the case list.
     filters = {**form.cleaned_data, "now": now} if form.is_bound else {}
     qs = selectors.case_list(user=request.user, filters=filters)
     if qs.count() > EXPORT_MAX_ROWS:
-        messages.error(
+        return _export_refused(
             request,
             _("More than %(n)s cases match; narrow the filters to export them.")
             % {"n": f"{EXPORT_MAX_ROWS:,}"},
         )
-        return redirect(f"{reverse('disputes:list')}?{request.GET.urlencode()}")
     if "sla_colour" not in qs.query.annotations:
         qs = qs.annotate_sla(now)
     values = qs.values_list(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK)

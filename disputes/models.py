@@ -503,7 +503,9 @@ class CaseEvent(models.Model):
         CLOCK_PAUSED = "clock_paused", _("Clock paused for judicial confirmation")
         CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: caseevent_case_at (case, at) serves every lookup by case, and
+    # each index costs every insert (a sweep tick writes thousands of events).
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -622,9 +624,11 @@ class ExtensionRequest(models.Model):
 class Notification(models.Model):
     """The in-app inbox: written at once, whatever the quiet hours."""
 
+    # No index of its own: notif_inbox (recipient, …) serves every lookup by recipient.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        db_index=False,
+    )  # fmt: skip
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )

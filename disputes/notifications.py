@@ -5,6 +5,7 @@ a retried task or a second worker never sends a message twice (at most once)."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -41,7 +42,7 @@ def quiet_hours_end(now: datetime) -> datetime:
 
 @dataclass
 class Message:
-    users: Iterable[User | None]
+    users: Iterable["User | Recipient | None"]
     case: Case | None
     kind: str
     title: str
@@ -49,33 +50,35 @@ class Message:
 
 
 def notify(*, users: Iterable[User], case: Case | None, kind: str, title: str, body: str = ""):
-    """Write inbox rows and queue email/SMS. Call inside the transaction of the change."""
+    """Write inbox rows and queue email/SMS. Call inside the transaction of the change.
+    Returns the new notifications' ids."""
     return notify_many([Message(users=users, case=case, kind=kind, title=title, body=body)])
 
 
-def notify_many(messages: Iterable[Message]) -> list[Notification]:
+def notify_many(messages: Iterable[Message]) -> list[int]:
     """notify() for many messages at once (the SLA sweep): one INSERT for the inbox rows,
     one each for the email and SMS rows, one delivery kick, however many messages. Each
-    message reaches each active recipient once."""
+    message reaches each active recipient once. Returns the new notifications' ids."""
+    from .bulk import insert_rows
+
     now = timezone.now()
     rows = []
     for message in messages:
-        recipients = {u.pk: u for u in message.users if u is not None and u.is_active}
-        rows += [
-            Notification(recipient=u, case=message.case, kind=message.kind,
-                         title=message.title[:200], body=message.body)
-            for u in recipients.values()
-        ]  # fmt: skip
+        recipients = {u.pk for u in message.users if u is not None and u.is_active}
+        case_id = message.case.pk if message.case is not None else None
+        title = message.title[:200]
+        rows += [(pk, case_id, message.kind, title, message.body, now) for pk in recipients]
     if not rows:
         return []
-    notifications = Notification.objects.bulk_create(rows)
+    columns = ("recipient_id", "case_id", "kind", "title", "body", "created_at")
+    ids = insert_rows(Notification, columns, rows, returning=True)
     not_before = quiet_hours_end(now)
-    queued = _queue_outbox([n.pk for n in notifications], not_before=not_before, now=now)
+    queued = _queue_outbox(ids, not_before=not_before, now=now)
     if queued and not_before <= now:
         from .tasks import outbox_deliver
 
         transaction.on_commit(outbox_deliver.delay)
-    return notifications
+    return ids
 
 
 def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: datetime) -> int:
@@ -92,10 +95,15 @@ def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: dat
     recipient = quote(Notification._meta.get_field("recipient").column)
     adapt = connection.ops.adapt_datetimefield_value
     queued = 0
+    # PostgreSQL takes the ids as one array; SQLite at most 999 parameters a statement.
+    step = len(notification_ids) if connection.vendor == "postgresql" else 900
     with connection.cursor() as cursor:
-        for start in range(0, len(notification_ids), 900):  # SQLite: at most 999 parameters
-            chunk = notification_ids[start : start + 900]
-            marks = ", ".join(["%s"] * len(chunk))
+        for start in range(0, len(notification_ids), step):
+            chunk = notification_ids[start : start + step]
+            if connection.vendor == "postgresql":
+                where, chunk = "n.id = ANY(%s)", [chunk]
+            else:
+                where = f"n.id IN ({', '.join(['%s'] * len(chunk))})"
             for channel, field in ((OutboxMessage.Channel.EMAIL, "email"),
                                    (OutboxMessage.Channel.SMS, "phone")):  # fmt: skip
                 address = f"u.{quote(User._meta.get_field(field).column)}"
@@ -103,7 +111,7 @@ def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: dat
                     f"INSERT INTO {outbox} ({columns}) "
                     f"SELECT n.id, %s, {address}, %s, %s, 0, '', %s "
                     f"FROM {notification} n JOIN {user} u ON u.id = n.{recipient} "
-                    f"WHERE n.id IN ({marks}) AND {address} <> '' ORDER BY n.id",
+                    f"WHERE {where} AND {address} <> '' ORDER BY n.id",
                     [str(channel), OutboxMessage.Status.PENDING.value, adapt(not_before),
                      adapt(now), *chunk],
                 )  # fmt: skip
@@ -121,6 +129,13 @@ def holders(*, area, roles) -> list[User]:
     )
 
 
+class Recipient(NamedTuple):
+    """All notify_many needs of a user; the sweep looks up thousands, so no User instances."""
+
+    pk: int
+    is_active: bool
+
+
 class Holders:
     """holders() for many areas, one query per batch of areas not seen yet, remembered for
     one SLA sweep (who holds a role changes far less often than a sweep runs)."""
@@ -128,7 +143,7 @@ class Holders:
     ROLES = (*ASSIGNER_ROLES, Role.GRID_WORKER)
 
     def __init__(self):
-        self._by_area: dict[int, dict[str, list[User]]] = {}
+        self._by_area: dict[int, dict[str, list[Recipient]]] = {}
 
     def prefetch(self, area_ids: Iterable[int | None]):
         missing = {a for a in area_ids if a is not None and a not in self._by_area}
@@ -138,13 +153,13 @@ class Holders:
         assignments = (
             Assignment.objects.active()
             .filter(area_id__in=missing, role__in=self.ROLES)
-            .select_related("user")
+            .values_list("area_id", "role", "user_id", "user__is_active")
         )
-        for assignment in assignments:
-            by_role = self._by_area[assignment.area_id]
-            by_role.setdefault(assignment.role, []).append(assignment.user)
+        for area_id, role, user_id, is_active in assignments:
+            by_role = self._by_area[area_id]
+            by_role.setdefault(role, []).append(Recipient(user_id, is_active))
 
-    def get(self, area_id: int | None, roles) -> list[User]:
+    def get(self, area_id: int | None, roles) -> list[Recipient]:
         if area_id is None:
             return []
         unknown = set(roles) - set(self.ROLES)

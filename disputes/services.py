@@ -35,6 +35,7 @@ from .models import (
     PartySide,
     ReferralKind,
     RiskLevel,
+    SlaCheck,
 )
 from .routing import ancestor_ids, route
 
@@ -63,13 +64,19 @@ class TransitionError(Exception):
 
 
 def _lock(case: Case) -> Case:
-    # The case row is the lock; its SlaCheck row comes along unlocked (only ever written
-    # by whoever holds the case's lock).
-    return (
+    """Lock the case for a change: first its SlaCheck row, the lock the SLA sweep takes
+    (SKIP LOCKED, so the sweep passes over a case being changed, and a change waits for a
+    sweep batch holding it), then the case row, which serialises changes among themselves.
+    Always in this order, so two of them never wait on each other."""
+    check = SlaCheck.objects.select_for_update().filter(case_id=case.pk).first()
+    locked = (
         Case.objects.select_for_update(of=("self",))
-        .select_related("handling_area", "category", "sla_policy", "sla_check")
+        .select_related("handling_area", "category", "sla_policy")
         .get(pk=case.pk)
     )
+    if check is not None:
+        locked.sla_check = check  # read under its lock: what the sweep last wrote
+    return locked
 
 
 def _require(allowed: bool):
@@ -801,6 +808,18 @@ def extension_request(*, case: Case, actor: User, days: int, reason: str):
     )
     _event(case, kind=CaseEvent.Kind.EXTENSION_REQUESTED, actor=actor, from_status=case.status,
            note=reason.strip(), data={"days": days, "request": request.pk})  # fmt: skip
+    from .notifications import ASSIGNER_ROLES, holders, notify
+
+    # The level above decides, so it is told: the staff of the next queue up.
+    _level, above = _parent_queue(case)
+    notify(
+        users=holders(area=above, roles=ASSIGNER_ROLES),
+        case=case,
+        kind="extension_requested",
+        title=_("Extension of %(days)s days requested: %(number)s")
+        % {"days": days, "number": case.number},
+        body=reason.strip(),
+    )
     return request
 
 
@@ -853,6 +872,18 @@ def extension_decide(*, extension, actor: User, approve: bool, note: str = ""):
         data={"days": extension.days,
               "close_due_at": case.close_due_at.isoformat() if approve else ""},
     )  # fmt: skip
+    from .notifications import notify
+
+    title = (
+        _("Extension approved: %(number)s") if approve else _("Extension refused: %(number)s")
+    ) % {"number": case.number}
+    notify(
+        users=[extension.requested_by],
+        case=case,
+        kind="extension_approved" if approve else "extension_refused",
+        title=title,
+        body=note,
+    )
     return extension
 
 

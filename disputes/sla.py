@@ -124,7 +124,7 @@ def _deadline_states(case) -> dict[str, tuple[datetime, datetime | None]]:
 
 def pending_deadlines(case) -> dict[str, datetime]:
     """The deadlines a case can still miss, by reason, ignoring what is already recorded."""
-    return {reason: due for reason, (due, stop) in _deadline_states(case).items() if stop is None}
+    return pending_and_late(case)[0]
 
 
 def late_deadlines(case) -> dict[str, datetime]:
@@ -132,11 +132,18 @@ def late_deadlines(case) -> dict[str, datetime]:
     done late, or the case closed late). Still breaches, to be recorded once at the deadline
     even when the sweep only comes afterwards: it was down, or the late action itself held
     the case row when the sweep came by."""
-    return {
-        reason: due
-        for reason, (due, stop) in _deadline_states(case).items()
-        if stop is not None and stop > due
-    }
+    return pending_and_late(case)[1]
+
+
+def pending_and_late(case) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """Both of the above from one look at the case (the sweep asks for both, per case)."""
+    pending, late = {}, {}
+    for reason, (due, stop) in _deadline_states(case).items():
+        if stop is None:
+            pending[reason] = due
+        elif stop > due:
+            late[reason] = due
+    return pending, late
 
 
 def evaluate(case, now: datetime) -> tuple[str, list[str]]:
@@ -184,14 +191,12 @@ def annotate_sla(queryset, now: datetime):
     )
 
 
-def next_check_at(case, breached: set[str]) -> datetime | None:
+def next_check_at(case, breached: set[str], deadlines=None) -> datetime | None:
     """The earliest deadline not yet recorded as breached, or None: a pending one, or one
-    missed by a step done late whose breach nobody has recorded yet."""
-    remaining = [
-        due
-        for reason, due in (late_deadlines(case) | pending_deadlines(case)).items()
-        if reason not in breached
-    ]
+    missed by a step done late whose breach nobody has recorded yet. `deadlines` is
+    pending_and_late(case), when the caller has it already."""
+    pending, late = deadlines or pending_and_late(case)
+    remaining = [due for reason, due in (late | pending).items() if reason not in breached]
     return min(remaining, default=None)
 
 

@@ -3,15 +3,16 @@ colour is computed from stored deadlines, see sla.py).
 
 Due cases (SlaCheck.next_check_at passed) are taken in batches, each in one short
 transaction:
-1. lock the batch's case rows, but only those nobody else holds (SKIP LOCKED) and whose
+1. lock the batch's SlaCheck rows, but only those nobody else holds (SKIP LOCKED) and whose
    next-check time is still the one we read (compare-and-set) — an overlapping sweep or a
-   user's action in flight simply makes us skip a case, and a later tick takes it;
+   user's action in flight (services lock the SlaCheck row first) simply makes us skip a
+   case, and a later tick takes it;
 2. record each newly missed deadline once, as a CaseEvent stamped at the true deadline;
 3. notify, escalate if the policy says so, and set the next check time, written under the
    same compare-and-set, so on SQLite (no row locks) a lost race rolls the batch back.
-A user action takes the same case-row lock, so it is never overwritten or undone by the
-sweep; and the sweep writes no case row at all (only SlaCheck rows, events, notifications),
-so there is nothing of the user's it could overwrite.
+A user action takes the same lock, so it is never overwritten or undone by the sweep; and
+the sweep neither locks nor writes a case row (only SlaCheck rows, events, notifications):
+the wide case table, with its thirty indexes, is only read.
 
 A transaction per batch rather than per case, one UPDATE and bulk INSERTs per batch, and
 recipients looked up once per area for the whole sweep: see bench_sla.py for the figures.
@@ -27,10 +28,14 @@ from django.db.models import Case as When_
 from django.utils import timezone
 
 from . import sla
+from .bulk import insert_rows
 from .models import Case, CaseEvent, SlaCheck, SlaPolicy
 from .sla import FLAG_FOR
 
-BATCH = 500
+# Cases per transaction: large enough that per-statement and per-commit costs (a WAL flush
+# each) vanish at 10,000 due cases, small enough that a user action waiting on a locked
+# case waits a fraction of a second.
+BATCH = 2000
 
 
 @dataclass
@@ -94,54 +99,103 @@ def _check_batch(read: dict[int, datetime], now: datetime, result: SweepResult, 
     result.skipped += len(read) - checked
 
 
+class _Check:
+    """A SlaCheck row as the sweep reads it (flags and next check), without a model."""
+
+    __slots__ = ("next_check_at", *FLAG_FOR.values())
+
+    def __init__(self, next_check_at, *flags):
+        self.next_check_at = next_check_at
+        for name, value in zip(FLAG_FOR.values(), flags, strict=True):
+            setattr(self, name, value)
+
+
+class _SweepCase:
+    """The columns of a case the SLA rules and the notices read, as plain attributes: a
+    tick with 10,000 due cases spent more time building Case instances (sixty fields each)
+    than PostgreSQL spent on the whole batch. sla.py's functions take either."""
+
+    FIELDS = (
+        "pk", "number", "cause", "status", "sla_policy_id", "handling_level",
+        "handling_area_id", "district_id", "street_id", "community_id", "grid_id",
+        "mediator_id", "assign_due_at", "first_update_due_at", "close_due_at", "assigned_at",
+        "first_progress_at", "resolved_at", "closed_at", "withdrawn_at", "referred_at",
+        "reopened_at", "clock_paused_at",
+    )  # fmt: skip
+    CHECK = ("sla_check__next_check_at", *(f"sla_check__{f}" for f in FLAG_FOR.values()))
+    __slots__ = (*FIELDS, "sla_check", "sla_policy")
+
+    def __init__(self, row):
+        for name, value in zip(self.FIELDS, row, strict=False):
+            setattr(self, name, value)
+        self.sla_check = _Check(*row[len(self.FIELDS) :])
+        self.sla_policy = None
+
+
 def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[int, int]:
-    # No joins: related rows are looked up once per sweep (policies, role holders) or per
-    # batch (mediators to notify); only an escalation, which is rare, loads more.
-    cases = [
-        case
-        for case in Case.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("sla_check")
+    # Compare-and-set: a next check that moved since we read it means someone changed the
+    # case in between; it is theirs, and the next tick looks at it afresh.
+    claimed = [
+        pk
+        for pk, next_check in SlaCheck.objects.select_for_update(skip_locked=True)
         .filter(pk__in=list(read))
         .order_by("pk")
-        # Compare-and-set: a next check that moved since we read it means someone changed
-        # the case in between; it is theirs, and the next tick looks at it afresh.
-        if case.sla_check.next_check_at == read[case.pk]
+        .values_list("pk", "next_check_at")
+        if next_check == read[pk]
     ]
+    if not claimed:
+        return 0, 0
+    # Read after the claim, by a statement of its own: every change committed before it is
+    # seen, and none can start until we commit. Related rows are looked up once per sweep
+    # (policies, role holders) or per batch (mediators to notify); only an escalation,
+    # which is rare, loads more.
+    rows = Case.objects.filter(pk__in=claimed).order_by("pk")
+    cases = list(map(_SweepCase, rows.values_list(*_SweepCase.FIELDS, *_SweepCase.CHECK)))
     if not cases:
         return 0, 0
     lookups.attach_policies(cases)
     labels = {reason: str(label) for reason, label in sla.REASONS.items()}  # gettext once
     events, notices, escalate = [], [], []
+    recorded_at = timezone.now()
     for case in cases:
-        for due, reason, still_open in _missed(case, now):
-            events.append(_breach(case, due, reason, labels[reason]))
+        deadlines = sla.pending_and_late(case)
+        for due, reason, still_open in _missed(case, now, deadlines):
+            events.append(_breach_row(case, due, reason, labels[reason], recorded_at))
             # A step done late since is evidence only: nobody is left to chase.
             if still_open:
                 notices.append((case, reason))
                 if reason == "past_close" and _escalates_on_red(case):
-                    escalate.append(case)
+                    escalate.append(case.pk)
         check = case.sla_check
-        check.next_check_at = sla.next_check_at(case, sla.breached_reasons(case))
+        check.next_check_at = sla.next_check_at(case, sla.breached_reasons(case), deadlines)
     _save(cases, read)
-    CaseEvent.objects.bulk_create(events)
+    insert_rows(CaseEvent, EVENT_COLUMNS, events)
     _notify(notices, lookups.holders)
-    for case in escalate:
+    if escalate:
         from .services import TransitionError, _escalate_locked
 
-        # At the top level already: the red colour and the notices stand.
-        with contextlib.suppress(TransitionError):
-            _escalate_locked(case, actor=None, reason=labels["past_close"])
+        # Claimed by us; loaded whole, since escalating touches most of the case.
+        for case in (
+            Case.objects.filter(pk__in=escalate)
+            .select_for_update(of=("self",))
+            .select_related("handling_area", "category", "sla_policy", "sla_check")
+        ):
+            # At the top level already: the red colour and the notices stand.
+            with contextlib.suppress(TransitionError):
+                _escalate_locked(case, actor=None, reason=labels["past_close"])
     return len(cases), len(events)
 
 
-def _breach(case: Case, due: datetime, reason: str, label: str) -> CaseEvent:
-    """The breach event, stamped at the deadline, with the case's flag set to match."""
-    setattr(sla.check_of(case), FLAG_FOR[reason], True)
-    return CaseEvent(
-        case=case, kind=CaseEvent.Kind.SLA_BREACH, actor=None, at=due,
-        from_status=case.status, to_status=case.status, note=label,
-        data={"reason": reason, "deadline": due.isoformat()},
-    )  # fmt: skip
+EVENT_COLUMNS = ("case_id", "kind", "actor_id", "at", "recorded_at", "from_status",
+                 "to_status", "note", "data")  # fmt: skip
+
+
+def _breach_row(case, due: datetime, reason: str, label: str, recorded_at) -> tuple:
+    """The breach event (EVENT_COLUMNS), stamped at the deadline, with the flag set."""
+    setattr(case.sla_check, FLAG_FOR[reason], True)
+    data = {"reason": reason, "deadline": due.isoformat()}
+    kind = CaseEvent.Kind.SLA_BREACH.value
+    return (case.pk, kind, None, due, recorded_at, case.status, case.status, label, data)
 
 
 def record_missed(case: Case, now: datetime) -> int:
@@ -149,23 +203,25 @@ def record_missed(case: Case, now: datetime) -> int:
     yet (it was down, or has not come by). Services call it before moving or clearing a
     deadline. No notices: the person acting on the case is the one they would chase. The
     caller saves the SlaCheck (services' _save re-arms it)."""
+    sla.check_of(case)  # a case loaded without its row gets a fresh one to set flags on
+    recorded_at = timezone.now()
     events = [
-        _breach(case, due, reason, str(sla.REASONS[reason]))
+        _breach_row(case, due, reason, str(sla.REASONS[reason]), recorded_at)
         for due, reason, _still_open in _missed(case, now)
     ]
-    CaseEvent.objects.bulk_create(events)
+    insert_rows(CaseEvent, EVENT_COLUMNS, events)
     return len(events)
 
 
-def _missed(case: Case, now: datetime) -> list[tuple[datetime, str, bool]]:
+def _missed(case: Case, now: datetime, deadlines=None) -> list[tuple[datetime, str, bool]]:
     """(deadline, reason, clock still running) for each deadline passed and not recorded,
-    oldest first."""
+    oldest first. `deadlines` is sla.pending_and_late(case), when the caller has it."""
     already = sla.breached_reasons(case)
+    pending, late = deadlines or sla.pending_and_late(case)
     missed = [
         (due, reason, still_open)
-        for still_open, deadlines in ((True, sla.pending_deadlines(case)),
-                                      (False, sla.late_deadlines(case)))
-        for reason, due in deadlines.items()
+        for still_open, by_reason in ((True, pending), (False, late))
+        for reason, due in by_reason.items()
         if reason not in already and due < now
     ]  # fmt: skip
     return sorted(missed, key=lambda item: (item[0], list(sla.REASONS).index(item[1])))
@@ -194,22 +250,25 @@ def _save(cases: list[Case], read: dict[int, datetime]):
 
 
 def _save_from_values(cases: list[Case], read: dict[int, datetime]) -> int:
-    """UPDATE … FROM (VALUES …): one row of values per case, joined on the id. Django's
-    CASE WHEN per row (bulk_update) costs seconds to build and to run at 10,000 rows."""
+    """UPDATE … FROM unnest(arrays): one array per column, joined on the id. Django's CASE
+    WHEN per row (bulk_update) costs seconds to build and run at 10,000 rows, and even a
+    VALUES list means parsing 60,000 literals; arrays go over as six parameters."""
     quote = connection.ops.quote_name
     flags = list(FLAG_FOR.values())
-    row = f"(%s::bigint, %s::timestamptz, %s::timestamptz{', %s::boolean' * len(flags)})"
-    params = []
-    for case in cases:
-        check = case.sla_check
-        params += [case.pk, read[case.pk], check.next_check_at]
-        params += [getattr(check, name) for name in flags]
+    checks = [case.sla_check for case in cases]
+    params = [
+        [case.pk for case in cases],
+        [read[case.pk] for case in cases],
+        [check.next_check_at for check in checks],
+        *([getattr(check, name) for check in checks] for name in flags),
+    ]
     column = quote("next_check_at")
     sql = (
         f"UPDATE {quote(SlaCheck._meta.db_table)} AS c SET {column} = v.next_check, "
         + ", ".join(f"{quote(name)} = v.{name}" for name in flags)
-        + f" FROM (VALUES {', '.join([row] * len(cases))}) "
-        f"AS v(id, checked_at, next_check, {', '.join(flags)}) "
+        + " FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]"
+        + ", %s::boolean[]" * len(flags)
+        + f") AS v(id, checked_at, next_check, {', '.join(flags)}) "
         f"WHERE c.{quote(SlaCheck._meta.pk.column)} = v.id AND c.{column} = v.checked_at"
     )
     with connection.cursor() as cursor:
@@ -245,7 +304,7 @@ def _notify(notices: list[tuple[Case, str]], holders):
 
     from grids.models import Role, User
 
-    from .notifications import ASSIGNER_ROLES, Message, notify_many
+    from .notifications import ASSIGNER_ROLES, Message, Recipient, notify_many
 
     if not notices:
         return
@@ -263,9 +322,13 @@ def _notify(notices: list[tuple[Case, str]], holders):
             lookups = [(_parent_queue_area_id(case) or case.handling_area_id, ASSIGNER_ROLES)]
         wanted.append((case, reason, lookups))
     holders.prefetch(area for _case, _reason, lookups in wanted for area, _roles in lookups)
-    mediators = User.objects.in_bulk(
-        {case.mediator_id for case, reason in notices if reason == "not_handled"} - {None}
-    )
+    wanted_mediators = {case.mediator_id for case, reason in notices if reason == "not_handled"}
+    mediators = {
+        pk: Recipient(pk, is_active)
+        for pk, is_active in User.objects.filter(pk__in=wanted_mediators - {None}).values_list(
+            "pk", "is_active"
+        )
+    }
     messages = []
     for case, reason, lookups in wanted:
         users = [mediators.get(case.mediator_id)] if reason == "not_handled" else []

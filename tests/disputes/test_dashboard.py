@@ -52,11 +52,16 @@ def w(seeded, db, time_machine):
     return seeded
 
 
-def page(client, user, **params):
+def page(client, user, expect=200, **params):
     client.force_login(user)
     response = client.get(DASHBOARD, params)
-    assert response.status_code == 200
+    assert response.status_code == expect
     return response
+
+
+def zh(message: str) -> str:
+    with translation.override("zh-hans"):
+        return translation.gettext(message)
 
 
 def figure(html: str, key: str) -> str:
@@ -182,12 +187,28 @@ def test_it_counts_a_case_filed_just_after_local_midnight_in_its_local_day(clien
     assert figure(html, "filed") == "1"
 
 
-def test_it_reports_bad_dates_and_falls_back_to_this_month(client, w):
-    response = page(client, w.street, **{"from": "2026-04-10", "to": "2026-04-01"})
+def test_it_reports_bad_dates_in_chinese_with_400_and_shows_this_month(client, w):
+    response = page(client, w.street, 400, **{"from": "2026-04-10", "to": "2026-04-01"})
 
-    assert response.context["form"].errors
-    assert 'data-testid="filter-errors"' in response.content.decode()
+    html = response.content.decode()
+    errors = html[html.index('data-testid="filter-errors"') :]
+    assert errors.index("起始日期晚于截止日期。") < errors.index("</div>")
     assert response.context["period"].start == date(2026, 4, 1)
+    assert figure(html, "filed") == "9"  # the default period's figures under the error
+
+    html = page(client, w.street, 400, **{"from": "昨天"}).content.decode()
+    assert "输入一个有效的日期。" in html[html.index('data-testid="filter-errors"') :]
+    html = page(client, w.street, 400, **{"from": "2016-01-01"}).content.decode()
+    assert "统计期间不能超过十年。" in html
+
+
+def test_it_answers_400_on_the_big_screen_and_counts_panel_for_bad_dates(client, w):
+    client.force_login(w.street)
+    bad = {"from": "2026-04-10", "to": "2026-04-01"}
+    screen = client.get(reverse("dashboard:screen"), bad)
+    assert screen.status_code == 400
+    assert "起始日期晚于截止日期。" in screen.content.decode()
+    assert client.get(reverse("dashboard:counts"), bad).status_code == 400
 
 
 # --- scope -----------------------------------------------------------------------------------
@@ -228,9 +249,10 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client, w):
 
 
 def test_it_never_shows_another_streets_figures(client, w):
-    response = page(client, w.street, area=w.s2.pk)
+    response = page(client, w.street, 400, area=w.s2.pk)
 
     assert "area" in response.context["form"].errors
+    assert "选择一个有效的选项" in response.content.decode()
     assert response.context["area"] == w.s1
     assert response.context["summary"]["filed"] == S1_APRIL["filed"]
 
@@ -240,6 +262,33 @@ def test_it_shows_the_workbench_in_the_navigation_for_triage_staff_only(client, 
     assert f'href="{DASHBOARD}"' in client.get("/").content.decode()
     client.force_login(w.gridworker)
     assert f'href="{DASHBOARD}"' not in client.get("/").content.decode()
+
+
+def test_it_shows_an_area_without_disputes_as_empty_not_broken(client, w):
+    """大坪街道 (S3) has no case at all: zeros, dashes for rates, "none" lists, empty charts."""
+    response = page(client, w.district, area=w.s3.pk)
+    html = response.content.decode()
+
+    for key in ("filed", "withdrawn", "open", "red", "orange", "green", "unassigned", "due_soon",
+                "not_assigned", "not_handled", "past_close"):  # fmt: skip
+        assert figure(html, key) == "0", key
+    for key in ("resolution_rate", "closing_rate", "assign_on_time_rate",
+                "first_handling_on_time_rate", "closing_on_time_rate"):  # fmt: skip
+        assert figure(html, key) == "—", key
+        assert figure(html, f"{key}_parts") == "0 / 0", key
+    assert figure(html, "satisfaction") == "暂无评价"
+    queue = html[html.index('id="triage"') :]
+    assert 'data-testid="queue-empty">暂无待分派案件。<' in queue
+    assert 'id="triage-queue"' not in html
+    for testid in ("hot-addresses", "hot-micro-grids", "group-disputes"):
+        hot = html[html.index(f'data-testid="{testid}"') :]
+        assert re.match(r'data-testid="[^"]+">\s*<li class="[^"]*text-muted">无</li>', hot), testid
+    assert all(r["filed"] == r["open"] == 0 for r in response.context["areas"])
+    assert chart(response, "chart-category")["labels"] == []
+    assert chart(response, "chart-channel")["labels"] == []
+    assert set(chart(response, "chart-trend")["series"][0]["data"]) == {0}
+    _response, raw = export(client, w.district, area=w.s3.pk)
+    assert raw.decode("utf-8-sig").count("\n") == 1  # the header alone
 
 
 # --- drill-down ------------------------------------------------------------------------------
@@ -489,8 +538,9 @@ def test_it_needs_a_reason_to_send_back_and_keeps_the_panel_open(client, w):
     response = post_action(client, w, "d", "send_back", {"send_back-reason": ""})
 
     body = response.content.decode()
-    assert response.status_code == 200 and "HX-Trigger" not in response
+    assert response.status_code == 400 and "HX-Trigger" not in response
     assert 'data-action="send_back"' in body and "invalid-feedback" in body
+    assert zh("This field is required.") in body  # 这个字段是必填项。
     assert '<details class="mt-1" open>' in body
     assert w.case("d").status == CaseStatus.FILED
 
@@ -516,7 +566,7 @@ def test_it_reports_a_lost_race_in_the_row_and_changes_nothing(client, w):
     events = CaseEvent.objects.count()
     response = post_action(client, w, "d", "accept")
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert 'data-testid="queue-error"' in response.content.decode()
     assert CaseEvent.objects.count() == events
 
@@ -530,9 +580,42 @@ def test_it_refuses_an_action_the_viewer_may_not_take(client, w):
     response = post_action(
         client, w, "e", "assign", {"assign-mediator": w.mediator.pk}, user=w.secretary
     )
-    assert 'data-testid="queue-error"' in response.content.decode()
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert 'data-testid="queue-error"' in body and "您无权对本案件执行此操作。" in body
     assert w.case("e").status == CaseStatus.FILED
     assert post_action(client, w, "l", "accept").status_code == 404
+
+
+def test_it_refuses_the_queue_to_users_without_a_dashboard(client, w):
+    events = CaseEvent.objects.count()
+    for user in (w.gridworker, w.judge):
+        client.force_login(user)
+        panel = client.get(reverse("dashboard:queue_panel", args=[w.cases["d"].pk]))
+        assert panel.status_code == 403
+        response = post_action(client, w, "d", "accept", user=user)
+        assert response.status_code == 403
+    assert CaseEvent.objects.count() == events and w.case("d").status == CaseStatus.FILED
+
+
+def test_it_answers_404_for_a_case_out_of_scope_or_an_unknown_action(client, w):
+    client.force_login(w.street)
+    assert client.get(reverse("dashboard:queue_panel", args=[w.cases["l"].pk])).status_code == 404
+    assert client.get(reverse("dashboard:queue_panel", args=[999_999])).status_code == 404
+    assert post_action(client, w, "d", "delete").status_code == 404
+    assert post_action(
+        client, w, "l", "assign", {"assign-mediator": w.mediator.pk}
+    ).status_code == (404)
+    assert w.case("l").status == CaseStatus.FILED
+
+
+def test_it_rejects_an_unknown_mediator_with_400_in_the_row(client, w):
+    response = post_action(client, w, "d", "assign", {"assign-mediator": 999_999})
+
+    assert response.status_code == 400 and "HX-Trigger" not in response
+    body = response.content.decode()
+    assert "选择一个有效的选项" in body and '<details class="mt-1" open>' in body
+    assert w.case("d").status == CaseStatus.FILED
 
 
 def test_it_offers_the_mediators_least_loaded_first_in_one_query(
@@ -655,14 +738,26 @@ def test_it_links_the_export_from_the_case_list_with_its_filters(client, w):
 def test_it_refuses_an_export_it_would_have_to_cut_short(client, w, monkeypatch):
     monkeypatch.setattr(dashboard_views, "EXPORT_MAX_ROWS", 3)
     client.force_login(w.street)
-    response = client.get(reverse("dashboard:export"))
-    assert response.status_code == 302 and response["Location"].startswith("/cases/")
+    response = client.get(reverse("dashboard:export"), {"filed_from": "2026-03-01"})
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+    body = response.content.decode()
+    assert "符合条件的案件超过 3 件，请缩小筛选范围后再导出。" in body
+    assert 'href="/cases/?filed_from=2026-03-01"' in body
 
 
 def test_it_refuses_an_export_with_bad_filters_instead_of_exporting_everything(client, w):
     client.force_login(w.street)
     response = client.get(reverse("dashboard:export"), {"area": w.s2.pk})
-    assert response.status_code == 302
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "导出筛选条件无效，请检查。" in body and "选择一个有效的选项" in body
+    response = client.get(reverse("dashboard:export"), {"filed_from": "四月"})
+    assert response.status_code == 400 and "输入一个有效的日期。" in response.content.decode()
+
+
+def test_it_sends_anonymous_visitors_to_log_in_before_exporting(client, w):
+    response = client.get(reverse("dashboard:export"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_it_streams_the_export_from_a_chunked_cursor(client, w, monkeypatch):

@@ -49,10 +49,11 @@ class World:
         for i in range(n):
             if time_machine is not None:
                 time_machine.shift(timedelta(minutes=1))
-            sent += notify(
+            (pk,) = notify(
                 users=[user], case=self.case, kind="sla_not_assigned",
                 title=f"未按时分配：第{i + 1}条", body="请尽快分派", **extra,
             )  # fmt: skip
+            sent.append(Notification.objects.get(pk=pk))
         return sent
 
 

@@ -484,6 +484,69 @@ def test_it_lets_only_the_level_above_decide_an_extension(world):
     assert case.close_due_at == T0 + 30 * DAY
 
 
+def test_it_tells_the_level_above_of_a_request_and_the_requester_of_the_decision(world):
+    case = progress(world, assign_case(world, file(world)))
+    request = request_extension(world, case)
+
+    (asked,) = Notification.objects.filter(kind="extension_requested")
+    assert (asked.recipient, asked.case, asked.body) == (world.street, case, "等待房屋质量鉴定结果")
+    assert case.number in asked.title and "10" in asked.title
+
+    services.extension_decide(extension=request, actor=world.street, approve=False,
+                              note="理由不充分")  # fmt: skip
+    (told,) = Notification.objects.filter(kind="extension_refused")
+    assert (told.recipient, told.body) == (world.mediator, "理由不充分")
+    assert not Notification.objects.filter(kind="extension_approved").exists()
+
+
+def test_it_records_a_missed_closing_deadline_before_an_extension_moves_it(world, time_machine):
+    """The sweep was down when the deadline passed; approving an extension afterwards must
+    not erase the breach: it is recorded once, at the deadline, and the case turns green."""
+    case = progress(world, assign_case(world, file(world)))
+    request = request_extension(world, case)
+    time_machine.move_to(T0 + 31 * DAY)  # no sweep ran meanwhile
+    services.extension_decide(extension=request, actor=world.street, approve=True)
+
+    case.refresh_from_db()
+    breach = case.events.get(kind=K.SLA_BREACH)
+    assert (breach.data["reason"], breach.at) == ("past_close", T0 + 30 * DAY)
+    assert case.close_due_at == T0 + 40 * DAY
+    assert not case.sla_check.breached_close  # the new deadline can be missed again
+    assert case.sla_check.next_check_at == T0 + 40 * DAY
+    assert colour(case) == (GREEN, [])
+    assert sla_sweep_step().breaches == 0  # nothing left to catch up on
+    assert not Notification.objects.filter(kind__startswith="sla_").exists()
+
+
+def test_it_gives_a_case_reopened_after_an_on_time_close_a_fresh_closing_period(
+    world, time_machine
+):
+    case = close(world, progress(world, assign_case(world, file(world))))
+    assert case.closed_on_time
+    time_machine.move_to(T0 + 45 * DAY)  # long after the first closing deadline
+    case = services.case_reopen(case=case, actor=world.secretary, reason="当事人反映未履行")
+
+    case.refresh_from_db()
+    assert case.close_due_at == T0 + 75 * DAY
+    assert colour(case) == (GREEN, [])
+    event = case.events.get(kind=K.REOPENED)
+    recorded = {key: datetime.fromisoformat(value) for key, value in event.data.items()}
+    assert recorded == {"close_due_at": T0 + 75 * DAY, "previous_close_due_at": T0 + 30 * DAY}
+    assert sla_sweep_step().breaches == 0
+    assert colour(case, T0 + 75 * DAY + SECOND) == (RED, ["past_close"])
+
+
+def test_it_keeps_a_late_close_on_record_when_the_case_is_reopened(world, time_machine):
+    case = progress(world, assign_case(world, file(world)))
+    time_machine.move_to(T0 + 32 * DAY)  # closed late, and no sweep ran meanwhile
+    case = close(world, case)
+    case = services.case_reopen(case=case, actor=world.secretary, reason="当事人反映未履行")
+
+    breach = case.events.get(kind=K.SLA_BREACH)
+    assert (breach.data["reason"], breach.at) == ("past_close", T0 + 30 * DAY)
+    assert sla_sweep_step().breaches == 0  # recorded once
+
+
 # --- working days -------------------------------------------------------------------------------
 
 
@@ -579,6 +642,25 @@ def test_it_escalates_by_hand_from_the_community_to_the_street(world, time_machi
                           "level": "street"}  # fmt: skip
     assert notified("escalated") == {world.street}
     assert colour(case) == (GREEN, [])
+
+
+def test_it_times_the_first_handling_again_at_the_level_a_case_escalates_to(world, time_machine):
+    """The community mediator had handled it; the street's mediator must still give a first
+    update within 24 hours of being assigned."""
+    case = progress(world, assign_case(world, file(world)))
+    time_machine.shift(3 * DAY)
+    case = services.case_escalate(case=case, actor=world.secretary, reason="分歧大，需街道协调")
+    street_mediator = staff(Role.MEDIATOR, world.tree.streets[0], username="street_mediator")
+    case = services.case_assign(case=case, mediator=street_mediator, actor=world.street)
+
+    case.refresh_from_db()
+    assert case.first_progress_at is None
+    assert case.first_update_due_at == T0 + 3 * DAY + 24 * HOUR
+    assert case.sla_check.next_check_at == case.first_update_due_at
+    assert colour(case, T0 + 4 * DAY + SECOND) == (ORANGE, ["not_handled"])
+    services.case_progress(case=case, actor=street_mediator, note="街道调解员已联系双方")
+    case.refresh_from_db()
+    assert case.first_update_on_time and colour(case) == (GREEN, [])
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,19 @@ def test_it_adds_up_every_drill_down_level_from_the_district_to_the_micro_grids(
     assert checked >= 8  # the district, 2 streets, 3 communities, grids
 
 
+def test_it_answers_zeros_and_nulls_for_an_area_without_disputes(w):
+    body = ok(w.district, "summary", area=w.s3.pk)
+    assert all(v == 0 for v in summary_counts(body).values())
+    assert set(body["rates"].values()) == {None}
+    assert all(
+        r["filed"] == r["open"] == 0 for r in ok(w.district, "by-area", area=w.s3.pk)["children"]
+    )
+    assert ok(w.district, "by-category", area=w.s3.pk)["categories"] == []
+    hot = ok(w.district, "hotspots", area=w.s3.pk)
+    assert hot["addresses"] == hot["micro_grids"] == hot["group_disputes"] == []
+    assert {p["filed"] for p in ok(w.district, "trend", area=w.s3.pk)["points"]} == {0}
+
+
 def test_it_breaks_down_by_first_level_type(w):
     body = ok(w.street, "by-category")
     got = {r["name"]: (r["filed"], r["resolved"]) for r in body["categories"]}

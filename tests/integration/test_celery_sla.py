@@ -202,6 +202,7 @@ def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, setti
             for n in range(1, 201)
         ]
         Case.objects.bulk_create(others)
+        SlaCheck.objects.bulk_create([other.sla_check for other in others])
         case = move_deadline(case, "close_due_at")
         assert colour(case) == (sla.RED, ["past_close", "not_assigned"])
 
