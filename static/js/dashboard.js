@@ -87,6 +87,16 @@
         if (chart) chart.dispose();
       });
     });
+    // A queue action that fails answers 400 (bad input), 403 (not allowed) or 409 (someone
+    // else acted first) with the row and its error message: show it in place.
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      var status = event.detail.xhr.status;
+      var target = event.detail.target;
+      if ([400, 403, 409].indexOf(status) >= 0 && target && /^queue-\d+$/.test(target.id)) {
+        event.detail.shouldSwap = true;
+        event.detail.isError = false;
+      }
+    });
     document.body.addEventListener("htmx:afterSettle", function () { draw(document); });
     var full = document.querySelector("[data-fullscreen]");
     if (full) {
