@@ -132,3 +132,27 @@ def test_it_fits_a_phone_and_opens_the_big_screen(phone, login, server_url, wait
     expect(page.locator("#screen-figures [data-figure=unassigned]")).to_have_text("3")
     expect(page.locator("[data-chart=screen-trend] canvas")).to_have_count(1)
     screenshot(page, "screen-360")
+
+
+def test_it_shows_a_refused_queue_action_in_the_row_on_a_phone(phone, login, server_url, waiting):
+    """Bad input answers 400 with the row: htmx swaps it in, in Chinese, without a reload;
+    the open panel still fits a 360-px screen."""
+    page = login(phone.new_page(), "street")
+    page.goto(f"{server_url}/dashboard/")
+    top = page.locator(f"#queue-{waiting[0].pk}")
+    top.locator("summary").first.click()
+    escalate = top.locator("details[data-action=escalate]")
+    expect(escalate).to_be_visible()  # the panel came in by htmx
+    assert_no_horizontal_scroll(page)
+    page.evaluate("window.notReloaded = true")
+    escalate.locator("summary").click()
+    escalate.locator("textarea").fill("   ")  # passes `required`, but is no reason
+    escalate.locator("button[type=submit]").click()
+
+    row = page.locator(f"#queue-{waiting[0].pk}")
+    expect(row.locator(".invalid-feedback")).to_contain_text("该字段是必填项。")
+    expect(row).to_have_attribute("data-state", "queued")
+    assert page.evaluate("window.notReloaded") is True
+    assert Case.objects.get(pk=waiting[0].pk).status == CaseStatus.FILED
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "dashboard-360-refused")
