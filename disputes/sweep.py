@@ -122,35 +122,34 @@ class _SweepCase:
         "first_progress_at", "resolved_at", "closed_at", "withdrawn_at", "referred_at",
         "reopened_at", "clock_paused_at",
     )  # fmt: skip
-    CHECK = ("sla_check__next_check_at", *(f"sla_check__{f}" for f in FLAG_FOR.values()))
     __slots__ = (*FIELDS, "sla_check", "sla_policy")
 
-    def __init__(self, row):
-        for name, value in zip(self.FIELDS, row, strict=False):
+    def __init__(self, row, check: _Check):
+        for name, value in zip(self.FIELDS, row, strict=True):
             setattr(self, name, value)
-        self.sla_check = _Check(*row[len(self.FIELDS) :])
+        self.sla_check = check
         self.sla_policy = None
 
 
 def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[int, int]:
     # Compare-and-set: a next check that moved since we read it means someone changed the
     # case in between; it is theirs, and the next tick looks at it afresh.
-    claimed = [
-        pk
-        for pk, next_check in SlaCheck.objects.select_for_update(skip_locked=True)
+    claimed = {
+        pk: _Check(next_check, *flags)
+        for pk, next_check, *flags in SlaCheck.objects.select_for_update(skip_locked=True)
         .filter(pk__in=list(read))
         .order_by("pk")
-        .values_list("pk", "next_check_at")
+        .values_list("pk", "next_check_at", *FLAG_FOR.values())
         if next_check == read[pk]
-    ]
+    }
     if not claimed:
         return 0, 0
     # Read after the claim, by a statement of its own: every change committed before it is
     # seen, and none can start until we commit. Related rows are looked up once per sweep
     # (policies, role holders) or per batch (mediators to notify); only an escalation,
     # which is rare, loads more.
-    rows = Case.objects.filter(pk__in=claimed).order_by("pk")
-    cases = list(map(_SweepCase, rows.values_list(*_SweepCase.FIELDS, *_SweepCase.CHECK)))
+    rows = Case.objects.filter(pk__in=list(claimed)).order_by("pk")
+    cases = [_SweepCase(row, claimed[row[0]]) for row in rows.values_list(*_SweepCase.FIELDS)]
     if not cases:
         return 0, 0
     lookups.attach_policies(cases)
