@@ -304,6 +304,16 @@ def _aggregates(a: "_Args") -> dict:
     return counts
 
 
+# The names of the counts (building the expressions only to read their names costs a
+# millisecond).
+_AGGREGATE_KEYS = (
+    "filed", "withdrawn", "resolved", "concluded", "open", "red", "orange", "green",
+    "unassigned", "group_disputes", "not_assigned", "not_handled", "past_close", "due_soon",
+    *(f"{step}_{part}" for step in ("assign", "first_handling", "closing")
+      for part in ("in_time", "due")),
+)  # fmt: skip
+
+
 def _cases(a: "_Args"):
     return Case.objects.filter(a.scope()).order_by()
 
@@ -402,7 +412,9 @@ def _fetch(name: str, a: _Args, build, *, variant="") -> list[dict]:
     if key not in _compiled:
         _compiled[key] = _compile(key, build)
     sql, template = _compiled[key]
-    params = [_db_value(getattr(a, slot)) if slot else value for slot, value in template]
+    # The aggregates repeat the same few values dozens of times: adapt each once.
+    values = {slot: _db_value(getattr(a, slot)) for slot in _VARIABLE}
+    params = [values[slot] if slot else value for slot, value in template]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         columns = [column[0] for column in cursor.description]
@@ -458,7 +470,7 @@ def overview(*, area: Area | None, period: Period, now: datetime) -> tuple[dict,
     if _child_expression(a.level) is None:
         return summary(area=area, period=period, now=now), []
     grouped = {row.pop("child"): row for row in _fetch("by_area", a, _by_area_query)}
-    keys = list(_aggregates(a))
+    keys = _AGGREGATE_KEYS
     total = {key: sum(row[key] for row in grouped.values()) for key in keys}
     children = Q(depth=1) if area is None else Q(parent_id=area.pk)
     areas = (
@@ -682,16 +694,26 @@ def _queue_query(a: _Args, limit: int):
     )
 
 
+_converters: dict[tuple, list] = {}
+
+
 def _from_db(model, names, values):
     """model.from_db on raw cursor values, converted as the ORM would (SQLite returns
     datetimes as naive text, for one)."""
-    converted = []
-    for name, value in zip(names, values, strict=True):
-        col = model._meta.get_field(name).cached_col
-        for convert in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
-            value = convert(value, col, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, names, converted)
+    key = (model, tuple(names), connection.alias, connection.vendor)
+    if key not in _converters:
+        columns = [model._meta.get_field(name).cached_col for name in names]
+        _converters[key] = [
+            (i, col, converters)
+            for i, col in enumerate(columns)
+            if (converters := connection.ops.get_db_converters(col)
+                + col.get_db_converters(connection))
+        ]  # fmt: skip
+    values = list(values)
+    for i, col, converters in _converters[key]:
+        for convert in converters:
+            values[i] = convert(values[i], col, connection)
+    return model.from_db(connection.alias, names, values)
 
 
 def _queue_case(row: dict) -> Case:

@@ -387,6 +387,11 @@ def test_it_agrees_with_the_python_definitions_for_every_area_of_the_district(w)
                 assert sum(r[key] for r in children) == expected[key], (area.name, key)
 
 
+def test_it_keeps_the_list_of_count_names_in_step_with_the_counts(w):
+    args = stats._args(w.s1, stats.period_for(None, None), NOW)
+    assert tuple(stats._aggregates(args)) == stats._AGGREGATE_KEYS
+
+
 # --- charts and hot spots --------------------------------------------------------------------
 
 
