@@ -112,6 +112,7 @@ def time_figures(user, area, runs: int):
         stats.by_channel(area=area, period=period)
         stats.trend(area=area, period=period)
         stats.hotspots(area=area, period=period)
+        stats.satisfaction_rate(area=area, period=period)
         stats.triage_queue(area=area, now=now)
 
     times = []

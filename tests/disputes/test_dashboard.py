@@ -830,6 +830,21 @@ def test_it_runs_a_fixed_number_of_queries_whatever_the_data_size(client, w, url
     assert before <= 20
 
 
+def test_it_opens_a_queue_row_and_acts_on_it_in_a_fixed_number_of_queries(client, w):
+    """The row's panel (mediators with their loads) and an action's answer (the row again)
+    cost the same with 24 more cases, half of them on the mediators' desks."""
+    client.force_login(w.street)
+    panel = reverse("dashboard:queue_panel", args=[w.cases["d"].pk])
+    before = count_queries(client, panel)
+    with CaptureQueriesContext(connection) as refused:
+        post_action(client, w, "d", "send_back", {"send_back-reason": ""})
+    more_cases(w, 24)
+    assert count_queries(client, panel) == before
+    with CaptureQueriesContext(connection) as again:
+        post_action(client, w, "d", "send_back", {"send_back-reason": ""})
+    assert len(again) == len(refused)
+
+
 def test_it_builds_the_whole_page_in_at_most_18_queries(client, w, django_assert_max_num_queries):
     # Session, user, scope and the ?area= lookup (4); the figures and the queue (11); the
     # area picker (1); the satisfaction rate from the residents' ratings and callbacks (2).
