@@ -33,10 +33,10 @@ def area_create(
     )
     area.full_clean(exclude=["path", "depth", "numchild"])
     if parent is None:
-        return Area.add_root(instance=area)
+        return Area.objects.add_root(instance=area)
     # Re-read the parent under a lock: treebeard computes the new path from numchild.
     parent = Area.objects.select_for_update().get(pk=parent.pk)
-    return parent.add_child(instance=area)
+    return Area.objects.add_child(parent, instance=area)
 
 
 @transaction.atomic
@@ -53,7 +53,7 @@ def area_move(*, area: Area, new_parent: Area, actor: User | None = None) -> Are
         raise ValidationError({"parent": error})
     if new_parent.path.startswith(area.path):
         raise ValidationError({"parent": _("An area cannot be moved under itself.")})
-    area.move(new_parent, pos="last-child")
+    Area.objects.move(area, new_parent, pos="last-child")
     area = Area.objects.get(pk=area.pk)
     area.parent = new_parent
     area.save(update_fields=["parent", "updated_at"])

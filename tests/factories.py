@@ -27,9 +27,9 @@ def make_area(level: str, parent: Area | None = None, name: str | None = None, *
     area = Area(code=code, name=name or f"{AreaLevel(level).label}{code}", level=level, **extra)
     area.parent = parent
     if parent is None:
-        return Area.add_root(instance=area)
+        return Area.objects.add_root(instance=area)
     parent.refresh_from_db()
-    return parent.add_child(instance=area)
+    return Area.objects.add_child(parent, instance=area)
 
 
 class DepartmentFactory(DjangoModelFactory):
