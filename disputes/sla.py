@@ -11,6 +11,8 @@ from django.db.models import BooleanField, CharField, Q, Value, When
 from django.db.models import Case as When_
 from django.utils.translation import gettext_lazy as _
 
+from .models import OPEN_STATUSES, SlaCheck, SlaPolicy, TimeBasis
+
 GREEN, ORANGE, RED = "green", "orange", "red"
 # In order of severity: the red reason first.
 REASONS = {
@@ -27,8 +29,6 @@ DEFAULT_POLICY_CODE = "default"
 
 def _add(policy, start: datetime, *, hours: int = 0, days: int = 0) -> datetime:
     """Natural time, or working days on the statutory calendar (24 h = one working day)."""
-    from .models import TimeBasis
-
     if policy is None or policy.time_basis == TimeBasis.NATURAL:
         return start + timedelta(hours=hours, days=days)
     from django.utils import timezone
@@ -62,8 +62,6 @@ def extend(policy, close_due_at: datetime, days: int) -> datetime:
 def policy_for(category, risk_level: str):
     """The active policy that fits best: type and risk, then type, then risk, then default;
     `priority` breaks ties. Each case stores the row it got (its version)."""
-    from .models import SlaPolicy
-
     category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
     candidates = (
         SlaPolicy.objects.filter(is_active=True)
@@ -105,8 +103,6 @@ def _left_open_at(case) -> datetime:
 def _deadline_states(case) -> dict[str, tuple[datetime, datetime | None]]:
     """reason → (deadline, when its clock stopped): the step was done, the case left the
     open states or its clock was paused; None while the clock still runs."""
-    from .models import OPEN_STATUSES
-
     ended = None if case.status in OPEN_STATUSES else _left_open_at(case)
 
     def stopped(done: datetime | None = None) -> datetime | None:
@@ -158,8 +154,6 @@ def evaluate(case, now: datetime) -> tuple[str, list[str]]:
 def annotate_sla(queryset, now: datetime):
     """SQL twin of `evaluate`: adds sla_colour and one boolean per reason, so lists can be
     filtered and sorted by colour in the database."""
-    from .models import OPEN_STATUSES
-
     running = Q(status__in=OPEN_STATUSES, clock_paused_at__isnull=True)
     past_close = running & Q(close_due_at__lt=now)
     not_assigned = running & Q(assigned_at__isnull=True, assign_due_at__lt=now)
@@ -211,8 +205,6 @@ FLAG_FOR = {
 def check_of(case):
     """The case's SlaCheck row, or a fresh unsaved one for a case that has none yet (a case
     filed through the services always has one; rows loaded by other means may not)."""
-    from .models import SlaCheck
-
     try:
         return case.sla_check
     except SlaCheck.DoesNotExist:

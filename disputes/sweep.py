@@ -25,11 +25,18 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import BooleanField, DateTimeField, Q, Value, When
 from django.db.models import Case as When_
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grids.models import AreaLevel, Role, User
 
 from . import sla
 from .bulk import insert_rows
 from .models import Case, CaseEvent, SlaCheck, SlaPolicy
+from .notifications import ASSIGNER_ROLES, Holders, Message, Recipient, notify_many
+from .routing import QUEUE_AREA_LEVELS
+from .services import ESCALATABLE, HANDLING_ORDER, TransitionError, _escalate_locked
 from .sla import FLAG_FOR
 
 # Cases per transaction: large enough that per-statement and per-commit costs (a WAL flush
@@ -50,8 +57,6 @@ class _Lookups:
     and the policies (a handful of rows)."""
 
     def __init__(self):
-        from .notifications import Holders
-
         self.holders = Holders()
         self.policies: dict[int, SlaPolicy] = {}
 
@@ -131,13 +136,21 @@ class _SweepCase:
         self.sla_policy = None
 
 
+def _ids_in(ids) -> Q:
+    """pk IN ids; on PostgreSQL as one array parameter (Django prepares one per id, which
+    shows at thousands of ids)."""
+    if connection.vendor == "postgresql":
+        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [list(ids)]))
+    return Q(pk__in=list(ids))
+
+
 def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[int, int]:
     # Compare-and-set: a next check that moved since we read it means someone changed the
     # case in between; it is theirs, and the next tick looks at it afresh.
     claimed = {
         pk: _Check(next_check, *flags)
         for pk, next_check, *flags in SlaCheck.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=list(read))
+        .filter(_ids_in(read))
         .order_by("pk")
         .values_list("pk", "next_check_at", *FLAG_FOR.values())
         if next_check == read[pk]
@@ -148,7 +161,7 @@ def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[in
     # seen, and none can start until we commit. Related rows are looked up once per sweep
     # (policies, role holders) or per batch (mediators to notify); only an escalation,
     # which is rare, loads more.
-    rows = Case.objects.filter(pk__in=list(claimed)).order_by("pk")
+    rows = Case.objects.filter(_ids_in(claimed)).order_by("pk")
     cases = [_SweepCase(row, claimed[row[0]]) for row in rows.values_list(*_SweepCase.FIELDS)]
     if not cases:
         return 0, 0
@@ -171,8 +184,6 @@ def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[in
     insert_rows(CaseEvent, EVENT_COLUMNS, events)
     _notify(notices, lookups.holders)
     if escalate:
-        from .services import TransitionError, _escalate_locked
-
         # Claimed by us; loaded whole, since escalating touches most of the case.
         for case in (
             Case.objects.filter(pk__in=escalate)
@@ -227,8 +238,6 @@ def _missed(case: Case, now: datetime, deadlines=None) -> list[tuple[datetime, s
 
 
 def _escalates_on_red(case: Case) -> bool:
-    from .services import ESCALATABLE
-
     # A case sent back to its filer is not escalated by hand either.
     return bool(case.sla_policy and case.sla_policy.auto_escalate_on_red) and (
         case.status in ESCALATABLE
@@ -299,12 +308,6 @@ def _save_with_case(cases: list[Case], read: dict[int, datetime]) -> int:
 
 def _notify(notices: list[tuple[Case, str]], holders):
     """One notification per recipient per breach, written for the whole batch at once."""
-    from django.utils.translation import gettext as _
-
-    from grids.models import Role, User
-
-    from .notifications import ASSIGNER_ROLES, Message, Recipient, notify_many
-
     if not notices:
         return
     title = _("%(reason)s: %(number)s")  # translated once, not per breach
@@ -345,11 +348,6 @@ def _notify(notices: list[tuple[Case, str]], holders):
 def _parent_queue_area_id(case: Case) -> int | None:
     """The area of the next queue up, as services._parent_queue finds it, but read from the
     ancestor ids copied onto the case instead of one tree query per case."""
-    from grids.models import AreaLevel
-
-    from .routing import QUEUE_AREA_LEVELS
-    from .services import HANDLING_ORDER
-
     column = {
         AreaLevel.DISTRICT: case.district_id,
         AreaLevel.STREET: case.street_id,
