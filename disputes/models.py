@@ -635,9 +635,12 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
         db_index=False,
     )  # fmt: skip
+    # No index on case: nothing looks notifications up by case, and cases are never deleted
+    # (the ledger is append-only; the admin refuses); each index costs every sweep insert.
     case = models.ForeignKey(
-        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications",
+        db_index=False,
+    )  # fmt: skip
     kind = models.CharField(_("kind"), max_length=32)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"), blank=True)
