@@ -755,6 +755,16 @@ def test_it_refuses_an_export_with_bad_filters_instead_of_exporting_everything(c
     assert response.status_code == 400 and "输入一个有效的日期。" in response.content.decode()
 
 
+def test_it_exports_only_what_an_outsider_to_the_street_may_see(client, w):
+    """A grid worker has no dashboard, but the case list's export is theirs too: their
+    grid's cases, none of the street's others, none of another street's."""
+    _response, raw = export(client, w.gridworker)
+    numbers = {r[0] for r in list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))[1:]}
+    visible = set(Case.objects.visible_to(w.gridworker).values_list("number", flat=True))
+    assert numbers == visible
+    assert w.cases["l"].number not in numbers and w.cases["h"].number not in numbers
+
+
 def test_it_sends_anonymous_visitors_to_log_in_before_exporting(client, w):
     response = client.get(reverse("dashboard:export"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
