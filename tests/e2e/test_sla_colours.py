@@ -156,3 +156,100 @@ def test_it_shows_and_clears_the_inbox_on_a_phone(overdue, phone, login, open_na
 
     items.nth(1).get_by_role("link").click()
     expect(page).to_have_url(f"{server_url}/cases/{overdue['orange'].pk}/")
+
+
+@pytest.fixture
+def red_in_mediation(overdue):
+    """The red case, assigned to the community mediator and handled: a case that needs more
+    time rather than a case nobody took up."""
+    case = services.case_assign(case=overdue["red"], mediator=User.objects.get(username="mediator"),
+                                actor=User.objects.get(username="secretary"))  # fmt: skip
+    return services.case_progress(case=case, actor=User.objects.get(username="mediator"),
+                                  note="已组织双方现场查看渗水点")  # fmt: skip
+
+
+def test_it_asks_for_more_time_from_a_phone_and_the_street_grants_it(
+    red_in_mediation, phone, desktop, login, server_url
+):
+    """The mediator asks for 15 more days from the phone; the street centre, told in its
+    inbox, approves on the case page; the case turns green with the missed deadline still on
+    record, and the mediator is told."""
+    case = red_in_mediation
+    page = login(phone.new_page(), "mediator")
+    page.goto(f"{server_url}/cases/{case.pk}/")
+    expect(page.locator("#case-panel [data-sla]").first).to_have_text("红色")
+    page.evaluate("window.__sameDocument = true")
+    ask = page.locator("details[data-action=request_extension]")
+    ask.locator("summary").click()
+    ask.locator("input[name='request_extension-days']").fill("15")
+    ask.locator("textarea[name='request_extension-reason']").fill("等待房屋渗水鉴定报告")
+    ask.locator("button[type=submit]").click()
+    expect(page.locator("#timeline li[data-event=extension_requested]")).to_contain_text(
+        "等待房屋渗水鉴定报告"
+    )
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+    assert_no_horizontal_scroll(page)
+
+    street = login(desktop.new_page(), "street")
+    street.goto(f"{server_url}/notifications/")
+    told = street.locator("#notifications li[data-notification]").first
+    expect(told).to_contain_text(case.number)
+    told.get_by_role("link").first.click()
+    expect(street).to_have_url(f"{server_url}/cases/{case.pk}/")
+    decide = street.locator("details[data-action=decide_extension]")
+    decide.locator("summary").click()
+    expect(decide).to_contain_text("等待房屋渗水鉴定报告")
+    decide.locator("select[name='decide_extension-decision']").select_option("approve")
+    decide.locator("textarea[name='decide_extension-note']").fill("同意延期15天")
+    decide.locator("button[type=submit]").click()
+
+    expect(street.locator("#timeline li[data-event=extension_approved]")).to_contain_text(
+        "同意延期15天"
+    )
+    expect(street.locator("#case-panel [data-sla]").first).to_have_text("绿色")
+    # No sweep ran while the deadlines passed: granting the time recorded them first (the
+    # late assignment as well), each once.
+    breaches = street.locator("#timeline li[data-event=sla_breach]")
+    expect(breaches.filter(has_text="超过办结期限")).to_have_count(1)
+    expect(breaches.filter(has_text="未按时分配")).to_have_count(1)
+    case.refresh_from_db()
+    new_due = timezone.localtime(case.close_due_at).strftime("%Y-%m-%d %H:%M")
+    expect(street.locator("[data-testid=close-due]")).to_contain_text(new_due)
+
+    page.goto(f"{server_url}/notifications/")
+    expect(page.locator("#notifications li[data-notification]").first).to_contain_text(case.number)
+    expect(page.locator("nav.navbar [data-testid=unread-count]")).to_contain_text("1")
+
+
+def test_it_issues_an_order_to_a_department_and_the_liaison_sees_it_on_a_phone(
+    overdue, phone, desktop, login, server_url
+):
+    """发令: the street centre dispatches a case to the district's labour bureau; its liaison
+    finds the order in the inbox and the case in their list, on a phone."""
+    case = overdue["orange"]
+    street = login(desktop.new_page(), "street")
+    street.goto(f"{server_url}/cases/{case.pk}/")
+    dispatch = street.locator("details[data-action=dispatch]")
+    dispatch.locator("summary").click()
+    dispatch.locator("select[name='dispatch-department']").select_option(
+        label="区人力资源和社会保障局"
+    )
+    dispatch.locator("textarea[name='dispatch-note']").fill("请于三日内核查欠薪情况")
+    dispatch.locator("button[type=submit]").click()
+    expect(street.locator("#timeline li[data-event=dispatched]")).to_contain_text(
+        "区人力资源和社会保障局"
+    )
+
+    page = login(phone.new_page(), "labour")
+    expect(page.locator("nav.navbar [data-testid=unread-count]")).to_contain_text("1")
+    page.goto(f"{server_url}/notifications/")
+    order = page.locator("#notifications li[data-notification]").first
+    expect(order).to_contain_text(case.number)
+    assert_no_horizontal_scroll(page)
+    page.goto(f"{server_url}/cases/")
+    expect(page.get_by_text(case.cause)).to_be_visible()
+    page.get_by_text(case.cause).click()
+    expect(page.locator("#timeline li[data-event=dispatched]")).to_contain_text(
+        "请于三日内核查欠薪情况"
+    )
+    assert_no_horizontal_scroll(page)
