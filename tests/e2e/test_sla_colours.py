@@ -253,3 +253,26 @@ def test_it_issues_an_order_to_a_department_and_the_liaison_sees_it_on_a_phone(
         "请于三日内核查欠薪情况"
     )
     assert_no_horizontal_scroll(page)
+
+
+def test_it_shows_the_sweep_health_and_its_backlog_to_an_operator_on_a_phone(
+    overdue, phone, login, server_url
+):
+    """No sweep has run: the two overdue cases wait, so the lag is over a day (the red one's
+    deadline passed a day ago); a sweep clears it and records both breaches."""
+    from disputes.sweep import sla_sweep_step
+
+    page = login(phone.new_page(), "admin")  # an operator (Django staff) page
+    page.goto(f"{server_url}/sla/health/")
+    lag = page.locator("[data-testid=sweep-lag]")
+    assert int(lag.get_attribute("data-seconds")) > 86400
+    expect(page.locator("[data-testid=open-red]")).to_have_text("1")
+    expect(page.locator("[data-testid=open-orange]")).to_have_text("1")
+    assert_no_horizontal_scroll(page)
+
+    assert sla_sweep_step().breaches == 3  # red: past closing and not assigned; orange
+    page.reload()
+    expect(lag).to_have_attribute("data-seconds", "0")
+    expect(page.locator("[data-testid=breaches-last-hour]")).to_have_text("3")
+    page.locator("[data-testid=open-red]").click()
+    expect(page.get_by_text(overdue["red"].cause)).to_be_visible()
