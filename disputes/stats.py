@@ -699,7 +699,11 @@ _converters: dict[tuple, list] = {}
 
 def _from_db(model, names, values):
     """model.from_db on raw cursor values, converted as the ORM would (SQLite returns
-    datetimes as naive text, for one)."""
+    datetimes as naive text, for one). from_db takes a partial row's values in the
+    model's field order, whatever the order of `names`: they are put in that order here."""
+    order = {f.attname: i for i, f in enumerate(model._meta.concrete_fields)}
+    pairs = sorted(zip(names, values, strict=True), key=lambda pair: order[pair[0]])
+    names, values = [name for name, _v in pairs], [value for _n, value in pairs]
     key = (model, tuple(names), connection.alias, connection.vendor)
     if key not in _converters:
         columns = [model._meta.get_field(name).cached_col for name in names]

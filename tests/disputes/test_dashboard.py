@@ -473,6 +473,18 @@ def test_it_lists_waiting_cases_by_assignment_deadline_with_the_time_left(client
     assert d["case"].sla_colour == "green" and not d["left"]["overdue"]
     assert d["actions"] == ["accept", "assign", "send_back", "escalate"]
     assert e["actions"] == ["assign", "send_back", "escalate"]  # already accepted
+    # What the grey line shows: number, type, risk, where, status, who handles it.
+    assert d["before_risk"] == f"{w.cases['d'].number} · 劳动争议 / 拖欠工资"
+    assert (d["risk"], d["risk_class"]) == ("一般", "")
+    assert d["after_risk"] == "民生路社区第2网格 · 已提交 · 承办单位 民生路社区"
+    assert e["after_risk"] == "民生路社区第2网格1号楼微网格 · 已受理 · 承办单位 民生路社区"
+    case = e["case"]
+    assert (case.handling_area.name, case.handling_area.level) == ("民生路社区", "community")
+    assert case.handling_area.path == w.c1.path and case.category.name == "加装电梯费用分摊"
+    fresh = Case.objects.get(pk=case.pk)
+    assert [getattr(case, f.attname) for f in Case._meta.concrete_fields] == [
+        getattr(fresh, f.attname) for f in Case._meta.concrete_fields
+    ]
     html = response.content.decode()
     assert html.index(f'data-case="{w.cases["e"].number}"') < html.index(
         f'data-case="{w.cases["d"].number}"'
