@@ -193,7 +193,7 @@ def test_it_asks_for_more_time_from_a_phone_and_the_street_grants_it(
     street = login(desktop.new_page(), "street")
     street.goto(f"{server_url}/notifications/")
     told = street.locator("#notifications li[data-notification]").first
-    expect(told).to_contain_text(case.number)
+    expect(told).to_contain_text(f"申请延期 15 天：{case.number}")
     told.get_by_role("link").first.click()
     expect(street).to_have_url(f"{server_url}/cases/{case.pk}/")
     decide = street.locator("details[data-action=decide_extension]")
@@ -217,7 +217,9 @@ def test_it_asks_for_more_time_from_a_phone_and_the_street_grants_it(
     expect(street.locator("[data-testid=close-due]")).to_contain_text(new_due)
 
     page.goto(f"{server_url}/notifications/")
-    expect(page.locator("#notifications li[data-notification]").first).to_contain_text(case.number)
+    expect(page.locator("#notifications li[data-notification]").first).to_contain_text(
+        f"延期已批准：{case.number}"
+    )
     expect(page.locator("nav.navbar [data-testid=unread-count]")).to_contain_text("1")
 
 
