@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "--full-check", action="store_true", default=os.environ.get("BENCH_FULL_CHECK") == "1",
         help="also run treebeard's find_problems() on the whole tree (slow; env BENCH_FULL_CHECK)",
     )  # fmt: skip
-    args = parser.parse_args(argv)
+    args, _unknown = parser.parse_known_args(argv)  # bin/bench passes every option to all
 
     print(f"== bench_import: area CSV import, scale {args.scale:g}")
     prepare_database(fresh=os.environ.get("BENCH_FRESH_DB") == "1")
