@@ -70,15 +70,56 @@ def notify_many(messages: Iterable[Message]) -> list[int]:
         rows += [(pk, case_id, message.kind, title, message.body, now) for pk in recipients]
     if not rows:
         return []
-    columns = ("recipient_id", "case_id", "kind", "title", "body", "created_at")
-    ids = insert_rows(Notification, columns, rows, returning=True)
     not_before = quiet_hours_end(now)
-    queued = _queue_outbox(ids, not_before=not_before, now=now)
+    if connection.vendor == "postgresql":
+        ids, queued = _insert_with_outbox(rows, not_before=not_before, now=now)
+    else:
+        columns = ("recipient_id", "case_id", "kind", "title", "body", "created_at")
+        ids = insert_rows(Notification, columns, rows, returning=True)
+        queued = _queue_outbox(ids, not_before=not_before, now=now)
     if queued and not_before <= now:
         from .tasks import outbox_deliver
 
         transaction.on_commit(outbox_deliver.delay)
     return ids
+
+
+def _insert_with_outbox(rows: list[tuple], *, not_before: datetime, now: datetime):
+    """PostgreSQL: the inbox rows and their email/SMS rows in one statement (the outbox
+    rows selected from the notifications as they are inserted), so the ids never travel
+    to Python and back. Returns (notification ids, outbox rows queued)."""
+    quote = connection.ops.quote_name
+    notification, outbox, user = (quote(m._meta.db_table)
+                                  for m in (Notification, OutboxMessage, User))  # fmt: skip
+    ncol = {f.name: quote(f.column) for f in Notification._meta.concrete_fields}
+    ocol = {f.name: quote(f.column) for f in OutboxMessage._meta.concrete_fields}
+    email, phone = (quote(User._meta.get_field(f).column) for f in ("email", "phone"))
+    address = f"CASE ch.channel WHEN %s THEN u.{email} ELSE u.{phone} END"
+    sql = (
+        f"WITH n AS (INSERT INTO {notification} ({ncol['recipient']}, {ncol['case']}, "
+        f"{ncol['kind']}, {ncol['title']}, {ncol['body']}, {ncol['created_at']}) "
+        "SELECT r, c, k, t, b, %s::timestamptz FROM unnest(%s::bigint[], %s::bigint[], "
+        "%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS v(r, c, k, t, b, o) "
+        f"ORDER BY v.o RETURNING {ncol['id']} AS id, {ncol['recipient']} AS recipient), "
+        f"q AS (INSERT INTO {outbox} ({ocol['notification']}, {ocol['channel']}, "
+        f"{ocol['address']}, {ocol['status']}, {ocol['not_before']}, {ocol['attempts']}, "
+        f"{ocol['last_error']}, {ocol['created_at']}) "
+        f"SELECT n.id, ch.channel, {address}, %s, %s::timestamptz, 0, '', %s::timestamptz "
+        f"FROM n JOIN {user} u ON u.id = n.recipient "
+        "CROSS JOIN (VALUES (%s), (%s)) AS ch(channel) "
+        f"WHERE {address} <> '' ORDER BY n.id, ch.channel RETURNING 1) "
+        "SELECT (SELECT array_agg(id ORDER BY id) FROM n), (SELECT count(*) FROM q)"
+    )
+    email_channel, sms_channel = str(OutboxMessage.Channel.EMAIL), str(OutboxMessage.Channel.SMS)
+    params = [
+        now.isoformat(), *([row[i] for row in rows] for i in range(5)),
+        email_channel, OutboxMessage.Status.PENDING.value, not_before.isoformat(),
+        now.isoformat(), email_channel, sms_channel, email_channel,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids, queued = cursor.fetchone()
+    return ids or [], queued
 
 
 def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: datetime) -> int:
