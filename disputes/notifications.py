@@ -185,6 +185,7 @@ class Holders:
 
     def __init__(self):
         self._by_area: dict[int, dict[str, list[Recipient]]] = {}
+        self._known_roles = frozenset(self.ROLES)
 
     def prefetch(self, area_ids: Iterable[int | None]):
         missing = {a for a in area_ids if a is not None and a not in self._by_area}
@@ -203,13 +204,16 @@ class Holders:
     def get(self, area_id: int | None, roles) -> list[Recipient]:
         if area_id is None:
             return []
-        unknown = set(roles) - set(self.ROLES)
-        if unknown:
-            raise ValueError(f"Holders does not load {unknown}")
-        self.prefetch([area_id])
+        if not self._known_roles.issuperset(roles):
+            raise ValueError(f"Holders does not load {set(roles) - self._known_roles}")
+        by_role = self._by_area.get(area_id)
+        if by_role is None:
+            self.prefetch([area_id])
+            by_role = self._by_area[area_id]
         users = {}
         for role in roles:
-            users.update((u.pk, u) for u in self._by_area[area_id].get(role, []))
+            for user in by_role.get(role, ()):
+                users[user.pk] = user
         return list(users.values())
 
 

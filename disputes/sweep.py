@@ -19,6 +19,7 @@ recipients looked up once per area for the whole sweep: see bench_sla.py for the
 """
 
 import contextlib
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,13 +63,11 @@ class _Lookups:
         self.holders = Holders()
         self.policies: dict[int, SlaPolicy] = {}
 
-    def attach_policies(self, cases: list[Case]):
-        missing = {c.sla_policy_id for c in cases} - set(self.policies) - {None}
+    def policies_for(self, ids: set[int | None]) -> dict[int, SlaPolicy]:
+        missing = ids - set(self.policies) - {None}
         if missing:
             self.policies.update(SlaPolicy.objects.in_bulk(missing))
-        for case in cases:
-            if case.sla_policy_id is not None:
-                case.sla_policy = self.policies[case.sla_policy_id]
+        return self.policies
 
 
 def sla_sweep_step(*, now: datetime | None = None, batch: int | None = None) -> SweepResult:
@@ -118,25 +117,18 @@ class _Check:
             setattr(self, name, value)
 
 
-class _SweepCase:
-    """The columns of a case the SLA rules and the notices read, as plain attributes: a
-    tick with 10,000 due cases spent more time building Case instances (sixty fields each)
-    than PostgreSQL spent on the whole batch. sla.py's functions take either."""
-
-    FIELDS = (
-        "pk", "number", "cause", "status", "sla_policy_id", "handling_level",
-        "handling_area_id", "district_id", "street_id", "community_id", "grid_id",
-        "mediator_id", "assign_due_at", "first_update_due_at", "close_due_at", "assigned_at",
-        "first_progress_at", "resolved_at", "closed_at", "withdrawn_at", "referred_at",
-        "reopened_at", "clock_paused_at",
-    )  # fmt: skip
-    __slots__ = (*FIELDS, "sla_check", "sla_policy")
-
-    def __init__(self, row, check: _Check):
-        for name, value in zip(self.FIELDS, row, strict=True):
-            setattr(self, name, value)
-        self.sla_check = check
-        self.sla_policy = None
+# The columns of a case the SLA rules and the notices read. A tick with 10,000 due cases
+# spent more time building Case instances (sixty fields each) than PostgreSQL spent on the
+# whole batch; a named tuple of these, plus its check and policy, is all sla.py needs.
+CASE_FIELDS = (
+    "pk", "number", "cause", "status", "sla_policy_id", "handling_level",
+    "handling_area_id", "district_id", "street_id", "community_id", "grid_id",
+    "mediator_id", "assign_due_at", "first_update_due_at", "close_due_at", "assigned_at",
+    "first_progress_at", "resolved_at", "closed_at", "withdrawn_at", "referred_at",
+    "reopened_at", "clock_paused_at",
+)  # fmt: skip
+_SweepCase = namedtuple("_SweepCase", (*CASE_FIELDS, "sla_check", "sla_policy"))
+_POLICY = CASE_FIELDS.index("sla_policy_id")
 
 
 def _ids_in(ids) -> Q:
@@ -164,11 +156,11 @@ def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[in
     # seen, and none can start until we commit. Related rows are looked up once per sweep
     # (policies, role holders) or per batch (mediators to notify); only an escalation,
     # which is rare, loads more.
-    rows = Case.objects.filter(_ids_in(claimed)).order_by("pk")
-    cases = [_SweepCase(row, claimed[row[0]]) for row in rows.values_list(*_SweepCase.FIELDS)]
-    if not cases:
+    rows = list(Case.objects.filter(_ids_in(claimed)).order_by("pk").values_list(*CASE_FIELDS))
+    if not rows:
         return 0, 0
-    lookups.attach_policies(cases)
+    policies = lookups.policies_for({row[_POLICY] for row in rows})
+    cases = [_SweepCase._make((*row, claimed[row[0]], policies.get(row[_POLICY]))) for row in rows]
     labels = {reason: str(label) for reason, label in sla.REASONS.items()}  # gettext once
     events, notices, escalate = [], [], []
     recorded_at = timezone.now()
