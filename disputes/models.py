@@ -415,6 +415,9 @@ class SlaCheck(models.Model):
     breached_assign = models.BooleanField(_("assignment overdue"), default=False)
     breached_first_update = models.BooleanField(_("first handling overdue"), default=False)
     breached_close = models.BooleanField(_("closing overdue"), default=False)
+    # Bumped by every change to the case (sla.rearm), so the sweep can tell a case changed
+    # since it read it even when the next check time stayed the same.
+    version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("SLA check")

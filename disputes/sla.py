@@ -222,4 +222,5 @@ def rearm(case) -> None:
     case's row lock by every service that changes the case, and by the sweep."""
     check = check_of(case)
     check.next_check_at = next_check_at(case, breached_reasons(case))
+    check.version += 1
     check.save()

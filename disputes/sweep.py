@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, DateTimeField, Q, Value, When
+from django.db.models import (
+    BooleanField,
+    DateTimeField,
+    F,
+    PositiveIntegerField,
+    Q,
+    Value,
+    When,
+)
 from django.db.models import Case as When_
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -85,9 +93,13 @@ def sla_sweep_step(*, now: datetime | None = None, batch: int | None = None) -> 
             due = due.filter(
                 Q(next_check_at__gt=after[0]) | Q(next_check_at=after[0], pk__gt=after[1])
             )
-        rows = list(due.order_by("next_check_at", "pk").values_list("pk", "next_check_at")[:batch])
+        rows = list(
+            due.order_by("next_check_at", "pk").values_list("pk", "next_check_at", "version")[
+                :batch
+            ]
+        )
         if rows:
-            _check_batch(dict(rows), now, result, lookups)
+            _check_batch({pk: (at, version) for pk, at, version in rows}, now, result, lookups)
         if len(rows) < batch:
             return result
         after = (rows[-1][1], rows[-1][0])
@@ -97,7 +109,7 @@ class _LostRace(Exception):
     pass
 
 
-def _check_batch(read: dict[int, datetime], now: datetime, result: SweepResult, lookups):
+def _check_batch(read: dict[int, tuple], now: datetime, result: SweepResult, lookups):
     checked = breaches = 0
     with contextlib.suppress(_LostRace), transaction.atomic():
         checked, breaches = _check_locked(read, now, lookups)
@@ -128,7 +140,11 @@ CASE_FIELDS = (
     "reopened_at", "clock_paused_at",
 )  # fmt: skip
 _SweepCase = namedtuple("_SweepCase", (*CASE_FIELDS, "sla_check", "sla_policy"))
-_POLICY = CASE_FIELDS.index("sla_policy_id")
+# The claim's row: version, then the check (next check, flags), then the case's columns.
+_CHECK_COLUMNS = ("next_check_at", *FLAG_FOR.values())
+_CASE_COLUMNS = tuple("case_id" if f == "pk" else f"case__{f}" for f in CASE_FIELDS)
+_CASE = 1 + len(_CHECK_COLUMNS)
+_POLICY = _CASE + CASE_FIELDS.index("sla_policy_id")
 
 
 def _ids_in(ids) -> Q:
@@ -139,28 +155,29 @@ def _ids_in(ids) -> Q:
     return Q(pk__in=list(ids))
 
 
-def _check_locked(read: dict[int, datetime], now: datetime, lookups) -> tuple[int, int]:
-    # Compare-and-set: a next check that moved since we read it means someone changed the
-    # case in between; it is theirs, and the next tick looks at it afresh.
-    claimed = {
-        pk: _Check(next_check, *flags)
-        for pk, next_check, *flags in SlaCheck.objects.select_for_update(skip_locked=True)
+def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, int]:
+    # One statement claims the SlaCheck rows (SKIP LOCKED: a row a user's change or another
+    # sweep holds is left for a later tick) and reads their cases. Compare-and-set on the
+    # version read with the due list: a case changed since (by a change committed before
+    # our lock, whose case row this statement's snapshot may predate) is theirs, and the
+    # next tick looks at it afresh. Once we hold the lock, no change can start until we
+    # commit. Related rows are looked up once per sweep (policies, role holders) or per
+    # batch (mediators to notify); only an escalation, which is rare, loads more.
+    rows = [
+        row
+        for row in SlaCheck.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(_ids_in(read))
         .order_by("pk")
-        .values_list("pk", "next_check_at", *FLAG_FOR.values())
-        if next_check == read[pk]
-    }
-    if not claimed:
-        return 0, 0
-    # Read after the claim, by a statement of its own: every change committed before it is
-    # seen, and none can start until we commit. Related rows are looked up once per sweep
-    # (policies, role holders) or per batch (mediators to notify); only an escalation,
-    # which is rare, loads more.
-    rows = list(Case.objects.filter(_ids_in(claimed)).order_by("pk").values_list(*CASE_FIELDS))
+        .values_list("version", *_CHECK_COLUMNS, *_CASE_COLUMNS)
+        if (row[1], row[0]) == read[row[_CASE]]  # (next check, version) as read
+    ]
     if not rows:
         return 0, 0
     policies = lookups.policies_for({row[_POLICY] for row in rows})
-    cases = [_SweepCase._make((*row, claimed[row[0]], policies.get(row[_POLICY]))) for row in rows]
+    cases = [
+        _SweepCase._make((*row[_CASE:], _Check(*row[1:_CASE]), policies.get(row[_POLICY])))
+        for row in rows
+    ]
     labels = {reason: str(label) for reason, label in sla.REASONS.items()}  # gettext once
     events, notices, escalate = [], [], []
     recorded_at = timezone.now()
@@ -239,11 +256,11 @@ def _escalates_on_red(case: Case) -> bool:
     )
 
 
-def _save(cases: list[Case], read: dict[int, datetime]):
-    """One UPDATE of the batch's SlaCheck rows: the breach flags and the next check time, on
-    condition that every row still has the next check we read (under our row locks it has;
-    without row locks, on SQLite, a difference means we lost a race: the batch is rolled
-    back)."""
+def _save(cases: list, read: dict[int, tuple]):
+    """One UPDATE of the batch's SlaCheck rows: the breach flags, the next check time and a
+    new version, on condition that every row still has the next check and version we read
+    (under our row locks it has; without row locks, on SQLite, a difference means we lost a
+    race: the batch is rolled back)."""
     if connection.vendor == "postgresql":
         updated = _save_from_values(cases, read)
     else:
@@ -252,10 +269,10 @@ def _save(cases: list[Case], read: dict[int, datetime]):
         raise _LostRace
 
 
-def _save_from_values(cases: list[Case], read: dict[int, datetime]) -> int:
+def _save_from_values(cases: list, read: dict[int, tuple]) -> int:
     """UPDATE … FROM unnest(arrays): one array per column, joined on the id. Django's CASE
     WHEN per row (bulk_update) costs seconds to build and run at 10,000 rows, and even a
-    VALUES list means parsing 60,000 literals; arrays go over as six parameters."""
+    VALUES list means parsing 70,000 literals; arrays go over as seven parameters."""
     quote = connection.ops.quote_name
     flags = list(FLAG_FOR.values())
     checks = [case.sla_check for case in cases]
@@ -265,31 +282,34 @@ def _save_from_values(cases: list[Case], read: dict[int, datetime]) -> int:
 
     params = [
         [case.pk for case in cases],
-        [iso(read[case.pk]) for case in cases],
+        [iso(read[case.pk][0]) for case in cases],
+        [read[case.pk][1] for case in cases],
         [iso(check.next_check_at) for check in checks],
         *([getattr(check, name) for check in checks] for name in flags),
     ]
-    column = quote("next_check_at")
+    column, version = quote("next_check_at"), quote("version")
     sql = (
         f"UPDATE {quote(SlaCheck._meta.db_table)} AS c SET {column} = v.next_check, "
+        f"{version} = v.version + 1, "
         + ", ".join(f"{quote(name)} = v.{name}" for name in flags)
-        + " FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]"
+        + " FROM unnest(%s::bigint[], %s::timestamptz[], %s::bigint[], %s::timestamptz[]"
         + ", %s::boolean[]" * len(flags)
-        + f") AS v(id, checked_at, next_check, {', '.join(flags)}) "
-        f"WHERE c.{quote(SlaCheck._meta.pk.column)} = v.id AND c.{column} = v.checked_at"
+        + f") AS v(id, checked_at, version, next_check, {', '.join(flags)}) "
+        f"WHERE c.{quote(SlaCheck._meta.pk.column)} = v.id AND c.{column} = v.checked_at "
+        f"AND c.{version} = v.version"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
-def _save_with_case(cases: list[Case], read: dict[int, datetime]) -> int:
+def _save_with_case(cases: list, read: dict[int, tuple]) -> int:
     """The same with CASE WHEN per row, for databases without UPDATE … FROM (VALUES) typing
     (SQLite, where a sweep is small)."""
 
-    def each(value_of):
+    def each(value_of, field):
         whens = [When(pk=case.pk, then=Value(value_of(case))) for case in cases]
-        return When_(*whens, output_field=DateTimeField())
+        return When_(*whens, output_field=field)
 
     def flag(name):
         hits = [case.pk for case in cases if getattr(case.sla_check, name)]
@@ -298,9 +318,11 @@ def _save_with_case(cases: list[Case], read: dict[int, datetime]) -> int:
 
     return SlaCheck.objects.filter(
         pk__in=[case.pk for case in cases],
-        next_check_at=each(lambda case: read[case.pk]),
+        next_check_at=each(lambda case: read[case.pk][0], DateTimeField()),
+        version=each(lambda case: read[case.pk][1], PositiveIntegerField()),
     ).update(
-        next_check_at=each(lambda case: case.sla_check.next_check_at),
+        next_check_at=each(lambda case: case.sla_check.next_check_at, DateTimeField()),
+        version=F("version") + 1,
         **{name: flag(name) for name in FLAG_FOR.values()},
     )
 

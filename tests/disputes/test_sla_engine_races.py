@@ -204,7 +204,11 @@ def test_it_writes_nothing_when_a_user_commits_between_its_read_and_its_claim(wo
     assert run(sla_sweep_step) == SweepResult()  # and there is nothing to catch up on
 
 
-def test_it_claims_the_row_as_a_user_left_it_when_they_commit_first(world, monkeypatch):
+def test_it_leaves_a_case_changed_after_its_read_to_the_next_tick(world, monkeypatch):
+    """The user assigns (late) between the sweep's read of the due list and its claim, and
+    the next check time stays what it was (the late deadline is still to be recorded): the
+    version tells the sweep the case changed, so it leaves it; the next tick records the
+    breach from the fresh row, once, with no reminder to assign an assigned case."""
     case = overdue(file(world), "not_assigned")
     due = case.assign_due_at
     original = sweep._check_batch
@@ -219,9 +223,10 @@ def test_it_claims_the_row_as_a_user_left_it_when_they_commit_first(world, monke
 
     result = run(sla_sweep_step)
 
-    # Assigned late, the case still owes its breach: recorded from the fresh row, with no
-    # reminder to assign a case that has just been assigned, and the assignment kept.
-    assert result == SweepResult(checked=1, breaches=1, skipped=0)
+    assert result == SweepResult(checked=0, breaches=0, skipped=1)
+    assert SlaCheck.objects.get(case=case).next_check_at == due  # unchanged by the user
+    assert breaches(case) == []
+    assert run(sla_sweep_step) == SweepResult(checked=1, breaches=1, skipped=0)
     assert breaches(case) == [("not_assigned", due)]
     assert not Notification.objects.filter(kind__startswith="sla_").exists()
     case.refresh_from_db()
