@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, help="number of cases (default 2,000,000 × scale)")
     parser.add_argument("--runs", type=int, default=40, help="timed requests per page")
     parser.add_argument("--no-export", action="store_true", help="skip the CSV export run")
-    args = parser.parse_args(argv)
+    args, _unknown = parser.parse_known_args(argv)  # bin/bench passes every option to all
     count = args.cases or max(1000, round(CASES_AT_SCALE_1 * args.scale))
 
     print(f"== bench_dashboard: triage dashboard, {count:,} cases, scale {args.scale:g}")
