@@ -10,24 +10,27 @@ where a tick is small) it falls back to bulk_create.
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.db import connection, models
 
 
 def insert_rows(
     model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *,
-    returning: bool = False,
+    constants: dict | None = None, returning: bool = False,
 ) -> list[int]:  # fmt: skip
     """Insert `rows` (tuples of values for the model fields named in `columns`, foreign keys
-    given as ids by their attname, e.g. "case_id"). Returns the new primary keys in row order
-    when `returning` is set. Values are stored as given: no defaults, auto_now or
-    validation are applied, so pass every column the table needs."""
+    given as ids by their attname, e.g. "case_id"), with `constants` (column → value) the
+    same in every row, sent once. Returns the new primary keys in row order when
+    `returning` is set. Values are stored as given: no defaults, auto_now or validation are
+    applied, so pass every column the table needs."""
     if not rows:
         return []
+    constants = constants or {}
     fields = [model._meta.get_field(_field_name(model, c)) for c in columns]
     if connection.vendor != "postgresql":
         objects = model.objects.bulk_create(
-            [model(**dict(zip(columns, row, strict=True))) for row in rows]
+            [model(**dict(zip(columns, row, strict=True)), **constants) for row in rows]
         )
         return [o.pk for o in objects] if returning else []
     quote = connection.ops.quote_name
@@ -51,16 +54,21 @@ def insert_rows(
         for i, field in enumerate(fields)
     ]
     names = ", ".join(f"c{i}" for i in range(len(fields)))
+    fixed = [model._meta.get_field(_field_name(model, c)) for c in constants]
+    fixed_values = []  # their placeholders come first in the statement, in the SELECT list
+    for field, value in zip(fixed, constants.values(), strict=True):
+        selects.append(f"%s::{field.cast_db_type(connection)}")
+        fixed_values.append(value.isoformat() if isinstance(value, datetime) else value)
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"({', '.join(quote(f.column) for f in (*fields, *fixed))}) "
         f"SELECT {', '.join(selects)} FROM unnest({', '.join(casts)}) "
         f"WITH ORDINALITY AS u({names}, n) ORDER BY u.n"
     )
     if returning:
         sql += f" RETURNING {quote(model._meta.pk.column)}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, [*fixed_values, *arrays])
         return [r[0] for r in cursor.fetchall()] if returning else []
 
 

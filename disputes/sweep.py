@@ -184,7 +184,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
     for case in cases:
         deadlines = sla.pending_and_late(case)
         for due, reason, still_open in _missed(case, now, deadlines):
-            events.append(_breach_row(case, due, reason, labels[reason], recorded_at))
+            events.append(_breach_row(case, due, reason, labels[reason]))
             # A step done late since is evidence only: nobody is left to chase.
             if still_open:
                 notices.append((case, reason))
@@ -193,7 +193,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
         check = case.sla_check
         check.next_check_at = sla.next_check_at(case, sla.breached_reasons(case), deadlines)
     _save(cases, read)
-    insert_rows(CaseEvent, EVENT_COLUMNS, events)
+    insert_rows(CaseEvent, EVENT_COLUMNS, events, constants=_event_constants(recorded_at))
     _notify(notices, lookups.holders)
     if escalate:
         # Claimed by us; loaded whole, since escalating touches most of the case.
@@ -208,16 +208,20 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
     return len(cases), len(events)
 
 
-EVENT_COLUMNS = ("case_id", "kind", "actor_id", "at", "recorded_at", "from_status",
-                 "to_status", "note", "data")  # fmt: skip
+# A breach event's columns; kind, actor (the system: none) and recorded_at are the same
+# for a whole batch and go over once (bulk.insert_rows constants).
+EVENT_COLUMNS = ("case_id", "at", "from_status", "to_status", "note", "data")
 
 
-def _breach_row(case, due: datetime, reason: str, label: str, recorded_at) -> tuple:
+def _event_constants(recorded_at) -> dict:
+    return {"kind": CaseEvent.Kind.SLA_BREACH.value, "actor_id": None, "recorded_at": recorded_at}
+
+
+def _breach_row(case, due: datetime, reason: str, label: str) -> tuple:
     """The breach event (EVENT_COLUMNS), stamped at the deadline, with the flag set."""
     setattr(case.sla_check, FLAG_FOR[reason], True)
     data = {"reason": reason, "deadline": due.isoformat()}
-    kind = CaseEvent.Kind.SLA_BREACH.value
-    return (case.pk, kind, None, due, recorded_at, case.status, case.status, label, data)
+    return (case.pk, due, case.status, case.status, label, data)
 
 
 def record_missed(case: Case, now: datetime) -> int:
@@ -228,10 +232,10 @@ def record_missed(case: Case, now: datetime) -> int:
     sla.check_of(case)  # a case loaded without its row gets a fresh one to set flags on
     recorded_at = timezone.now()
     events = [
-        _breach_row(case, due, reason, str(sla.REASONS[reason]), recorded_at)
+        _breach_row(case, due, reason, str(sla.REASONS[reason]))
         for due, reason, _still_open in _missed(case, now)
     ]
-    insert_rows(CaseEvent, EVENT_COLUMNS, events)
+    insert_rows(CaseEvent, EVENT_COLUMNS, events, constants=_event_constants(recorded_at))
     return len(events)
 
 
