@@ -11,8 +11,9 @@ transaction:
 3. notify, escalate if the policy says so, and set the next check time, written under the
    same compare-and-set, so on SQLite (no row locks) a lost race rolls the batch back.
 A user action takes the same lock, so it is never overwritten or undone by the sweep; and
-the sweep neither locks nor writes a case row (only SlaCheck rows, events, notifications):
-the wide case table, with its thirty indexes, is only read.
+the sweep writes no case row (only SlaCheck rows, events, notifications) except through the
+escalation service, when a policy escalates on red: the wide case table, with its thirty
+indexes, is otherwise only read.
 
 A transaction per batch rather than per case, one UPDATE and bulk INSERTs per batch, and
 recipients looked up once per area for the whole sweep: see bench_sla.py for the figures.
