@@ -283,10 +283,10 @@ def count_queries(user, endpoint, **params) -> int:
 
 
 # Besides the user's scope (1) and the ?area= lookup when given (1): one query per figure,
-# plus two for the summary's satisfaction rate (residents' ratings, callback answers), two
+# plus one for the summary's satisfaction rate (residents' ratings and callback answers), two
 # for by-area (the aggregate and the child areas), four for the hot spots (addresses,
 # micro-grids and their names, group disputes).
-BUDGET = {"summary": 4, "by-area": 3, "by-category": 2, "by-channel": 2, "trend": 2,
+BUDGET = {"summary": 3, "by-area": 3, "by-category": 2, "by-channel": 2, "trend": 2,
           "hotspots": 5}  # fmt: skip
 
 

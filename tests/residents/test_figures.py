@@ -58,6 +58,23 @@ def test_the_satisfaction_rate_counts_each_case_once_by_its_latest_answer(world,
     assert satisfaction_rate(world.grid, *OCT) == pytest.approx(1.0)  # A and B
     assert satisfaction_rate(world.micro, *OCT) == pytest.approx(1.0)  # B
     assert satisfaction_rate(world.other_grid, *OCT) == 0.0
+
+
+@pytest.mark.parametrize("period", [OCT, (date(2026, 10, 1), date(2026, 11, 30))])
+def test_the_counted_rate_agrees_with_the_per_area_figures_everywhere(world, scene, period):
+    """satisfaction_rate counts in SQL; area_figures (the callback pages) in Python: the same
+    rule must give the same number for every area and period."""
+    for area in (None, world.street, world.grid, world.micro, world.other_grid):
+        expected = area_figures(area, *period)["total"].satisfaction_rate
+        assert satisfaction_rate(area, *period) == pytest.approx(expected)
+
+
+def test_the_counted_rate_takes_a_case_once_and_its_latest_answer_in_one_query(
+    world, scene, django_assert_num_queries
+):
+    # C: rated unsatisfied in October, called back "satisfied" in November.
+    with django_assert_num_queries(1):
+        assert satisfaction_rate(world.street, date(2026, 11, 1), date(2026, 11, 30)) == 1.0
     assert satisfaction_rate(world.street, date(2026, 9, 1), date(2026, 9, 30)) is None
 
 
