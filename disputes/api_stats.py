@@ -5,7 +5,12 @@ without a dashboard, 400 (with `errors`) for an area outside their scope or a ba
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -208,19 +213,23 @@ class HotspotsSerializer(serializers.Serializer):
 
 
 class StatsApi(APIView):
-    # Every endpoint checks the user has a dashboard (403), then parses ?area=&from=&to=
-    # (400 on bad input).
+    """Every endpoint checks the user has a dashboard (403), parses ?area=&from=&to= (400 on
+    bad input), and answers the area and period followed by its own `figures`."""
 
-    def where(self, request):
+    serializer_class: type[serializers.Serializer]
+
+    def get(self, request):
         stats.dashboard_roots(request.user)  # PermissionDenied → 403
         query = StatsQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         area = query.validated_data.get("area") or stats.default_area(request.user)
-        return area, query.validated_data["period"]
-
-    def head(self, request, area, period) -> dict:
+        period = query.validated_data["period"]
         brief = {"id": area.pk, "name": area.name, "level": area.level} if area else None
-        return {"area": brief, "period": {"from": period.start, "to": period.end}}
+        head = {"area": brief, "period": {"from": period.start, "to": period.end}}
+        return Response(self.serializer_class({**head, **self.figures(area, period)}).data)
+
+    def figures(self, area, period) -> dict:
+        raise NotImplementedError
 
 
 DESCRIPTION = (
@@ -238,36 +247,30 @@ ERRORS = {
 
 
 def _schema(operation_id: str, summary: str, response):
-    return extend_schema(
-        operation_id=operation_id,
-        tags=[TAG],
-        summary=summary,
-        description=DESCRIPTION,
-        parameters=PARAMETERS,
-        responses={200: response, **ERRORS},
+    """The class decorator documenting an endpoint's GET."""
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=operation_id,
+            tags=[TAG],
+            summary=summary,
+            description=DESCRIPTION,
+            parameters=PARAMETERS,
+            responses={200: response, **ERRORS},
+        )
     )
 
 
+@_schema("stats_summary", "Headline figures: rates for the period, open cases now",
+         SummarySerializer)  # fmt: skip
 class StatsSummaryApi(StatsApi):
-    @_schema("stats_summary", "Headline figures: rates for the period, open cases now",
-             SummarySerializer)  # fmt: skip
-    def get(self, request):
-        area, period = self.where(request)
+    serializer_class = SummarySerializer
+
+    def figures(self, area, period) -> dict:
         s = stats.summary(area=area, period=period, now=timezone.now())
         steps = ("assign", "first_handling", "closing")
-        data = {
-            **self.head(request, area, period),
-            **{
-                key: s[key]
-                for key in (
-                    "filed",
-                    "withdrawn",
-                    "counted",
-                    "resolved",
-                    "concluded",
-                    "group_disputes",
-                )
-            },
+        counts = ("filed", "withdrawn", "counted", "resolved", "concluded", "group_disputes")
+        return {
+            **{key: s[key] for key in counts},
             "rates": {
                 "resolution": s["resolution_rate"],
                 "closing": s["closing_rate"],
@@ -294,62 +297,59 @@ class StatsSummaryApi(StatsApi):
                 "unassigned": s["unassigned"],
             },
         }
-        return Response(SummarySerializer(data).data)
 
 
+@_schema("stats_by_area", "The figures of each child area (drill down with ?area=)",
+         ByAreaSerializer)  # fmt: skip
 class StatsByAreaApi(StatsApi):
-    @_schema("stats_by_area", "The figures of each child area (drill down with ?area=)",
-             ByAreaSerializer)  # fmt: skip
-    def get(self, request):
-        area, period = self.where(request)
+    serializer_class = ByAreaSerializer
+
+    def figures(self, area, period) -> dict:
         rows = stats.by_area(area=area, period=period, now=timezone.now())
-        children = [
-            {**row, "area": {"id": row["area"].pk, "name": row["area"].name,
-                             "level": row["area"].level}}
-            for row in rows
-        ]  # fmt: skip
-        data = {**self.head(request, area, period), "children": children}
-        return Response(ByAreaSerializer(data).data)
+        return {
+            "children": [
+                {**row, "area": {"id": row["area"].pk, "name": row["area"].name,
+                                 "level": row["area"].level}}
+                for row in rows
+            ]
+        }  # fmt: skip
 
 
+@_schema("stats_by_category", "The period's cases by first-level dispute type",
+         ByCategorySerializer)  # fmt: skip
 class StatsByCategoryApi(StatsApi):
-    @_schema("stats_by_category", "The period's cases by first-level dispute type",
-             ByCategorySerializer)  # fmt: skip
-    def get(self, request):
-        area, period = self.where(request)
-        data = {**self.head(request, area, period),
-                "categories": stats.by_category(area=area, period=period)}  # fmt: skip
-        return Response(ByCategorySerializer(data).data)
+    serializer_class = ByCategorySerializer
+
+    def figures(self, area, period) -> dict:
+        return {"categories": stats.by_category(area=area, period=period)}
 
 
+@_schema("stats_by_channel", "The period's cases by the channel they came in by",
+         ByChannelSerializer)  # fmt: skip
 class StatsByChannelApi(StatsApi):
-    @_schema("stats_by_channel", "The period's cases by the channel they came in by",
-             ByChannelSerializer)  # fmt: skip
-    def get(self, request):
-        area, period = self.where(request)
-        data = {**self.head(request, area, period),
-                "channels": stats.by_channel(area=area, period=period)}  # fmt: skip
-        return Response(ByChannelSerializer(data).data)
+    serializer_class = ByChannelSerializer
+
+    def figures(self, area, period) -> dict:
+        return {"channels": stats.by_channel(area=area, period=period)}
 
 
+@_schema("stats_trend", "Cases filed and resolved per day (per month beyond 92 days)",
+         TrendSerializer)  # fmt: skip
 class StatsTrendApi(StatsApi):
-    @_schema("stats_trend", "Cases filed and resolved per day (per month beyond 92 days)",
-             TrendSerializer)  # fmt: skip
-    def get(self, request):
-        area, period = self.where(request)
-        data = {**self.head(request, area, period), **stats.trend(area=area, period=period)}
-        return Response(TrendSerializer(data).data)
+    serializer_class = TrendSerializer
+
+    def figures(self, area, period) -> dict:
+        return stats.trend(area=area, period=period)
 
 
+@_schema("stats_hotspots", "Early warning: hot addresses, hot micro-grids, group disputes",
+         HotspotsSerializer)  # fmt: skip
 class StatsHotspotsApi(StatsApi):
-    @_schema("stats_hotspots", "Early warning: hot addresses, hot micro-grids, group disputes",
-             HotspotsSerializer)  # fmt: skip
-    def get(self, request):
-        area, period = self.where(request)
-        data = {
-            **self.head(request, area, period),
+    serializer_class = HotspotsSerializer
+
+    def figures(self, area, period) -> dict:
+        return {
             "min_cases": stats.HOTSPOT_MIN_CASES,
             "min_people": stats.GROUP_DISPUTE_MIN_PEOPLE,
             **stats.hotspots(area=area, period=period),
         }
-        return Response(HotspotsSerializer(data).data)
