@@ -17,22 +17,21 @@ from django.db import connection, models
 
 def insert_rows(
     model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *,
-    constants: dict | None = None, returning: bool = False,
-) -> list[int]:  # fmt: skip
+    constants: dict | None = None,
+) -> None:  # fmt: skip
     """Insert `rows` (tuples of values for the model fields named in `columns`, foreign keys
     given as ids by their attname, e.g. "case_id"), with `constants` (column → value) the
-    same in every row, sent once. Returns the new primary keys in row order when
-    `returning` is set. Values are stored as given: no defaults, auto_now or validation are
-    applied, so pass every column the table needs."""
+    same in every row, sent once. Values are stored as given: no defaults, auto_now or
+    validation are applied, so pass every column the table needs."""
     if not rows:
-        return []
+        return
     constants = constants or {}
     fields = [model._meta.get_field(_field_name(model, c)) for c in columns]
     if connection.vendor != "postgresql":
-        objects = model.objects.bulk_create(
+        model.objects.bulk_create(
             [model(**dict(zip(columns, row, strict=True)), **constants) for row in rows]
         )
-        return [o.pk for o in objects] if returning else []
+        return
     quote = connection.ops.quote_name
     arrays, casts = [], []
     for index, field in enumerate(fields):
@@ -65,11 +64,8 @@ def insert_rows(
         f"SELECT {', '.join(selects)} FROM unnest({', '.join(casts)}) "
         f"WITH ORDINALITY AS u({names}, n) ORDER BY u.n"
     )
-    if returning:
-        sql += f" RETURNING {quote(model._meta.pk.column)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*fixed_values, *arrays])
-        return [r[0] for r in cursor.fetchall()] if returning else []
 
 
 def _field_name(model, column: str) -> str:

@@ -59,8 +59,6 @@ def notify_many(messages: Iterable[Message]) -> list[int]:
     """notify() for many messages at once (the SLA sweep): one INSERT for the inbox rows,
     one each for the email and SMS rows, one delivery kick, however many messages. Each
     message reaches each active recipient once. Returns the new notifications' ids."""
-    from .bulk import insert_rows
-
     now = timezone.now()
     rows = []
     for message in messages:
@@ -75,7 +73,10 @@ def notify_many(messages: Iterable[Message]) -> list[int]:
         ids, queued = _insert_with_outbox(rows, not_before=not_before, now=now)
     else:
         columns = ("recipient_id", "case_id", "kind", "title", "body", "created_at")
-        ids = insert_rows(Notification, columns, rows, returning=True)
+        created = Notification.objects.bulk_create(
+            [Notification(**dict(zip(columns, row, strict=True))) for row in rows]
+        )
+        ids = [n.pk for n in created]
         queued = _queue_outbox(ids, not_before=not_before, now=now)
     if queued and not_before <= now:
         from .tasks import outbox_deliver
@@ -123,9 +124,9 @@ def _insert_with_outbox(rows: list[tuple], *, not_before: datetime, now: datetim
 
 
 def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: datetime) -> int:
-    """An email row for each recipient with an address and an SMS row for each with a phone,
-    written by the database from the notifications just inserted (INSERT … SELECT): a sweep
-    queueing 20,000 messages builds no Python object for any of them."""
+    """Elsewhere than PostgreSQL (SQLite in development): an email row for each recipient
+    with an address and an SMS row for each with a phone, written by the database from the
+    notifications just inserted (INSERT … SELECT), in chunks of SQLite's parameter limit."""
     quote = connection.ops.quote_name
     column = {f.name: quote(f.column) for f in OutboxMessage._meta.concrete_fields}
     columns = ", ".join(column[name] for name in ("notification", "channel", "address",
@@ -136,15 +137,10 @@ def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: dat
     recipient = quote(Notification._meta.get_field("recipient").column)
     adapt = connection.ops.adapt_datetimefield_value
     queued = 0
-    # PostgreSQL takes the ids as one array; SQLite at most 999 parameters a statement.
-    step = len(notification_ids) if connection.vendor == "postgresql" else 900
     with connection.cursor() as cursor:
-        for start in range(0, len(notification_ids), step):
-            chunk = notification_ids[start : start + step]
-            if connection.vendor == "postgresql":
-                where, chunk = "n.id = ANY(%s)", [chunk]
-            else:
-                where = f"n.id IN ({', '.join(['%s'] * len(chunk))})"
+        for start in range(0, len(notification_ids), 900):  # at most 999 parameters
+            chunk = notification_ids[start : start + 900]
+            where = f"n.id IN ({', '.join(['%s'] * len(chunk))})"
             for channel, field in ((OutboxMessage.Channel.EMAIL, "email"),
                                    (OutboxMessage.Channel.SMS, "phone")):  # fmt: skip
                 address = f"u.{quote(User._meta.get_field(field).column)}"
