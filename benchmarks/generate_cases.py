@@ -477,7 +477,7 @@ def _sla(r: dict, now: datetime, last: datetime, swept: bool) -> dict:
     r["breached_close"] = breached("close", concluded, r["close_due_at"])
     flags = {"assign": "breached_assign", "first": "breached_first_update",
              "close": "breached_close"}  # fmt: skip
-    # A step done late leaves its deadline to be recorded too (sla.late_deadlines): with
+    # A step done late leaves its deadline to be recorded too (sla.pending_and_late): with
     # swept=False its flag is unset, so the backlog's next check is that deadline.
     late = {
         key: due

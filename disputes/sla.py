@@ -123,16 +123,12 @@ def pending_deadlines(case) -> dict[str, datetime]:
     return pending_and_late(case)[0]
 
 
-def late_deadlines(case) -> dict[str, datetime]:
-    """Deadlines that passed while their clock ran, though it has stopped since (the step was
-    done late, or the case closed late). Still breaches, to be recorded once at the deadline
-    even when the sweep only comes afterwards: it was down, or the late action itself held
-    the case row when the sweep came by."""
-    return pending_and_late(case)[1]
-
-
 def pending_and_late(case) -> tuple[dict[str, datetime], dict[str, datetime]]:
-    """Both of the above from one look at the case (the sweep asks for both, per case)."""
+    """(pending, late) deadlines by reason. Pending: as pending_deadlines. Late: deadlines
+    that passed while their clock ran, though it has stopped since (the step was done late,
+    or the case closed late) — still breaches, to be recorded once at the deadline even when
+    the sweep only comes afterwards: it was down, or the late action held the case when the
+    sweep came by."""
     pending, late = {}, {}
     for reason, (due, stop) in _deadline_states(case).items():
         if stop is None:
