@@ -5,6 +5,7 @@ from a thread with a running loop. The test thread only seeds and checks data wh
 server thread serves the browser, so the guard is a false alarm here."""
 
 import os
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -102,9 +103,11 @@ def open_nav():
         nav = page.locator("#main-nav")
         if not nav.is_visible():
             page.locator(".navbar-toggler").click()
-            expect(nav).to_be_visible()
-        nav.get_by_role("link", name=label, exact=True).click()
-        page.wait_for_load_state()
+            # Bootstrap sets "show" once the collapse animation is over; a click while
+            # the menu is still unfolding can land nowhere (seen under load in CI).
+            expect(nav).to_have_class(re.compile(r"\bshow\b"))
+        with page.expect_navigation():
+            nav.get_by_role("link", name=label, exact=True).click()
 
     return open_nav
 
