@@ -102,7 +102,7 @@ def time_figures(user, area, runs: int):
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from disputes import stats
+    from dashboards import stats
 
     def figures():
         now = timezone.now()

@@ -14,13 +14,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import generate_city
-from benchmarks.common import (
-    DATA_DIR,
-    prepare_database,
-    print_table,
-    setup_django,
-    timed,
-)
+from benchmarks.common import DATA_DIR, prepare_database, print_table, setup_django, timed
 
 GOAL_SECONDS = 120
 SAMPLE_STREETS = 3

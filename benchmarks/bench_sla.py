@@ -292,7 +292,8 @@ def ensure_cases(count: int, scale: float, need: int) -> tuple[bool, float]:
     count only what they recorded themselves, so a data set serves several runs)."""
     from django.db import connection, transaction
 
-    from disputes.models import Case, Category, SlaPolicy
+    from disputes.models import Case, Category
+    from sla.models import SlaPolicy
 
     staff = ensure_staff()
     signature = _signature(count, scale)
@@ -478,7 +479,8 @@ def check_tick(due: dict[str, list[int]], since: datetime) -> list[str]:
 
 
 def counts_since(since: datetime) -> tuple[int, int, int]:
-    from disputes.models import CaseEvent, Notification, OutboxMessage
+    from disputes.models import CaseEvent
+    from notifications.models import Notification, OutboxMessage
 
     return (
         CaseEvent.objects.filter(kind="sla_breach", recorded_at__gte=since).count(),
@@ -544,9 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"== bench_sla: the SLA sweep over {count:,} cases, scale {args.scale:g}")
     prepare_database(fresh=os.environ.get("BENCH_FRESH_DB") == "1")
     setup_django()
+    import disputes.notifications
     from django.db import connection
 
-    import disputes.notifications
     import disputes.services
     import disputes.tasks  # noqa: F401  (imported now, not inside the first timed tick)
     from disputes.models import Case

@@ -556,7 +556,8 @@ def ensure_cases(
     Call after `prepare_database()` and `setup_django()`."""
     from django.db import connection
 
-    from disputes.models import Case, SlaPolicy
+    from disputes.models import Case
+    from sla.models import SlaPolicy
 
     # Anchored at the start of today (UTC), so the data set is reused all day long.
     now = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -3,18 +3,10 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Role
+from notifications.models import Notification, OutboxMessage
+from sla.models import SlaPolicy
 
-from .models import (
-    Case,
-    CaseEvent,
-    Category,
-    ExtensionRequest,
-    Law,
-    Notification,
-    OutboxMessage,
-    SlaPolicy,
-    TypicalCase,
-)
+from .models import Case, CaseEvent, Category, ExtensionRequest, Law, TypicalCase
 
 
 class LawInline(admin.StackedInline):

@@ -7,17 +7,18 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import error_responses, parsed
+
 from . import permissions, selectors, services
 from .filters import CaseFilter
 from .models import Case, ExtensionRequest
-from .notifications import mark_read, unread_count
 from .serializers import (
     AssignInputSerializer,
     AttachInputSerializer,
@@ -26,13 +27,9 @@ from .serializers import (
     CaseListSerializer,
     CategorySerializer,
     DispatchInputSerializer,
-    ErrorSerializer,
     ExtensionDecideInputSerializer,
     ExtensionRequestInputSerializer,
-    MarkReadInputSerializer,
-    MarkReadResultSerializer,
     NoteInputSerializer,
-    NotificationSerializer,
     OutcomeInputSerializer,
     ProgressInputSerializer,
     RaiseRiskInputSerializer,
@@ -43,16 +40,6 @@ from .serializers import (
 )
 
 TAG = "cases"
-
-
-def _errors(*codes: int) -> dict:
-    descriptions = {
-        400: "Bad input; `errors` maps each field to its messages. Nothing was saved.",
-        403: "You may see this case but may not do this.",
-        404: "No such case, or it is outside your scope.",
-        409: "The case's status does not allow this now. Nothing was changed.",
-    }
-    return {c: OpenApiResponse(ErrorSerializer, description=descriptions[c]) for c in codes}
 
 
 class CasePagination(PageNumberPagination):
@@ -77,12 +64,6 @@ def case_response(request, pk, *, status_code=status.HTTP_200_OK) -> Response:
     return Response(CaseDetailSerializer(case, context=context).data, status=status_code)
 
 
-def parsed(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 # --- reads and filing -----------------------------------------------------------------------
 
 
@@ -91,14 +72,14 @@ def parsed(serializer_class, request) -> dict:
         operation_id="cases_list",
         tags=[TAG],
         summary="Cases in your scope, newest first",
-        responses={200: CaseListSerializer(many=True), **_errors(400)},
+        responses={200: CaseListSerializer(many=True), **error_responses(400)},
     ),
     post=extend_schema(
         operation_id="cases_file",
         tags=[TAG],
         summary="File a case (JSON, or multipart with photos)",
         request=CaseCreateSerializer,
-        responses={201: CaseDetailSerializer, **_errors(400, 403)},
+        responses={201: CaseDetailSerializer, **error_responses(400, 403)},
     ),
 )
 class CaseListCreateApi(generics.ListAPIView):
@@ -125,7 +106,7 @@ class CaseDetailApi(APIView):
         operation_id="cases_retrieve",
         tags=[TAG],
         summary="One case with its parties, timeline, attachments and category guidance",
-        responses={200: CaseDetailSerializer, **_errors(404)},
+        responses={200: CaseDetailSerializer, **error_responses(404)},
     )
     def get(self, request, pk: int):
         return case_response(request, pk)
@@ -136,7 +117,7 @@ class MediatorCandidatesApi(APIView):
         operation_id="cases_mediator_candidates",
         tags=[TAG],
         summary="People who may be assigned to mediate this case (for those who assign)",
-        responses={200: UserRefSerializer(many=True), **_errors(403, 404)},
+        responses={200: UserRefSerializer(many=True), **error_responses(403, 404)},
     )
     def get(self, request, pk: int):
         case = visible_case(request.user, pk)
@@ -203,7 +184,7 @@ def action(
             tags=[TAG],
             summary=summary,
             request=input_serializer,
-            responses={success: CaseDetailSerializer, **_errors(*codes)},
+            responses={success: CaseDetailSerializer, **error_responses(*codes)},
         )
     )(cls)
 
@@ -291,7 +272,7 @@ class ExtensionDecideApi(APIView):
         tags=[TAG],
         summary="Approve or refuse an extension request (the level above the handling area)",
         request=ExtensionDecideInputSerializer,
-        responses={200: CaseDetailSerializer, **_errors(400, 403, 404, 409)},
+        responses={200: CaseDetailSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request, pk: int, extension_id: int):
         case = visible_case(request.user, pk)
@@ -304,46 +285,3 @@ class ExtensionDecideApi(APIView):
             note=data["note"],
         )
         return case_response(request, pk)
-
-
-# --- inbox ------------------------------------------------------------------------------------
-
-
-class NotificationPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
-
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="notifications_list",
-        tags=["notifications"],
-        summary="Your messages, newest first (`unread=true` for the unread ones only)",
-        responses={200: NotificationSerializer(many=True)},
-    )
-)
-class NotificationListApi(generics.ListAPIView):
-    serializer_class = NotificationSerializer
-    pagination_class = NotificationPagination
-    filter_backends = []
-
-    def get_queryset(self):
-        unread_only = self.request.query_params.get("unread") in ("1", "true")
-        return selectors.notification_list(user=self.request.user, unread_only=unread_only)
-
-
-class NotificationMarkReadApi(APIView):
-    parser_classes = [JSONParser, FormParser]
-
-    @extend_schema(
-        operation_id="notifications_mark_read",
-        tags=["notifications"],
-        summary="Mark some (`ids`) or all (`all: true`) of your messages as read",
-        request=MarkReadInputSerializer,
-        responses={200: MarkReadResultSerializer, **_errors(400)},
-    )
-    def post(self, request):
-        data = parsed(MarkReadInputSerializer, request)
-        marked = mark_read(user=request.user, ids=None if data["all"] else data["ids"])
-        return Response({"marked": marked, "unread": unread_count(request.user)})

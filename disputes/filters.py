@@ -2,8 +2,8 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area
+from sla import clock
 
-from . import sla
 from .models import Case, CaseStatus, Category, Channel, RiskLevel
 from .selectors import filters_apply
 
@@ -36,11 +36,11 @@ class CaseFilter(django_filters.FilterSet):
     filed_from = django_filters.DateFilter(help_text=_("Filed on or after this day."))
     filed_to = django_filters.DateFilter(help_text=_("Filed on or before this day."))
     colour = django_filters.ChoiceFilter(
-        choices=list(sla.COLOUR_LABELS.items()),
+        choices=list(clock.COLOUR_LABELS.items()),
         help_text=_("The time-limit colour now: red past closing, orange a step overdue."),
     )
     reason = django_filters.ChoiceFilter(
-        choices=list(sla.REASONS.items()), help_text=_("Cases with this step overdue now.")
+        choices=list(clock.REASONS.items()), help_text=_("Cases with this step overdue now.")
     )
     sort = django_filters.ChoiceFilter(
         choices=[("newest", _("Newest first")), ("sla", _("Most overdue first"))],

@@ -4,8 +4,8 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, AreaLevel, Department
+from sla import clock
 
-from . import sla
 from .models import (
     OPEN_STATUSES,
     CaseStatus,
@@ -174,12 +174,12 @@ class CaseFilterForm(forms.Form):
     colour = forms.ChoiceField(
         label=_("Colour"),
         required=False,
-        choices=[("", _("All colours")), *sla.COLOUR_LABELS.items()],
+        choices=[("", _("All colours")), *clock.COLOUR_LABELS.items()],
     )
     reason = forms.ChoiceField(
         label=_("Overdue step"),
         required=False,
-        choices=[("", _("Any time-limit state")), *sla.REASONS.items()],
+        choices=[("", _("Any time-limit state")), *clock.REASONS.items()],
     )
     sort = forms.ChoiceField(
         label=_("Order"),

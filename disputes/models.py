@@ -3,13 +3,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common.choices import OPEN_STATUSES, CaseStatus, RiskLevel
 from grids.models import Area, Department, Role
 
-
-class RiskLevel(models.TextChoices):
-    ORDINARY = "ordinary", _("Ordinary")
-    MAJOR = "major", _("Major")
-    SERIOUS = "serious", _("Serious")
+__all__ = [
+    "OPEN_STATUSES",
+    "CaseStatus",
+    "RiskLevel",
+]  # the case vocabulary, defined below every app
 
 
 class HandlingLevel(models.TextChoices):
@@ -108,84 +109,6 @@ class TypicalCase(models.Model):
         return self.title
 
 
-class TimeBasis(models.TextChoices):
-    NATURAL = "natural", _("Natural time")
-    WORKDAYS = "workdays", _("Working days (statutory calendar)")
-
-
-class SlaPolicy(models.Model):
-    """Time limits for a kind of case ("13710"-style presets). Data, edited by admins.
-
-    A policy row is never changed once a case uses it: editing in the admin saves a new
-    version, so every case keeps the rules it started under."""
-
-    code = models.CharField(_("code"), max_length=32)
-    version = models.PositiveIntegerField(_("version"), default=1)
-    name = models.CharField(_("name"), max_length=100)
-    category = models.ForeignKey(
-        Category,
-        verbose_name=_("dispute type"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="sla_policies",
-        help_text=_("Empty: any type. A first-level type also covers its sub-types."),
-    )
-    risk_level = models.CharField(
-        _("risk level"), max_length=16, choices=RiskLevel.choices, blank=True,
-        help_text=_("Empty: any risk level."),
-    )  # fmt: skip
-    assign_within_hours = models.PositiveIntegerField(_("assign within (hours)"), default=24)
-    first_update_within_hours = models.PositiveIntegerField(
-        _("first progress within (hours after assignment)"), default=24
-    )
-    close_within_days = models.PositiveIntegerField(_("close within (days)"), default=30)
-    time_basis = models.CharField(
-        _("time basis"), max_length=16, choices=TimeBasis.choices, default=TimeBasis.NATURAL
-    )
-    pause_for_judicial_review = models.BooleanField(
-        _("pause the clock during judicial confirmation"), default=False
-    )
-    auto_escalate_on_red = models.BooleanField(_("escalate automatically when red"), default=False)
-    priority = models.IntegerField(
-        _("priority"), default=0, help_text=_("Higher wins when several policies match.")
-    )
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("SLA policy")
-        verbose_name_plural = _("SLA policies")
-        ordering = ["-priority", "code", "-version"]
-        constraints = [
-            models.UniqueConstraint(fields=["code", "version"], name="slapolicy_code_version"),
-        ]
-
-    def __str__(self):
-        return f"{self.name} v{self.version}"
-
-
-class CaseStatus(models.TextChoices):
-    FILED = "filed", _("Submitted")
-    SENT_BACK = "sent_back", _("Sent back")
-    ACCEPTED = "accepted", _("Accepted")
-    ASSIGNED = "assigned", _("Assigned")
-    IN_MEDIATION = "in_mediation", _("In mediation")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-    REFERRED = "referred", _("Referred")
-
-
-OPEN_STATUSES = (
-    CaseStatus.FILED,
-    CaseStatus.SENT_BACK,
-    CaseStatus.ACCEPTED,
-    CaseStatus.ASSIGNED,
-    CaseStatus.IN_MEDIATION,
-)
-
-
 class Outcome(models.TextChoices):
     AGREEMENT = "agreement", _("Agreement reached")
     PARTIAL = "partial", _("Partly agreed")
@@ -217,7 +140,7 @@ class CaseQuerySet(models.QuerySet):
 
     def annotate_sla(self, now):
         """sla_colour / sla_rank / sla_past_close / sla_not_assigned / sla_not_handled."""
-        from .sla import annotate_sla
+        from sla.clock import annotate_sla
 
         return annotate_sla(self, now)
 
@@ -316,7 +239,7 @@ class Case(models.Model):
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
     # --- SLA: deadlines are stored when set; the colour is computed from them (sla.py).
     sla_policy = models.ForeignKey(
-        SlaPolicy, verbose_name=_("SLA policy"), null=True, on_delete=models.PROTECT,
+        "sla.SlaPolicy", verbose_name=_("SLA policy"), null=True, on_delete=models.PROTECT,
         related_name="cases",
     )  # fmt: skip
     assign_due_at = models.DateTimeField(_("assign by"))
@@ -395,45 +318,6 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
-
-
-class SlaCheck(models.Model):
-    """The SLA sweep's bookkeeping for one case: when to look at it next, and which breaches
-    are already recorded (each exactly once, see sweep.py).
-
-    A narrow table of its own rather than columns on the case, because a sweep tick rewrites
-    thousands of these rows at once: a case row carries some thirty indexes, and rewriting
-    it updates every one of them, which made a 10,000-breach tick cost seconds (bench_sla.py).
-    Here a rewrite touches two small indexes. The case row stays the lock both sides take:
-    the sweep and every service lock the case first, then write this row."""
-
-    case = models.OneToOneField(
-        Case, on_delete=models.CASCADE, primary_key=True, related_name="sla_check"
-    )
-    # NULL once nothing more can be breached (closed, or every deadline recorded).
-    next_check_at = models.DateTimeField(_("next check at"), null=True, blank=True)
-    breached_assign = models.BooleanField(_("assignment overdue"), default=False)
-    breached_first_update = models.BooleanField(_("first handling overdue"), default=False)
-    breached_close = models.BooleanField(_("closing overdue"), default=False)
-    # Bumped by every change to the case (sla.rearm), so the sweep can tell a case changed
-    # since it read it even when the next check time stayed the same.
-    version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
-
-    class Meta:
-        verbose_name = _("SLA check")
-        verbose_name_plural = _("SLA checks")
-        indexes = [
-            # "Which cases are due for a check": only cases that can still breach have a
-            # next check, so the partial index stays small however many cases are closed.
-            models.Index(
-                fields=["next_check_at"],
-                name="slacheck_due",
-                condition=Q(next_check_at__isnull=False),
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.case_id} @ {self.next_check_at}"
 
 
 class CaseNumberSequence(models.Model):
@@ -628,80 +512,3 @@ class ExtensionRequest(models.Model):
 
     def __str__(self):
         return f"{self.case_id} +{self.days}d {self.status}"
-
-
-class Notification(models.Model):
-    """The in-app inbox: written at once, whatever the quiet hours."""
-
-    # No index of its own: notif_inbox (recipient, …) serves every lookup by recipient.
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
-        db_index=False,
-    )  # fmt: skip
-    # No index on case: nothing looks notifications up by case, and cases are never deleted
-    # (the ledger is append-only; the admin refuses); each index costs every sweep insert.
-    case = models.ForeignKey(
-        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications",
-        db_index=False,
-    )  # fmt: skip
-    kind = models.CharField(_("kind"), max_length=32)
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("message"), blank=True)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            # The header's unread count and the inbox list.
-            models.Index(fields=["recipient", "read_at", "-created_at"], name="notif_inbox"),
-        ]
-
-    def __str__(self):
-        return self.title
-
-
-class OutboxMessage(models.Model):
-    """An email or SMS waiting to leave. Claimed with a conditional UPDATE before sending,
-    so two workers or a retried task never send the same message twice."""
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", _("Email")
-        SMS = "sms", _("SMS")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-
-    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="outbox")
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
-    address = models.CharField(_("address"), max_length=254)
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
-    )
-    not_before = models.DateTimeField(_("not before"))
-    attempts = models.PositiveIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("outgoing message")
-        verbose_name_plural = _("outgoing messages")
-        ordering = ["created_at", "id"]
-        indexes = [
-            # outbox_deliver: pending messages whose quiet hours are over.
-            models.Index(
-                fields=["not_before"],
-                name="outbox_pending",
-                condition=Q(status="pending"),
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.channel} → {self.address} ({self.status})"

@@ -1,22 +1,12 @@
-from datetime import datetime, timedelta
-
 from django.db.models import Case as When_
-from django.db.models import Count, DateTimeField, F, Min, Prefetch, Q, When
+from django.db.models import DateTimeField, F, Prefetch, Q, When
 from django.utils import timezone
 
 from grids.models import Area, AreaLevel, Assignment, User
 from grids.selectors import user_scope
+from sla import clock
 
-from . import sla
-from .models import (
-    OPEN_STATUSES,
-    Case,
-    CaseEvent,
-    Category,
-    ExtensionRequest,
-    Notification,
-    SlaCheck,
-)
+from .models import OPEN_STATUSES, Case, CaseEvent, Category, ExtensionRequest
 
 # Which copied-ancestor column a user's assignment at each level matches.
 LEVEL_COLUMN = {
@@ -73,7 +63,7 @@ def case_list(*, user, filters: dict | None = None):
 
 def filters_apply(qs, f: dict):
     """The list filters shared by the pages and the API. Colour, reason and the worst-first
-    order come from `annotate_sla`, the SQL twin of `sla.evaluate`, so a filtered list and
+    order come from `annotate_sla`, the SQL twin of `clock.evaluate`, so a filtered list and
     the badges on its rows always agree."""
     if f.get("q"):
         text = f["q"].strip()
@@ -101,7 +91,7 @@ def filters_apply(qs, f: dict):
         qs = qs.annotate_sla(f.get("now") or timezone.now())
     if f.get("colour"):
         qs = qs.filter(sla_colour=f["colour"])
-    if f.get("reason") in sla.REASONS:
+    if f.get("reason") in clock.REASONS:
         qs = qs.filter(**{f"sla_{f['reason']}": True})
     if f.get("sort") == "sla":
         qs = qs.annotate(sla_due=_deciding_deadline()).order_by(
@@ -211,51 +201,4 @@ def role_holders(*, area: Area, role: str):
 # --- inbox -----------------------------------------------------------------------------------
 
 
-def notification_list(*, user, unread_only: bool = False):
-    """The user's inbox, newest first (index notif_inbox), with the case number joined."""
-    qs = Notification.objects.filter(recipient=user)
-    if unread_only:
-        qs = qs.filter(read_at__isnull=True)
-    return qs.select_related("case").order_by("-created_at", "-id")
-
-
 # --- SLA health -----------------------------------------------------------------------------
-
-
-def sla_health(now: datetime | None = None) -> dict:
-    """What an operator needs to trust the SLA engine, in five queries:
-
-    - sweep lag: how long the oldest due check has waited (0 when the sweep is keeping up);
-    - breaches recorded in the last hour (CaseEvent index kind + recorded_at);
-    - the email/SMS outbox backlog (due and not yet sent);
-    - open cases by colour, computed from the clock like every page does."""
-    from .notifications import outbox_backlog
-
-    now = now or timezone.now()
-    oldest = SlaCheck.objects.filter(next_check_at__lte=now).aggregate(oldest=Min("next_check_at"))[
-        "oldest"
-    ]
-    breaches = CaseEvent.objects.filter(
-        kind=CaseEvent.Kind.SLA_BREACH,
-        recorded_at__gte=now - timedelta(hours=1),
-        recorded_at__lte=now,
-    ).count()
-    rows = (
-        Case.objects.filter(status__in=OPEN_STATUSES)
-        .annotate_sla(now)
-        .order_by()
-        .values("sla_colour")
-        .annotate(n=Count("id"))
-    )
-    by_colour = {sla.GREEN: 0, sla.ORANGE: 0, sla.RED: 0} | {
-        row["sla_colour"]: row["n"] for row in rows
-    }
-    return {
-        "now": now,
-        "oldest_due_at": oldest,
-        "sweep_lag": max(now - oldest, timedelta(0)) if oldest else timedelta(0),
-        "breaches_last_hour": breaches,
-        "outbox_backlog": outbox_backlog(now),
-        "open_by_colour": by_colour,
-        "open_total": sum(by_colour.values()),
-    }

@@ -13,8 +13,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from grids.models import Area, Department, User, mask_phone
+from sla import clock
+from sla.models import SlaPolicy
 
-from . import permissions, sla
+from . import permissions
 from .models import (
     Attachment,
     Case,
@@ -23,14 +25,12 @@ from .models import (
     Channel,
     ExtensionRequest,
     Law,
-    Notification,
     Outcome,
     Party,
     PartyKind,
     PartySide,
     ReferralKind,
     RiskLevel,
-    SlaPolicy,
     TypicalCase,
 )
 
@@ -114,7 +114,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class SlaSerializer(serializers.Serializer):
-    colour = serializers.ChoiceField(choices=[sla.GREEN, sla.ORANGE, sla.RED])
+    colour = serializers.ChoiceField(choices=[clock.GREEN, clock.ORANGE, clock.RED])
     reasons = serializers.ListField(child=serializers.CharField())
     labels = serializers.ListField(child=serializers.CharField())
 
@@ -143,11 +143,11 @@ class CaseListSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(SlaSerializer)
     def get_sla(self, case: Case) -> dict:
-        colour, reasons = sla.evaluate(case, self.context.get("now") or timezone.now())
+        colour, reasons = clock.evaluate(case, self.context.get("now") or timezone.now())
         return {
             "colour": colour,
             "reasons": reasons,
-            "labels": [str(sla.REASONS[r]) for r in reasons],
+            "labels": [str(clock.REASONS[r]) for r in reasons],
         }
 
 
@@ -390,45 +390,3 @@ class ExtensionDecideInputSerializer(serializers.Serializer):
 
 
 # --- inbox --------------------------------------------------------------------------------------
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    case_number = serializers.SerializerMethodField()
-    is_read = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Notification
-        fields = [
-            "id", "kind", "title", "body", "case", "case_number", "is_read", "read_at",
-            "created_at",
-        ]  # fmt: skip
-
-    def get_case_number(self, notification: Notification) -> str:
-        return notification.case.number if notification.case_id else ""
-
-    def get_is_read(self, notification: Notification) -> bool:
-        return notification.read_at is not None
-
-
-class MarkReadInputSerializer(serializers.Serializer):
-    ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False,
-        help_text=_("The messages to mark as read (others of yours stay unread)."),
-    )  # fmt: skip
-    all = serializers.BooleanField(default=False, help_text=_("Mark every message as read."))
-
-    def validate(self, data):
-        # Explicit either way: a client that forgets `ids` must not empty the inbox.
-        if ("ids" in data) == bool(data["all"]):
-            raise serializers.ValidationError(_("Give either `ids` or `all: true`."))
-        return data
-
-
-class MarkReadResultSerializer(serializers.Serializer):
-    marked = serializers.IntegerField()
-    unread = serializers.IntegerField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

@@ -18,8 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids.models import Area, Department, User
+from sla import clock
+from sla.models import SlaCheck
 
-from . import permissions, sla
+from . import permissions
 from .models import (
     OPEN_STATUSES,
     Attachment,
@@ -35,7 +37,6 @@ from .models import (
     PartySide,
     ReferralKind,
     RiskLevel,
-    SlaCheck,
 )
 from .routing import ancestor_ids, route
 
@@ -106,7 +107,7 @@ def _save(case: Case, *fields: str):
     """Save the changed fields and re-arm the SLA sweep: any state change can add, move or
     remove a deadline, so the next check time is recomputed here, under the row lock."""
     case.save(update_fields=[*fields, "updated_at"])
-    sla.rearm(case)
+    clock.rearm(case)
 
 
 def _record_missed(case: Case):
@@ -310,7 +311,7 @@ def case_file(
     risk = risk_level or category.default_risk
     routed = route(category=category, risk_level=risk, area=area, on_spot=resolved_on_spot)
     now = timezone.now()
-    policy = sla.policy_for(category, risk)
+    policy = clock.policy_for(category, risk)
     case = Case(
         number=_next_number(timezone.localtime(now).year),
         cause=cause.strip(),
@@ -330,17 +331,17 @@ def case_file(
         status=S.FILED,
         filed_at=now,
         sla_policy=policy,
-        **sla.filing_deadlines(policy, now),
+        **clock.filing_deadlines(policy, now),
         **ancestor_ids(routed.ancestors),
     )
     # The copied ancestor columns are derived, not input: a grid straight under a street
     # has no community, and validating them as required fields would refuse its cases.
     # A public report has no filer by design (filed_by is blank=False for staff filings).
-    # No matching policy is allowed too: sla.py then applies the built-in "13710" limits.
+    # No matching policy is allowed too: clock.py then applies the built-in "13710" limits.
     derived = ["number", "district", "street", "community", "grid", "sla_policy"]
     case.full_clean(exclude=[*derived, "filed_by"] if public else derived)
     case.save()
-    sla.rearm(case)
+    clock.rearm(case)
     Party.objects.bulk_create([Party(case=case, **p) for p in cleaned_parties])
     filed = _event(
         case,
@@ -436,7 +437,7 @@ def case_assign(
     from_status = case.status
     case.status, case.mediator, case.assigned_at = S.ASSIGNED, mediator, now
     case.accepted_at = case.accepted_at or now
-    case.first_update_due_at = sla.first_update_deadline(case.sla_policy, now)
+    case.first_update_due_at = clock.first_update_deadline(case.sla_policy, now)
     case.assigned_on_time = now <= case.assign_due_at
     _save(case, "status", "mediator", "assigned_at", "accepted_at", "first_update_due_at",
           "assigned_on_time")  # fmt: skip
@@ -575,10 +576,10 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     # Reopened work gets a full closing period from now, never less than it had: a case
     # closed on time is not red the moment it is reopened.
     previous_due = case.close_due_at
-    fresh_due = sla.filing_deadlines(case.sla_policy, now)["close_due_at"]
+    fresh_due = clock.filing_deadlines(case.sla_policy, now)["close_due_at"]
     if fresh_due > case.close_due_at:
         case.close_due_at = fresh_due
-        sla.check_of(case).breached_close = False  # the new deadline can be missed again
+        clock.check_of(case).breached_close = False  # the new deadline can be missed again
     _save(case, "status", "reopened_at", "close_kind", "closed_at", "resolved_at",
           "close_due_at")  # fmt: skip
     _event(case, kind=CaseEvent.Kind.REOPENED, actor=actor, from_status=from_status, note=reason,
@@ -692,8 +693,8 @@ def _escalate_locked(case: Case, *, actor, reason: str, at_least: str | None = N
     # The new level starts its own assignment and first-handling steps (the earlier ones
     # stay in the timeline); only the closing deadline carries over.
     case.assigned_at = case.first_update_due_at = case.first_progress_at = None
-    case.assign_due_at = sla.assign_deadline(case.sla_policy, now)
-    check = sla.check_of(case)
+    case.assign_due_at = clock.assign_deadline(case.sla_policy, now)
+    check = clock.check_of(case)
     check.breached_assign = check.breached_first_update = False
     _save(
         case, "handling_level", "handling_area", "status", "mediator", "assigned_at",
@@ -705,7 +706,7 @@ def _escalate_locked(case: Case, *, actor, reason: str, at_least: str | None = N
         case, kind=CaseEvent.Kind.ESCALATED, actor=actor, from_status=from_status, note=reason,
         data={"from": from_area.name, "to": area.name, "level": level},
     )  # fmt: skip
-    from .notifications import ASSIGNER_ROLES, holders, notify
+    from notifications.services import ASSIGNER_ROLES, holders, notify
 
     notify(
         users=holders(area=area, roles=ASSIGNER_ROLES),
@@ -772,7 +773,7 @@ def case_dispatch(*, case: Case, actor: User, department: Department, note: str)
         case, kind=CaseEvent.Kind.DISPATCHED, actor=actor, from_status=case.status, note=note,
         data={"department": department.name, "from": old.name if old else ""},
     )  # fmt: skip
-    from .notifications import notify
+    from notifications.services import notify
 
     liaisons = User.objects.filter(
         assignments__department=department, assignments__ended_at__isnull=True
@@ -808,7 +809,7 @@ def extension_request(*, case: Case, actor: User, days: int, reason: str):
     )
     _event(case, kind=CaseEvent.Kind.EXTENSION_REQUESTED, actor=actor, from_status=case.status,
            note=reason.strip(), data={"days": days, "request": request.pk})  # fmt: skip
-    from .notifications import ASSIGNER_ROLES, holders, notify
+    from notifications.services import ASSIGNER_ROLES, holders, notify
 
     # The level above decides, so it is told: the staff of the next queue up.
     _level, above = _parent_queue(case)
@@ -857,10 +858,10 @@ def extension_decide(*, extension, actor: User, approve: bool, note: str = ""):
     extension.old_close_due_at = case.close_due_at
     if approve:
         _record_missed(case)  # a deadline already missed stays missed in the timeline
-        case.close_due_at = sla.extend(case.sla_policy, case.close_due_at, extension.days)
+        case.close_due_at = clock.extend(case.sla_policy, case.close_due_at, extension.days)
         extension.new_close_due_at = case.close_due_at
         if case.close_due_at > now:
-            sla.check_of(case).breached_close = False  # a new deadline can be missed again
+            clock.check_of(case).breached_close = False  # a new deadline can be missed again
         _save(case, "close_due_at")
     extension.save()
     _event(
@@ -872,7 +873,7 @@ def extension_decide(*, extension, actor: User, approve: bool, note: str = ""):
         data={"days": extension.days,
               "close_due_at": case.close_due_at.isoformat() if approve else ""},
     )  # fmt: skip
-    from .notifications import notify
+    from notifications.services import notify
 
     title = (
         _("Extension approved: %(number)s") if approve else _("Extension refused: %(number)s")

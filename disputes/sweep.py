@@ -1,5 +1,5 @@
 """The SLA sweep: records breaches and acts on them; it never decides what users see (the
-colour is computed from stored deadlines, see sla.py).
+colour is computed from stored deadlines, see clock.py).
 
 Due cases (SlaCheck.next_check_at passed) are taken in batches, each in one short
 transaction:
@@ -25,29 +25,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import (
-    BooleanField,
-    DateTimeField,
-    F,
-    PositiveIntegerField,
-    Q,
-    Value,
-    When,
-)
+from django.db.models import BooleanField, DateTimeField, F, PositiveIntegerField, Q, Value, When
 from django.db.models import Case as When_
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.bulk import insert_rows
 from grids.models import AreaLevel, Role, User
+from notifications.services import ASSIGNER_ROLES, Holders, Message, Recipient, notify_many
+from sla import clock
+from sla.clock import FLAG_FOR
+from sla.models import SlaCheck, SlaPolicy
 
-from . import sla
-from .bulk import insert_rows
-from .models import Case, CaseEvent, SlaCheck, SlaPolicy
-from .notifications import ASSIGNER_ROLES, Holders, Message, Recipient, notify_many
+from .models import Case, CaseEvent
 from .routing import QUEUE_AREA_LEVELS
 from .services import ESCALATABLE, HANDLING_ORDER, TransitionError, _escalate_locked
-from .sla import FLAG_FOR
 
 # Cases per transaction: large enough that per-statement and per-commit costs (a WAL flush
 # each, ~80 ms on the reference machine) stay small at 10,000 due cases, small enough that a
@@ -86,7 +79,7 @@ def sla_sweep_step(*, now: datetime | None = None, batch: int | None = None) -> 
     lookups = _Lookups()
     after: tuple[datetime, int] | None = None
     while True:
-        # A deadline is missed once it has passed (`now > due`, as sla.evaluate says), so a
+        # A deadline is missed once it has passed (`now > due`, as clock.evaluate says), so a
         # step done exactly at its deadline is on time and never recorded as a breach.
         due = SlaCheck.objects.filter(next_check_at__lt=now)
         if after is not None:
@@ -132,7 +125,7 @@ class _Check:
 
 # The columns of a case the SLA rules and the notices read. A tick with 10,000 due cases
 # spent more time building Case instances (sixty fields each) than PostgreSQL spent on the
-# whole batch; a named tuple of these, plus its check and policy, is all sla.py needs.
+# whole batch; a named tuple of these, plus its check and policy, is all clock.py needs.
 CASE_FIELDS = (
     "pk", "number", "cause", "status", "sla_policy_id", "handling_level",
     "handling_area_id", "district_id", "street_id", "community_id", "grid_id",
@@ -179,11 +172,11 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
         _SweepCase._make((*row[_CASE:], _Check(*row[1:_CASE]), policies.get(row[_POLICY])))
         for row in rows
     ]
-    labels = {reason: str(label) for reason, label in sla.REASONS.items()}  # gettext once
+    labels = {reason: str(label) for reason, label in clock.REASONS.items()}  # gettext once
     events, notices, escalate = [], [], []
     recorded_at = timezone.now()
     for case in cases:
-        deadlines = sla.pending_and_late(case)
+        deadlines = clock.pending_and_late(case)
         for due, reason, still_open in _missed(case, now, deadlines):
             events.append(_breach_row(case, due, reason, labels[reason]))
             # A step done late since is evidence only: nobody is left to chase.
@@ -192,7 +185,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
                 if reason == "past_close" and _escalates_on_red(case):
                     escalate.append(case.pk)
         check = case.sla_check
-        check.next_check_at = sla.next_check_at(case, sla.breached_reasons(case), deadlines)
+        check.next_check_at = clock.next_check_at(case, clock.breached_reasons(case), deadlines)
     _save(cases, read)
     insert_rows(CaseEvent, EVENT_COLUMNS, events, constants=_event_constants(recorded_at))
     _notify(notices, lookups.holders)
@@ -230,10 +223,10 @@ def record_missed(case: Case, now: datetime) -> int:
     yet (it was down, or has not come by). Services call it before moving or clearing a
     deadline. No notices: the person acting on the case is the one they would chase. The
     caller saves the SlaCheck (services' _save re-arms it)."""
-    sla.check_of(case)  # a case loaded without its row gets a fresh one to set flags on
+    clock.check_of(case)  # a case loaded without its row gets a fresh one to set flags on
     recorded_at = timezone.now()
     events = [
-        _breach_row(case, due, reason, str(sla.REASONS[reason]))
+        _breach_row(case, due, reason, str(clock.REASONS[reason]))
         for due, reason, _still_open in _missed(case, now)
     ]
     insert_rows(CaseEvent, EVENT_COLUMNS, events, constants=_event_constants(recorded_at))
@@ -242,16 +235,16 @@ def record_missed(case: Case, now: datetime) -> int:
 
 def _missed(case: Case, now: datetime, deadlines=None) -> list[tuple[datetime, str, bool]]:
     """(deadline, reason, clock still running) for each deadline passed and not recorded,
-    oldest first. `deadlines` is sla.pending_and_late(case), when the caller has it."""
-    already = sla.breached_reasons(case)
-    pending, late = deadlines or sla.pending_and_late(case)
+    oldest first. `deadlines` is clock.pending_and_late(case), when the caller has it."""
+    already = clock.breached_reasons(case)
+    pending, late = deadlines or clock.pending_and_late(case)
     missed = [
         (due, reason, still_open)
         for still_open, by_reason in ((True, pending), (False, late))
         for reason, due in by_reason.items()
         if reason not in already and due < now
     ]  # fmt: skip
-    return sorted(missed, key=lambda item: (item[0], list(sla.REASONS).index(item[1])))
+    return sorted(missed, key=lambda item: (item[0], list(clock.REASONS).index(item[1])))
 
 
 def _escalates_on_red(case: Case) -> bool:
@@ -337,7 +330,7 @@ def _notify(notices: list[tuple[Case, str]], holders):
     if not notices:
         return
     title = _("%(reason)s: %(number)s")  # translated once, not per breach
-    labels = {reason: str(label) for reason, label in sla.REASONS.items()}
+    labels = {reason: str(label) for reason, label in clock.REASONS.items()}
     wanted = []
     for case, reason in notices:
         if reason == "not_assigned":

@@ -1,6 +1,5 @@
 from celery import shared_task
 
-from .notifications import outbox_deliver_due
 from .sweep import sla_sweep_step
 
 
@@ -9,8 +8,3 @@ def sla_sweep() -> dict:
     """Every minute from beat. Safe to overlap or repeat: see sweep.py."""
     result = sla_sweep_step()
     return {"checked": result.checked, "breaches": result.breaches, "skipped": result.skipped}
-
-
-@shared_task(ignore_result=True)
-def outbox_deliver() -> int:
-    return outbox_deliver_due()

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 
 from grids.models import Role
 from grids.selectors import user_scope
+from sla import clock
 
-from . import permissions, selectors, services, sla, upload_stash
+from . import permissions, selectors, services, upload_stash
 from .forms import CaseFileForm, CaseFilterForm, PartyFormSet, action_form
 from .models import Attachment, Case, Channel, ExtensionRequest
 
@@ -99,14 +100,14 @@ def _paginate(request, qs):
 
 
 def sla_labels(reasons) -> list[str]:
-    return [sla.REASONS[r] for r in reasons]
+    return [clock.REASONS[r] for r in reasons]
 
 
 def _rows(page, now=None):
     now = now or timezone.now()
     rows = []
     for case in page.object_list:
-        colour, reasons = sla.evaluate(case, now)
+        colour, reasons = clock.evaluate(case, now)
         rows.append({"case": case, "sla": (colour, reasons), "labels": sla_labels(reasons)})
     return rows
 
@@ -133,7 +134,7 @@ def my_cases(request):
 def _detail_context(request, case: Case, forms=None, error: str = "") -> dict:
     actions = permissions.available_actions(request.user, case)
     forms = forms or {}
-    colour, reasons = sla.evaluate(case, timezone.now())
+    colour, reasons = clock.evaluate(case, timezone.now())
     return {
         "case": case,
         "sla": (colour, reasons),
@@ -266,29 +267,3 @@ def attachment_download(request, pk, attachment_id):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
-
-
-@login_required
-def sla_health(request):
-    """For operators: is the sweep keeping up, are messages leaving? Staff only."""
-    if not request.user.is_staff:
-        raise PermissionDenied
-    health = selectors.sla_health()
-    health["sweep_lag_text"] = duration_text(health["sweep_lag"])
-    health["colours"] = [
-        (colour, sla.COLOUR_LABELS[colour], health["open_by_colour"][colour])
-        for colour in (sla.RED, sla.ORANGE, sla.GREEN)
-    ]
-    return render(request, "disputes/sla_health.html", {"health": health})
-
-
-def duration_text(delta) -> str:
-    """3 h 5 min / 4 min 20 s / 0 s: precise enough to judge a lag at a glance."""
-    seconds = int(delta.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
-    if minutes:
-        return _("%(m)d min %(s)d s") % {"m": minutes, "s": seconds}
-    return _("%(s)d s") % {"s": seconds}

@@ -13,6 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from disputes.services import TransitionError
+
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -30,8 +32,6 @@ def api_exception_handler(exc, context):
 
 
 def _as_api_exception(exc):
-    from disputes.services import TransitionError
-
     if isinstance(exc, TransitionError):
         return Conflict(exc.message)
     if isinstance(exc, DjangoValidationError):

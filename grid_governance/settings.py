@@ -53,9 +53,12 @@ INSTALLED_APPS = [
     "treebeard",
     "rules.apps.AutodiscoverRulesConfig",
     "grids",
+    "sla",
+    "notifications",
     "disputes",
     "reception_days",
     "residents",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -86,7 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "grids.context_processors.navigation",
+                "grid_governance.navigation.navigation",
             ],
         },
     },
@@ -176,7 +179,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "sla-sweep": {"task": "disputes.tasks.sla_sweep", "schedule": 60.0},
     # Catches messages held back by quiet hours; fresh ones are sent on commit.
-    "outbox-deliver": {"task": "disputes.tasks.outbox_deliver", "schedule": 60.0},
+    "outbox-deliver": {"task": "notifications.tasks.outbox_deliver", "schedule": 60.0},
     # Idempotent, so daily is enough: monthly sessions two months ahead, duty rotas two weeks.
     "schedule-reception-days": {
         "task": "reception_days.tasks.schedule_reception_days",
@@ -245,7 +248,7 @@ AUTHENTICATION_BACKENDS = [
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@grid.example")
-SMS_BACKEND = env("SMS_BACKEND", default="disputes.sms.ConsoleSmsBackend")
+SMS_BACKEND = env("SMS_BACKEND", default="notifications.backends.ConsoleSmsBackend")
 # Email and SMS wait outside these local hours ("22-7" = 22:00 to 07:00); the inbox does not.
 NOTIFY_QUIET_HOURS = tuple(int(h) for h in env("NOTIFY_QUIET_HOURS", default="22-7").split("-"))
 

@@ -3,8 +3,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
 
-from disputes import views as dispute_views
+from dashboards import health
 from grids import views as grid_views
 
 urlpatterns = [
@@ -16,16 +17,19 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("cases/", include("disputes.urls")),
-    path("dashboard/", include("disputes.dashboard_urls")),
-    path("notifications/", include("disputes.inbox_urls")),
-    path("sla/health/", dispute_views.sla_health, name="sla_health"),
+    path("dashboard/", include("dashboards.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("sla/health/", health.sla_health, name="sla_health"),
     path("reception-days/", include("reception_days.urls")),
     # Residents: public pages (no login) under /r/, staff pages under /residents/.
     path("r/", include("residents.public_urls")),
     path("residents/", include("residents.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("disputes.api_urls")),
+    path("api/v1/notifications/", include("notifications.api_urls")),
+    path("api/v1/stats/", include("dashboards.api_urls")),
     path("api/v1/reception-days/", include("reception_days.api_urls")),
     path("api/v1/residents/", include("residents.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -15,7 +15,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from disputes.serializers import AreaRefSerializer, ErrorSerializer
+from common.api import ErrorSerializer
+from disputes.serializers import AreaRefSerializer
 
 from . import selectors
 from .filters import SessionFilter

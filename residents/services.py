@@ -28,8 +28,8 @@ from disputes.models import (
     Channel,
     PartySide,
 )
-from disputes.notifications import ASSIGNER_ROLES, notify
 from grids.models import Area, AreaLevel, Assignment, Role, User
+from notifications.services import ASSIGNER_ROLES, notify
 
 from . import conf, permissions
 from .models import (

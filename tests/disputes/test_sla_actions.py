@@ -21,18 +21,14 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from disputes import permissions, selectors, services, sla
+from disputes import permissions, selectors, services
 from disputes.demo import seed_categories
-from disputes.models import (
-    Case,
-    CaseEvent,
-    CaseStatus,
-    Category,
-    Notification,
-    SlaPolicy,
-)
+from disputes.models import Case, CaseEvent, CaseStatus, Category
 from grids.demo import seed as seed_demo
 from grids.models import Area, Department, User
+from notifications.models import Notification
+from sla import clock
+from sla.models import SlaPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -445,7 +441,7 @@ def test_it_moves_the_closing_deadline_by_the_paused_time(w, time_machine):
     time_machine.shift(5 * DAY)
     post(w.mediator, case, BY_NAME["pause-clock"], {"note": "已申请司法确认"})
     time_machine.shift(3 * DAY)
-    assert sla.evaluate(Case.objects.get(pk=case.pk), T0 + 40 * DAY) == (sla.GREEN, [])
+    assert clock.evaluate(Case.objects.get(pk=case.pk), T0 + 40 * DAY) == (clock.GREEN, [])
 
     post(w.mediator, case, BY_NAME["resume-clock"], {"note": "法院已裁定"})
 
@@ -747,9 +743,9 @@ def test_it_agrees_with_evaluate_in_the_sql_filter(w, coloured):
     now = timezone.now()
     rows = Case.objects.filter(pk__in=[c.pk for c in coloured.values()]).annotate_sla(now)
     for case in rows:
-        colour, reasons = sla.evaluate(case, now)
+        colour, reasons = clock.evaluate(case, now)
         assert case.sla_colour == colour
-        assert {r for r in sla.REASONS if getattr(case, f"sla_{r}")} == set(reasons)
+        assert {r for r in clock.REASONS if getattr(case, f"sla_{r}")} == set(reasons)
 
 
 def test_it_filters_and_sorts_the_api_list_the_same_way(w, coloured):

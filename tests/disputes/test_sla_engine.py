@@ -17,7 +17,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from disputes import services, sla
+from disputes import services
 from disputes.models import (
     Case,
     CaseEvent,
@@ -25,15 +25,15 @@ from disputes.models import (
     Category,
     Channel,
     HandlingLevel,
-    Notification,
     Outcome,
     RiskLevel,
-    SlaPolicy,
-    TimeBasis,
 )
 from disputes.services import TransitionError
 from disputes.sweep import sla_sweep_step
 from grids.models import CalendarDay, Role
+from notifications.models import Notification
+from sla import clock
+from sla.models import SlaPolicy, TimeBasis
 from tests.factories import Tree, UserFactory, assign
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 S = CaseStatus
 K = CaseEvent.Kind
-GREEN, ORANGE, RED = sla.GREEN, sla.ORANGE, sla.RED
+GREEN, ORANGE, RED = clock.GREEN, clock.ORANGE, clock.RED
 
 
 @pytest.fixture(autouse=True)
@@ -141,11 +141,11 @@ def sql_colour(row) -> tuple[str, list[str]]:
 
 
 def colour(case: Case, now: datetime | None = None) -> tuple[str, list[str]]:
-    """sla.evaluate on the stored row, checked against its SQL twin on the same row."""
+    """clock.evaluate on the stored row, checked against its SQL twin on the same row."""
     now = now or timezone.now()
     row = Case.objects.annotate_sla(now).get(pk=case.pk)
-    assert sql_colour(row) == sla.evaluate(row, now)
-    return sla.evaluate(row, now)
+    assert sql_colour(row) == clock.evaluate(row, now)
+    return clock.evaluate(row, now)
 
 
 def kinds(case: Case) -> list[str]:
@@ -280,7 +280,7 @@ def test_it_computes_the_same_colour_in_sql_as_in_python_for_every_case_and_time
                 moments |= {due - SECOND, due, due + SECOND}
     seen = set()
     for now in sorted(moments):
-        expected = {pk: sla.evaluate(row, now) for pk, row in rows.items()}
+        expected = {pk: clock.evaluate(row, now) for pk, row in rows.items()}
         annotated = Case.objects.filter(pk__in=rows).annotate_sla(now)
         assert {row.pk: sql_colour(row) for row in annotated} == expected, now
         for name in (GREEN, ORANGE, RED):

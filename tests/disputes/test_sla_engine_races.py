@@ -20,9 +20,12 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from disputes import services, sla, sweep
-from disputes.models import Case, CaseEvent, CaseStatus, Notification, Outcome, SlaCheck
+from disputes import services, sweep
+from disputes.models import Case, CaseEvent, CaseStatus, Outcome
 from disputes.sweep import SweepResult, sla_sweep_step
+from notifications.models import Notification
+from sla import clock
+from sla.models import SlaCheck
 from tests.conftest import service_missing
 from tests.disputes.test_sla_engine import World, assign_case, file, progress
 from tests.disputes.test_sla_engine_sweep import build
@@ -39,7 +42,7 @@ def _settings(settings, celery_eager):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Delivery runs in-process on commit; no quiet hours, whatever the hour of the test run.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SMS_BACKEND = "disputes.sms.MemorySmsBackend"
+    settings.SMS_BACKEND = "notifications.backends.MemorySmsBackend"
     settings.NOTIFY_QUIET_HOURS = (0, 0)
 
 
@@ -200,7 +203,7 @@ def test_it_writes_nothing_when_a_user_commits_between_its_read_and_its_claim(wo
     assert case.close_due_at == old_due + timedelta(days=10)  # the user's change stands
     assert case.sla_check.next_check_at == case.close_due_at
     assert not case.sla_check.breached_close
-    assert sla.evaluate(case, timezone.now()) == (sla.GREEN, [])
+    assert clock.evaluate(case, timezone.now()) == (clock.GREEN, [])
     assert run(sla_sweep_step) == SweepResult()  # and there is nothing to catch up on
 
 

@@ -13,23 +13,16 @@ from django.core import mail
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from disputes import services, sla
-from disputes.models import (
-    Case,
-    CaseEvent,
-    CaseStatus,
-    Channel,
-    HandlingLevel,
-    Notification,
-    OutboxMessage,
-    RiskLevel,
-    SlaCheck,
-    SlaPolicy,
-)
-from disputes.notifications import outbox_deliver_due, unread_count
-from disputes.sms import MemorySmsBackend
+from disputes import services
+from disputes.models import Case, CaseEvent, CaseStatus, Channel, HandlingLevel, RiskLevel
 from disputes.sweep import sla_sweep_step
 from grids.models import Assignment, Role
+from notifications.backends import MemorySmsBackend
+from notifications.delivery import outbox_deliver_due
+from notifications.models import Notification, OutboxMessage
+from notifications.services import unread_count
+from sla import clock
+from sla.models import SlaCheck, SlaPolicy
 from tests.disputes.test_sla_engine import (
     DAY,
     HOUR,
@@ -65,7 +58,7 @@ def _clock(time_machine):
 @pytest.fixture(autouse=True)
 def _messages(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SMS_BACKEND = "disputes.sms.MemorySmsBackend"
+    settings.SMS_BACKEND = "notifications.backends.MemorySmsBackend"
     settings.NOTIFY_QUIET_HOURS = (22, 7)
     mail.outbox = []
     MemorySmsBackend.outbox.clear()
@@ -117,7 +110,7 @@ def test_it_records_a_missed_deadline_once_stamped_at_the_deadline(world, time_m
     assert event.data["reason"] == "not_assigned"
     assert datetime.fromisoformat(event.data["deadline"]) == T0 + 24 * HOUR
     assert (event.from_status, event.to_status) == (S.FILED, S.FILED)
-    assert event.note == "未按时分配"  # sla.REASONS in Chinese, the default language
+    assert event.note == "未按时分配"  # clock.REASONS in Chinese, the default language
     case.refresh_from_db()
     assert case.sla_check.breached_assign
     assert case.sla_check.next_check_at == T0 + 30 * DAY  # the next deadline it can still miss
@@ -428,19 +421,19 @@ def build(w: World, n: int, *, grid: int, filed: datetime, assigned: datetime | 
         district=t.district, street=street, community=community, grid=grid_area,
         category=w.category, risk_level=RiskLevel.ORDINARY, channel=Channel.GRID_WORKER,
         handling_level=HandlingLevel.COMMUNITY, handling_area=community, filed_by=w.worker,
-        status=S.FILED, filed_at=filed, sla_policy=policy, **sla.filing_deadlines(policy, filed),
+        status=S.FILED, filed_at=filed, sla_policy=policy, **clock.filing_deadlines(policy, filed),
     )  # fmt: skip
     if assigned:
         case.status, case.mediator = S.ASSIGNED, w.mediator
         case.accepted_at = case.assigned_at = assigned
-        case.first_update_due_at = sla.first_update_deadline(policy, assigned)
+        case.first_update_due_at = clock.first_update_deadline(policy, assigned)
         case.assigned_on_time = assigned <= case.assign_due_at
     if progressed:
         case.status, case.first_progress_at = S.IN_MEDIATION, progressed
         case.first_update_on_time = progressed <= case.first_update_due_at
     for reason in breached:  # recorded by the sweeps before the outage
-        setattr(sla.check_of(case), sla.FLAG_FOR[reason], True)
-    case.sla_check.next_check_at = sla.next_check_at(case, sla.breached_reasons(case))
+        setattr(clock.check_of(case), clock.FLAG_FOR[reason], True)
+    case.sla_check.next_check_at = clock.next_check_at(case, clock.breached_reasons(case))
     return case
 
 

@@ -13,8 +13,7 @@ from playwright.sync_api import expect
 
 from grids.demo import DEMO_PASSWORD
 from tests.conftest import chromium_path, service_missing
-
-from .helpers import PHONE_WIDTH, png_bytes
+from tests.e2e.helpers import PHONE_WIDTH, png_bytes
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 

@@ -9,8 +9,7 @@ from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from disputes.models import Case, CaseEvent, CaseStatus, Outcome
-
-from .helpers import assert_no_horizontal_scroll, png_bytes, screenshot
+from tests.e2e.helpers import assert_no_horizontal_scroll, png_bytes, screenshot
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from disputes.models import Case, CaseStatus
-
-from .helpers import assert_no_horizontal_scroll, screenshot
+from tests.e2e.helpers import assert_no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.e2e
 BOM = b"\xef\xbb\xbf"

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import assert_no_horizontal_scroll
+from tests.e2e.helpers import assert_no_horizontal_scroll
 
 pytestmark = pytest.mark.e2e
 

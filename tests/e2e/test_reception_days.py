@@ -13,8 +13,7 @@ from grids.models import Area
 from reception_days import selectors
 from reception_days.demo import seed as seed_reception_days
 from reception_days.models import ReceptionSession, SessionKind, SessionStatus, Visit
-
-from .helpers import assert_no_horizontal_scroll, screenshot
+from tests.e2e.helpers import assert_no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,7 @@ from disputes.models import CaseStatus, Outcome
 from grids.models import Area, User
 from residents import qr
 from residents.models import PublicUpdate, ReopenRequest, ResidentReport
-
-from .helpers import assert_no_horizontal_scroll, screenshot
+from tests.e2e.helpers import assert_no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.e2e
 

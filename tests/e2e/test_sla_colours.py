@@ -10,11 +10,11 @@ from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from disputes import services
-from disputes.models import Case, CaseEvent, Category, Channel, SlaCheck
-from disputes.notifications import notify
+from disputes.models import Case, CaseEvent, Category, Channel
 from grids.models import Area, User
-
-from .helpers import assert_no_horizontal_scroll, screenshot
+from notifications.services import notify
+from sla.models import SlaCheck
+from tests.e2e.helpers import assert_no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.e2e
 

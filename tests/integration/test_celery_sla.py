@@ -25,8 +25,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from disputes import sla
-from disputes.models import Case, CaseEvent, Notification, OutboxMessage, SlaCheck
+from disputes.models import Case, CaseEvent
+from notifications.models import Notification, OutboxMessage
+from sla import clock
+from sla.models import SlaCheck
 from tests.conftest import service_missing
 from tests.disputes.test_sla_engine import World, file
 from tests.disputes.test_sla_engine_sweep import build
@@ -79,7 +81,7 @@ class Workers:
             # Delivery right after the sweep commits, whatever the hour of the test run.
             "NOTIFY_QUIET_HOURS": "0-0",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "SMS_BACKEND": "disputes.sms.MemorySmsBackend",
+            "SMS_BACKEND": "notifications.backends.MemorySmsBackend",
         }
         self.logs = [logs / f"worker-{i}.log" for i in range(count)]
         self.processes = []
@@ -146,7 +148,7 @@ def move_deadline(case: Case, column: str, *, next_check: bool = True) -> Case:
 
 def colour(case: Case):
     case.refresh_from_db()
-    return sla.evaluate(case, timezone.now())
+    return clock.evaluate(case, timezone.now())
 
 
 def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, settings):
@@ -182,12 +184,12 @@ def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, setti
 
         # Green: nothing due yet.
         assert sweep() == [{"checked": 0, "breaches": 0, "skipped": 0}]
-        assert colour(case) == (sla.GREEN, [])
+        assert colour(case) == (clock.GREEN, [])
         assert not CaseEvent.objects.filter(kind=K.SLA_BREACH).exists()
 
         # Orange: the assignment deadline has passed.
         case = move_deadline(case, "assign_due_at")
-        assert colour(case) == (sla.ORANGE, ["not_assigned"])
+        assert colour(case) == (clock.ORANGE, ["not_assigned"])
         assert sweep() == [{"checked": 1, "breaches": 1, "skipped": 0}]
         event = case.events.get(kind=K.SLA_BREACH)
         assert (event.data["reason"], event.at) == ("not_assigned", case.assign_due_at)
@@ -204,7 +206,7 @@ def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, setti
         Case.objects.bulk_create(others)
         SlaCheck.objects.bulk_create([other.sla_check for other in others])
         case = move_deadline(case, "close_due_at")
-        assert colour(case) == (sla.RED, ["past_close", "not_assigned"])
+        assert colour(case) == (clock.RED, ["past_close", "not_assigned"])
 
         results = sweep(2)
 
@@ -224,7 +226,7 @@ def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, setti
         assert ((case.pk, "sla_past_close", "street") in told) and (
             (case.pk, "sla_not_assigned", "secretary") in told
         )
-        assert colour(case) == (sla.RED, ["past_close", "not_assigned"])
+        assert colour(case) == (clock.RED, ["past_close", "not_assigned"])
 
         # The workers also delivered the email and SMS, each once.
         poll(lambda: not OutboxMessage.objects.exclude(status="sent").exists(),

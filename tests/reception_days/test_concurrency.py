@@ -10,8 +10,7 @@ from reception_days import services
 from reception_days.models import ReceptionSession, SessionKind, SessionStaff, Visit
 from tests.conftest import service_missing
 from tests.disputes.test_api_concurrency import run_in_threads
-
-from .conftest import World, day
+from tests.reception_days.conftest import World, day
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from reception_days.models import (
     Visit,
     VisitOutcome,
 )
-
-from .conftest import TODAY
+from tests.reception_days.conftest import TODAY
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

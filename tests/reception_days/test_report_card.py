@@ -11,8 +11,7 @@ from disputes import services as cases
 from disputes.models import Outcome, ReferralKind
 from reception_days import selectors, services
 from reception_days.models import VisitOutcome
-
-from .conftest import day
+from tests.reception_days.conftest import day
 
 NOVEMBER = {"date_from": day("2026-11-01"), "date_to": day("2026-11-30")}
 FIGURES = ("sessions_held", "attendances", "residents_received", "issues_raised",

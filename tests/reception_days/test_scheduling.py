@@ -19,8 +19,7 @@ from reception_days.models import (
     SessionStaff,
     SessionStatus,
 )
-
-from .conftest import SH, day, staff
+from tests.reception_days.conftest import SH, day, staff
 
 MONTHLY = SessionKind.MONTHLY
 

@@ -19,8 +19,7 @@ from reception_days.models import (
 )
 from reception_days.services import SessionStateError
 from tests.factories import DepartmentFactory
-
-from .conftest import TODAY, staff
+from tests.reception_days.conftest import TODAY, staff
 
 
 def saved():

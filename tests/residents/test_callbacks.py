@@ -15,14 +15,14 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from disputes import services as case_services
-from disputes.models import CaseEvent, CaseStatus, Notification
+from disputes.models import CaseEvent, CaseStatus
 from grids.models import Area, Role
+from notifications.models import Notification
 from residents import services
 from residents.models import CallbackDraw, CallbackPolicy, CallbackTask, ReopenRequest
 from residents.tasks import draw_callbacks
 from tests.factories import UserFactory, assign
-
-from .conftest import SH, handle_to_close, report, staff_case
+from tests.residents.conftest import SH, handle_to_close, report, staff_case
 
 pytestmark = pytest.mark.django_db
 

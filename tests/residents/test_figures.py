@@ -9,8 +9,7 @@ from django.utils import timezone
 from residents import services
 from residents.models import CallbackTask
 from residents.selectors import area_figures, callback_coverage, satisfaction_rate
-
-from .conftest import SH, handle_to_close, report
+from tests.residents.conftest import SH, handle_to_close, report
 
 pytestmark = pytest.mark.django_db
 

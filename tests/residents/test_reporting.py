@@ -9,19 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from disputes.models import (
-    Attachment,
-    Case,
-    CaseEvent,
-    CaseStatus,
-    Channel,
-    Notification,
-    PartySide,
-)
+from disputes.models import Attachment, Case, CaseEvent, CaseStatus, Channel, PartySide
+from notifications.models import Notification
 from residents import services, views
 from residents.models import ResidentReport, ResidentSupplement
-
-from .conftest import PHONE, T0, handle_to_close, pdf, png, report
+from tests.residents.conftest import PHONE, T0, handle_to_close, pdf, png, report
 
 pytestmark = pytest.mark.django_db
 

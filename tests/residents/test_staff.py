@@ -10,11 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from disputes import services as case_services
-from disputes.models import CaseEvent, CaseStatus, Notification
+from disputes.models import CaseEvent, CaseStatus
+from notifications.models import Notification
 from residents import qr, services
 from residents.models import PublicUpdate, ReopenRequest
-
-from .conftest import T0, report, staff_case
+from tests.residents.conftest import T0, report, staff_case
 
 pytestmark = pytest.mark.django_db
 

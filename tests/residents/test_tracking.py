@@ -9,12 +9,12 @@ import pytest
 from django.urls import reverse
 
 from disputes import services as case_services
-from disputes.models import CaseStatus, Notification, Party
+from disputes.models import CaseStatus, Party
+from notifications.models import Notification
 from residents import services, views
 from residents.models import Rating, ReopenRequest
 from residents.selectors import stages
-
-from .conftest import T0, handle_to_close, report
+from tests.residents.conftest import T0, handle_to_close, report
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,5 @@
 from grids.imports import import_staff
-
-from ._csvimport import CsvImportCommand
+from grids.management.commands._csvimport import CsvImportCommand
 
 
 class Command(CsvImportCommand):

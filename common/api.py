@@ -1,0 +1,31 @@
+"""What every app's API shares: the error body's schema and input parsing. The errors
+themselves are shaped once, by grid_governance.api_errors (the DRF exception handler)."""
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad input; `errors` maps each field to its messages. Nothing was saved.",
+    403: "You may see this case but may not do this.",
+    404: "No such case, or it is outside your scope.",
+    409: "The case's status does not allow this now. Nothing was changed.",
+}
+
+
+def error_responses(*codes: int, **descriptions: str) -> dict:
+    """Schema entries for the error answers an endpoint can give (`e404="…"` overrides)."""
+    text = ERROR_DESCRIPTIONS | {int(k[1:]): v for k, v in descriptions.items()}
+    return {c: OpenApiResponse(ErrorSerializer, description=text[c]) for c in codes}
+
+
+def parsed(serializer_class, request) -> dict:
+    """The request body validated by the input serializer; a 400 with field errors if not."""
+    serializer = serializer_class(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

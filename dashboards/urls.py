@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.dashboard, name="index"),
+    path("screen/", views.screen, name="screen"),
+    path("counts/", views.counts, name="counts"),
+    path("export.csv", views.export_csv, name="export"),
+    path("queue/<int:pk>/", views.queue_panel, name="queue_panel"),
+    path("queue/<int:pk>/<slug:action>/", views.queue_action, name="queue_action"),
+]

@@ -1,0 +1,66 @@
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import THREE_OFFICERS_AND_A_LAWYER, Role
+from grids.selectors import user_scope
+from notifications.services import unread_count
+
+# (url name, label, roles that see it; empty = everyone signed in). Later features add
+# their entries here so the navigation stays in one place.
+FILERS = (Role.GRID_WORKER, Role.MICRO_GRID_HEAD, Role.MEDIATOR, Role.COMMUNITY_SECRETARY,
+          Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)  # fmt: skip
+# Those who staff or organise reception days; grid workers have no sessions of their own.
+RECEPTION_DAY_STAFF = (*THREE_OFFICERS_AND_A_LAWYER, Role.MEDIATOR, Role.COMMUNITY_SECRETARY,
+                       Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)  # fmt: skip
+# Who triages on the dashboard (disputes.stats.DASHBOARD_ROLES).
+DASHBOARD_STAFF = (Role.COMMUNITY_SECRETARY, Role.STREET_STAFF, Role.STREET_LEADER,
+                   Role.DISTRICT_STAFF, Role.ADMIN)  # fmt: skip
+# 回访 (residents app): street centres call back a sample of closed cases every month.
+CALLBACK_STAFF = (Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)
+# Who puts the residents' QR code posters up in the compounds.
+POSTER_STAFF = (Role.GRID_WORKER, Role.MICRO_GRID_HEAD, Role.COMMUNITY_SECRETARY,
+                Role.STREET_STAFF)  # fmt: skip
+NAV_ITEMS = [
+    ("home", _("Home"), ()),
+    ("disputes:file", _("File a dispute"), FILERS),
+    ("disputes:mine", _("My cases"), ()),
+    ("disputes:list", _("All cases"), ()),
+    ("dashboard:index", _("Workbench"), DASHBOARD_STAFF),
+    ("inbox:list", _("Messages"), ()),
+    ("reception_days:mine", _("My reception days"), THREE_OFFICERS_AND_A_LAWYER),
+    ("reception_days:list", _("Reception days"), RECEPTION_DAY_STAFF),
+    ("reception_days:report_card", _("Reception-day report card"), RECEPTION_DAY_STAFF),
+    ("residents:callbacks", _("Callbacks"), CALLBACK_STAFF),
+    ("residents:posters", _("QR code posters"), POSTER_STAFF),
+]
+
+
+def _items(user):
+    scope = user_scope(user)
+    items = []
+    for name, label, roles in NAV_ITEMS:
+        if roles and not (scope.sees_everything or scope.roles & set(roles)):
+            continue
+        try:
+            items.append({"url": reverse(name), "label": label, "name": name})
+        except NoReverseMatch:
+            continue
+    if user.is_staff:
+        items.append({"url": reverse("sla_health"), "label": _("SLA health"), "name": "sla_health"})
+        items.append({"url": reverse("admin:index"), "label": _("Admin"), "name": "admin"})
+    return items
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_items": SimpleLazyObject(lambda: _items(user)),
+        "user_roles": SimpleLazyObject(
+            lambda: sorted({Role(r).label for r in user_scope(user).roles}, key=str)
+        ),
+        # The header's badge: one indexed COUNT, only on pages that render the header.
+        "unread_notifications": SimpleLazyObject(lambda: unread_count(user)),
+    }

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import apis
+
+app_name = "notifications-api"
+
+urlpatterns = [
+    path("", apis.NotificationListApi.as_view(), name="notification-list"),
+    path("mark-read/", apis.NotificationMarkReadApi.as_view(), name="notification-mark-read"),
+]

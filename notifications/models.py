@@ -1,0 +1,88 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    """The in-app inbox: written at once, whatever the quiet hours."""
+
+    # No index of its own: notif_inbox (recipient, …) serves every lookup by recipient.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        db_index=False,
+    )  # fmt: skip
+    # No index on case: nothing looks notifications up by case, and cases are never deleted
+    # (the ledger is append-only; the admin refuses); each index costs every sweep insert.
+    case = models.ForeignKey(
+        "disputes.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
+    )
+    kind = models.CharField(_("kind"), max_length=32)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        # Moved from the disputes app with its table: existing databases keep their rows.
+        db_table = "disputes_notification"
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The header's unread count and the inbox list.
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notif_inbox"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class OutboxMessage(models.Model):
+    """An email or SMS waiting to leave. Claimed with a conditional UPDATE before sending,
+    so two workers or a retried task never send the same message twice."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="outbox")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    address = models.CharField(_("address"), max_length=254)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    not_before = models.DateTimeField(_("not before"))
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "disputes_outboxmessage"
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        ordering = ["created_at", "id"]
+        indexes = [
+            # outbox_deliver: pending messages whose quiet hours are over.
+            models.Index(
+                fields=["not_before"],
+                name="outbox_pending",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} → {self.address} ({self.status})"

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views as views_inbox
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("", views_inbox.notification_list, name="list"),
+    path("<int:pk>/read/", views_inbox.notification_read, name="read"),
+    path("read-all/", views_inbox.notification_read_all, name="read_all"),
+]

@@ -1,0 +1,104 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from common.choices import RiskLevel
+
+
+class TimeBasis(models.TextChoices):
+    NATURAL = "natural", _("Natural time")
+    WORKDAYS = "workdays", _("Working days (statutory calendar)")
+
+
+class SlaPolicy(models.Model):
+    """Time limits for a kind of case ("13710"-style presets). Data, edited by admins.
+
+    A policy row is never changed once a case uses it: editing in the admin saves a new
+    version, so every case keeps the rules it started under."""
+
+    code = models.CharField(_("code"), max_length=32)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    name = models.CharField(_("name"), max_length=100)
+    category = models.ForeignKey(
+        "disputes.Category",
+        verbose_name=_("dispute type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sla_policies",
+        help_text=_("Empty: any type. A first-level type also covers its sub-types."),
+    )
+    risk_level = models.CharField(
+        _("risk level"), max_length=16, choices=RiskLevel.choices, blank=True,
+        help_text=_("Empty: any risk level."),
+    )  # fmt: skip
+    assign_within_hours = models.PositiveIntegerField(_("assign within (hours)"), default=24)
+    first_update_within_hours = models.PositiveIntegerField(
+        _("first progress within (hours after assignment)"), default=24
+    )
+    close_within_days = models.PositiveIntegerField(_("close within (days)"), default=30)
+    time_basis = models.CharField(
+        _("time basis"), max_length=16, choices=TimeBasis.choices, default=TimeBasis.NATURAL
+    )
+    pause_for_judicial_review = models.BooleanField(
+        _("pause the clock during judicial confirmation"), default=False
+    )
+    auto_escalate_on_red = models.BooleanField(_("escalate automatically when red"), default=False)
+    priority = models.IntegerField(
+        _("priority"), default=0, help_text=_("Higher wins when several policies match.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        # Moved from the disputes app with its table: existing databases keep their rows.
+        db_table = "disputes_slapolicy"
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["-priority", "code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="slapolicy_code_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+
+class SlaCheck(models.Model):
+    """The SLA sweep's bookkeeping for one case: when to look at it next, and which breaches
+    are already recorded (each exactly once, see sweep.py).
+
+    A narrow table of its own rather than columns on the case, because a sweep tick rewrites
+    thousands of these rows at once: a case row carries some thirty indexes, and rewriting
+    it updates every one of them, which made a 10,000-breach tick cost seconds (bench_sla.py).
+    Here a rewrite touches two small indexes. The case row stays the lock both sides take:
+    the sweep and every service lock the case first, then write this row."""
+
+    case = models.OneToOneField(
+        "disputes.Case", on_delete=models.CASCADE, primary_key=True, related_name="sla_check"
+    )
+    # NULL once nothing more can be breached (closed, or every deadline recorded).
+    next_check_at = models.DateTimeField(_("next check at"), null=True, blank=True)
+    breached_assign = models.BooleanField(_("assignment overdue"), default=False)
+    breached_first_update = models.BooleanField(_("first handling overdue"), default=False)
+    breached_close = models.BooleanField(_("closing overdue"), default=False)
+    # Bumped by every change to the case (sla.rearm), so the sweep can tell a case changed
+    # since it read it even when the next check time stayed the same.
+    version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+
+    class Meta:
+        db_table = "disputes_slacheck"
+        verbose_name = _("SLA check")
+        verbose_name_plural = _("SLA checks")
+        indexes = [
+            # "Which cases are due for a check": only cases that can still breach have a
+            # next check, so the partial index stays small however many cases are closed.
+            models.Index(
+                fields=["next_check_at"],
+                name="slacheck_due",
+                condition=Q(next_check_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} @ {self.next_check_at}"
