@@ -4,7 +4,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from common.choices import OPEN_STATUSES, CaseStatus, RiskLevel
-from grids.models import Area, Department, Role
+from grids.models import Area, AreaLevel, Department, Role
+from grids.scope import user_scope
 
 __all__ = [
     "OPEN_STATUSES",
@@ -128,8 +129,6 @@ class ReferralKind(models.TextChoices):
 
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from .selectors import case_scope_q
-
         condition = case_scope_q(user)
         if condition is None:
             return self.all()
@@ -512,3 +511,41 @@ class ExtensionRequest(models.Model):
 
     def __str__(self):
         return f"{self.case_id} +{self.days}d {self.status}"
+
+
+# Which copied-ancestor column a user's assignment at each level matches.
+LEVEL_COLUMN = {
+    AreaLevel.DISTRICT: "district_id",
+    AreaLevel.STREET: "street_id",
+    AreaLevel.COMMUNITY: "community_id",
+    AreaLevel.GRID: "grid_id",
+    AreaLevel.DEDICATED: "grid_id",
+    AreaLevel.MICRO_GRID: "area_id",
+}
+
+
+def case_scope_q(user) -> Q | None:
+    """The case-visibility condition for a user; None means "everything".
+
+    Each assignment becomes one indexed equality on a copied ancestor column; department
+    liaisons see what is led by or referred to their department; anyone sees the cases
+    they filed or handle."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    scope = user_scope(user)
+    if scope.sees_everything:
+        return None
+    # Assistants through a subquery, not a join: a join repeats a case once per assistant
+    # for everyone who sees it by area, and visible_to(user).count() would overcount.
+    assisted = Case.assistants.through.objects.filter(user_id=user.pk).values("case_id")
+    condition = Q(filed_by_id=user.pk) | Q(mediator_id=user.pk) | Q(pk__in=assisted)
+    by_column: dict[str, list[int]] = {}
+    for a in scope.assignments:
+        if a.area_id:
+            by_column.setdefault(LEVEL_COLUMN[a.area.level], []).append(a.area_id)
+    for column, ids in by_column.items():
+        condition |= Q(**{f"{column}__in": ids})
+    if scope.department_ids:
+        condition |= Q(lead_department_id__in=scope.department_ids)
+        condition |= Q(referral_department_id__in=scope.department_ids)
+    return condition

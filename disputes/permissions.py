@@ -1,10 +1,12 @@
 """Who may do what to a case. Pure functions over the user's scope (one cached query) and
 the case row, so the pages, the API and the tests ask the same questions."""
 
-from grids.models import AreaLevel, Role
+from grids.models import Area, AreaLevel, Role
 from grids.selectors import user_scope
 
-from .models import Case, Channel, HandlingLevel
+from .models import OPEN_STATUSES, Case, Channel, HandlingLevel, RiskLevel
+from .models import CaseStatus as S
+from .routing import ESCALATABLE, parent_queue
 
 # Roles that run a queue at their level: accept, send back, assign, reopen, refer, close.
 MANAGER_ROLES = {
@@ -83,7 +85,6 @@ def can_file(user, channel: str | None = None) -> bool:
 
 def filing_areas_q(user):
     """Where the user may file: their own subtree, down to grid and micro-grid level."""
-    from grids.models import Area
 
     return Area.objects.visible_to(user).filter(
         level__in=[AreaLevel.GRID, AreaLevel.DEDICATED, AreaLevel.MICRO_GRID]
@@ -93,8 +94,6 @@ def filing_areas_q(user):
 def available_actions(user, case: Case) -> list[str]:
     """The actions this viewer may take on this case now; mirrors the checks in services so
     the page offers exactly what would succeed."""
-    from .models import OPEN_STATUSES
-    from .models import CaseStatus as S
 
     manager = is_manager(user, case)
     mediator = case.mediator_id == user.pk
@@ -130,9 +129,6 @@ def pending_extension(case: Case):
 def _sla_checks(user, case: Case, *, manager: bool, mediator: bool) -> dict[str, bool]:
     """Escalation, risk, dispatch, extensions and the clock: the same conditions as the
     services (case_escalate … case_resume_clock), cheapest first."""
-    from .models import OPEN_STATUSES, RiskLevel
-    from .models import CaseStatus as S
-    from .services import ESCALATABLE, _approves_extensions, _parent_queue
 
     status = case.status
     runs_it = manager or mediator
@@ -142,14 +138,27 @@ def _sla_checks(user, case: Case, *, manager: bool, mediator: bool) -> dict[str,
     policy = case.sla_policy if case.sla_policy_id else None
     return {
         # One query (the area's ancestors), asked only when everything else allows it.
-        "escalate": movable and _parent_queue(case)[1] is not None,
+        "escalate": movable and parent_queue(case)[1] is not None,
         "raise_risk": movable and case.risk_level != RiskLevel.SERIOUS,
         "dispatch": manager and status in ESCALATABLE,
         "request_extension": runs_it and status in OPEN_STATUSES and pending is None,
-        "decide_extension": pending is not None and _approves_extensions(user, case),
+        "decide_extension": pending is not None and approves_extensions(user, case),
         "pause_clock": runs_it
         and status == S.IN_MEDIATION
         and case.clock_paused_at is None
         and bool(policy and policy.pause_for_judicial_review),
         "resume_clock": runs_it and case.clock_paused_at is not None,
     }
+
+
+def approves_extensions(user, case: Case) -> bool:
+    """The level above the handling area decides (a street for a community case …)."""
+    scope = user_scope(user)
+    if scope.sees_everything:
+        return True
+    path = case.handling_area.path
+    return any(
+        a.area_id and a.role in MANAGER_ROLES and a.role != "mediator"
+        and path.startswith(a.area.path) and len(a.area.path) < len(path)
+        for a in scope.assignments
+    )  # fmt: skip

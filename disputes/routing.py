@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from grids.models import Area, AreaLevel, Department
 
-from .models import Category, HandlingLevel, RiskLevel
-from .selectors import ancestors_by_level
+from .models import Case, CaseStatus, Category, HandlingLevel, RiskLevel
 
 LEVEL_FOR_RISK = {RiskLevel.MAJOR: HandlingLevel.STREET, RiskLevel.SERIOUS: HandlingLevel.DISTRICT}
 
@@ -66,3 +65,33 @@ def ancestor_ids(ancestors: dict) -> dict:
         "community": ancestors.get(AreaLevel.COMMUNITY),
         "grid": grid,
     }
+
+
+def ancestors_by_level(area: Area) -> dict[str, Area]:
+    """The area and its ancestors keyed by level, one query."""
+    paths = [area.path[:i] for i in range(area.steplen, len(area.path), area.steplen)]
+    found = {a.level: a for a in Area.objects.filter(path__in=paths)}
+    found[area.level] = area
+    return found
+
+
+# Statuses from which a case can still move up a level (by hand, by risk or on red).
+S = CaseStatus
+ESCALATABLE = (S.FILED, S.ACCEPTED, S.ASSIGNED, S.IN_MEDIATION)
+HANDLING_ORDER = ["grid", "community", "street", "district"]
+RISK_ORDER = [RiskLevel.ORDINARY, RiskLevel.MAJOR, RiskLevel.SERIOUS]
+
+
+def parent_queue(case: Case, at_least: str | None = None):
+    """(handling level, area) of the next queue up, or of `at_least` if that is higher."""
+    ancestors = ancestors_by_level(case.area)
+    current = HANDLING_ORDER.index(case.handling_level)
+    wanted = current + 1
+    if at_least is not None:
+        wanted = max(wanted, HANDLING_ORDER.index(at_least))
+    for level in HANDLING_ORDER[wanted:]:
+        for area_level in QUEUE_AREA_LEVELS[level]:
+            area = ancestors.get(area_level)
+            if area is not None and area.pk != case.handling_area_id:
+                return AREA_TO_HANDLING[area.level], area
+    return None, None

@@ -2,48 +2,18 @@ from django.db.models import Case as When_
 from django.db.models import DateTimeField, F, Prefetch, Q, When
 from django.utils import timezone
 
-from grids.models import Area, AreaLevel, Assignment, User
-from grids.selectors import user_scope
+from grids.models import Area, Assignment, User
 from sla import clock
 
-from .models import OPEN_STATUSES, Case, CaseEvent, Category, ExtensionRequest
-
-# Which copied-ancestor column a user's assignment at each level matches.
-LEVEL_COLUMN = {
-    AreaLevel.DISTRICT: "district_id",
-    AreaLevel.STREET: "street_id",
-    AreaLevel.COMMUNITY: "community_id",
-    AreaLevel.GRID: "grid_id",
-    AreaLevel.DEDICATED: "grid_id",
-    AreaLevel.MICRO_GRID: "area_id",
-}
-
-
-def case_scope_q(user) -> Q | None:
-    """The case-visibility condition for a user; None means "everything".
-
-    Each assignment becomes one indexed equality on a copied ancestor column; department
-    liaisons see what is led by or referred to their department; anyone sees the cases
-    they filed or handle."""
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    scope = user_scope(user)
-    if scope.sees_everything:
-        return None
-    # Assistants through a subquery, not a join: a join repeats a case once per assistant
-    # for everyone who sees it by area, and visible_to(user).count() would overcount.
-    assisted = Case.assistants.through.objects.filter(user_id=user.pk).values("case_id")
-    condition = Q(filed_by_id=user.pk) | Q(mediator_id=user.pk) | Q(pk__in=assisted)
-    by_column: dict[str, list[int]] = {}
-    for a in scope.assignments:
-        if a.area_id:
-            by_column.setdefault(LEVEL_COLUMN[a.area.level], []).append(a.area_id)
-    for column, ids in by_column.items():
-        condition |= Q(**{f"{column}__in": ids})
-    if scope.department_ids:
-        condition |= Q(lead_department_id__in=scope.department_ids)
-        condition |= Q(referral_department_id__in=scope.department_ids)
-    return condition
+from .models import (
+    LEVEL_COLUMN,
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    Category,
+    ExtensionRequest,
+    case_scope_q,
+)
 
 
 def case_list(*, user, filters: dict | None = None):
@@ -182,14 +152,6 @@ def mediator_candidates(*, case: Case):
         .values("user_id")
     )
     return User.objects.filter(pk__in=user_ids, is_active=True).order_by("real_name", "username")
-
-
-def ancestors_by_level(area: Area) -> dict[str, Area]:
-    """The area and its ancestors keyed by level, one query."""
-    paths = [area.path[:i] for i in range(area.steplen, len(area.path), area.steplen)]
-    found = {a.level: a for a in Area.objects.filter(path__in=paths)}
-    found[area.level] = area
-    return found
 
 
 def role_holders(*, area: Area, role: str):

@@ -3,8 +3,8 @@ from django.dispatch import receiver
 from grids.models import AreaLevel
 from grids.signals import area_moved
 
-from .models import Case
-from .selectors import LEVEL_COLUMN, ancestors_by_level
+from .models import LEVEL_COLUMN, Case
+from .routing import ancestors_by_level
 
 ABOVE = {
     AreaLevel.STREET: ("district",),

@@ -38,9 +38,11 @@ from sla import clock
 from sla.clock import FLAG_FOR
 from sla.models import SlaCheck, SlaPolicy
 
+from .breaches import EVENT_COLUMNS, breach_row, event_constants, missed_deadlines
+from .ledger import TransitionError
 from .models import Case, CaseEvent
-from .routing import QUEUE_AREA_LEVELS
-from .services import ESCALATABLE, HANDLING_ORDER, TransitionError, _escalate_locked
+from .routing import ESCALATABLE, HANDLING_ORDER, QUEUE_AREA_LEVELS
+from .services import escalate_locked
 
 # Cases per transaction: large enough that per-statement and per-commit costs (a WAL flush
 # each, ~80 ms on the reference machine) stay small at 10,000 due cases, small enough that a
@@ -177,8 +179,8 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
     recorded_at = timezone.now()
     for case in cases:
         deadlines = clock.pending_and_late(case)
-        for due, reason, still_open in _missed(case, now, deadlines):
-            events.append(_breach_row(case, due, reason, labels[reason]))
+        for due, reason, still_open in missed_deadlines(case, now, deadlines):
+            events.append(breach_row(case, due, reason, labels[reason]))
             # A step done late since is evidence only: nobody is left to chase.
             if still_open:
                 notices.append((case, reason))
@@ -187,7 +189,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
         check = case.sla_check
         check.next_check_at = clock.next_check_at(case, clock.breached_reasons(case), deadlines)
     _save(cases, read)
-    insert_rows(CaseEvent, EVENT_COLUMNS, events, constants=_event_constants(recorded_at))
+    insert_rows(CaseEvent, EVENT_COLUMNS, events, constants=event_constants(recorded_at))
     _notify(notices, lookups.holders)
     if escalate:
         # Claimed by us; loaded whole, since escalating touches most of the case.
@@ -198,53 +200,8 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
         ):
             # At the top level already: the red colour and the notices stand.
             with contextlib.suppress(TransitionError):
-                _escalate_locked(case, actor=None, reason=labels["past_close"])
+                escalate_locked(case, actor=None, reason=labels["past_close"])
     return len(cases), len(events)
-
-
-# A breach event's columns; kind, actor (the system: none) and recorded_at are the same
-# for a whole batch and go over once (bulk.insert_rows constants).
-EVENT_COLUMNS = ("case_id", "at", "from_status", "to_status", "note", "data")
-
-
-def _event_constants(recorded_at) -> dict:
-    return {"kind": CaseEvent.Kind.SLA_BREACH.value, "actor_id": None, "recorded_at": recorded_at}
-
-
-def _breach_row(case, due: datetime, reason: str, label: str) -> tuple:
-    """The breach event (EVENT_COLUMNS), stamped at the deadline, with the flag set."""
-    setattr(case.sla_check, FLAG_FOR[reason], True)
-    data = {"reason": reason, "deadline": due.isoformat()}
-    return (case.pk, due, case.status, case.status, label, data)
-
-
-def record_missed(case: Case, now: datetime) -> int:
-    """Record, for one case locked by the caller, the breaches the sweep has not recorded
-    yet (it was down, or has not come by). Services call it before moving or clearing a
-    deadline. No notices: the person acting on the case is the one they would chase. The
-    caller saves the SlaCheck (services' _save re-arms it)."""
-    clock.check_of(case)  # a case loaded without its row gets a fresh one to set flags on
-    recorded_at = timezone.now()
-    events = [
-        _breach_row(case, due, reason, str(clock.REASONS[reason]))
-        for due, reason, _still_open in _missed(case, now)
-    ]
-    insert_rows(CaseEvent, EVENT_COLUMNS, events, constants=_event_constants(recorded_at))
-    return len(events)
-
-
-def _missed(case: Case, now: datetime, deadlines=None) -> list[tuple[datetime, str, bool]]:
-    """(deadline, reason, clock still running) for each deadline passed and not recorded,
-    oldest first. `deadlines` is clock.pending_and_late(case), when the caller has it."""
-    already = clock.breached_reasons(case)
-    pending, late = deadlines or clock.pending_and_late(case)
-    missed = [
-        (due, reason, still_open)
-        for still_open, by_reason in ((True, pending), (False, late))
-        for reason, due in by_reason.items()
-        if reason not in already and due < now
-    ]  # fmt: skip
-    return sorted(missed, key=lambda item: (item[0], list(clock.REASONS).index(item[1])))
 
 
 def _escalates_on_red(case: Case) -> bool:

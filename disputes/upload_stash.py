@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 
+from .attachments import attachment_check
+
 SESSION_KEY = "upload_stash"
 MAX_AGE_SECONDS = 24 * 3600
 
@@ -20,8 +22,6 @@ def _entries(request) -> dict:
 
 
 def stash(request, uploads) -> list[dict]:
-    from .services import attachment_check
-
     entries = _entries(request)
     _expire(request)
     kept = []

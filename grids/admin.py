@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .import_jobs import import_job_progress
 from .models import (
     ALLOWED_PARENT_LEVELS,
     Area,
@@ -23,7 +24,7 @@ from .models import (
     User,
 )
 from .selectors import area_breadcrumbs
-from .services_imports import import_job_progress, import_job_start
+from .services_imports import import_job_start
 
 admin.site.site_header = _("Grid governance administration")
 admin.site.site_title = _("Grid governance")

@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from .roles import Role
+from .scope import user_scope
+
 
 class AreaLevel(models.TextChoices):
     DISTRICT = "district", _("District")
@@ -65,8 +68,6 @@ class AreaQuerySet(MP_NodeQuerySet):
 
     def visible_to(self, user):
         """Every area the user may see: the subtrees of their active area assignments."""
-        from .selectors import user_scope
-
         scope = user_scope(user)
         if scope.sees_everything:
             return self.all()
@@ -222,22 +223,6 @@ class User(AbstractUser):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone) if self.phone else ""
-
-
-class Role(models.TextChoices):
-    GRID_WORKER = "grid_worker", _("Grid worker")
-    MICRO_GRID_HEAD = "micro_grid_head", _("Micro-grid head")
-    MEDIATOR = "mediator", _("Mediator")
-    COMMUNITY_SECRETARY = "community_secretary", _("Community secretary")
-    STREET_STAFF = "street_staff", _("Street centre staff")
-    STREET_LEADER = "street_leader", _("Street leader")
-    DISTRICT_STAFF = "district_staff", _("District centre staff")
-    DEPARTMENT_LIAISON = "department_liaison", _("Department liaison")
-    JUDGE = "judge", _("Judge")
-    PROSECUTOR = "prosecutor", _("Prosecutor")
-    POLICE = "police", _("Police officer")
-    LAWYER = "lawyer", _("Lawyer")
-    ADMIN = "admin", _("Administrator")
 
 
 L = AreaLevel

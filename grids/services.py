@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Area, Assignment, Department, User, assignment_place_error, parent_level_error
+from .signals import area_moved
 
 
 @transaction.atomic
@@ -57,8 +58,6 @@ def area_move(*, area: Area, new_parent: Area, actor: User | None = None) -> Are
     area = Area.objects.get(pk=area.pk)
     area.parent = new_parent
     area.save(update_fields=["parent", "updated_at"])
-    from .signals import area_moved
-
     area_moved.send(sender=Area, area=area, actor=actor)
     return area
 

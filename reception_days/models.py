@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, AreaLevel, Assignment, Department, Role
+from grids.scope import user_scope
 
 
 class SessionKind(models.TextChoices):
@@ -159,8 +160,6 @@ class RotaSlot(models.Model):
 
 class SessionQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from .selectors import session_scope_q
-
         condition = session_scope_q(user)
         return self if condition is None else self.filter(condition)
 
@@ -434,3 +433,19 @@ class TeamMember(Assignment):
         proxy = True
         verbose_name = _("reception-day team member")
         verbose_name_plural = _("reception-day teams")
+
+
+def session_scope_q(user) -> Q | None:
+    """Sessions of the communities in the user's areas, plus those they are scheduled at
+    (an officer paired with a community in another street, an extra worker with no area).
+    None means everything."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    scope = user_scope(user)
+    if scope.sees_everything:
+        return None
+    scheduled = SessionStaff.objects.filter(user_id=user.pk).values("session_id")
+    condition = Q(pk__in=scheduled)
+    for path in scope.area_paths:
+        condition |= Q(community__path__startswith=path)
+    return condition

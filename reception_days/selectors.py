@@ -19,22 +19,6 @@ REPORT_LEVELS = (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)
 ROW_LEVEL = {AreaLevel.DISTRICT: AreaLevel.STREET, AreaLevel.STREET: AreaLevel.COMMUNITY}
 
 
-def session_scope_q(user) -> Q | None:
-    """Sessions of the communities in the user's areas, plus those they are scheduled at
-    (an officer paired with a community in another street, an extra worker with no area).
-    None means everything."""
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    scope = user_scope(user)
-    if scope.sees_everything:
-        return None
-    scheduled = SessionStaff.objects.filter(user_id=user.pk).values("session_id")
-    condition = Q(pk__in=scheduled)
-    for path in scope.area_paths:
-        condition |= Q(community__path__startswith=path)
-    return condition
-
-
 def _with_list_columns(qs):
     return qs.select_related("community", "unit").annotate(
         visit_count=Count("visits", distinct=True)

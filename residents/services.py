@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from disputes import services as case_services
+from disputes.attachments import ALLOWED_TYPES
 from disputes.models import (
     OPEN_STATUSES,
     Attachment,
@@ -216,7 +217,7 @@ def _store_photos(case: Case, photos, event: CaseEvent):
             case=case,
             event=event,
             token=token,
-            extension=case_services.ALLOWED_TYPES[mime][0],
+            extension=ALLOWED_TYPES[mime][0],
             kind=kind,
             content_type=mime,
             size=_size(photo),

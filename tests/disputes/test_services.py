@@ -17,6 +17,7 @@ from django.utils import timezone
 from PIL import Image
 
 from disputes import services
+from disputes.attachments import MAX_ATTACHMENT_BYTES
 from disputes.models import (
     Attachment,
     Case,
@@ -131,7 +132,7 @@ def fake_jpeg(name="notes.jpg"):
 
 
 def huge_jpeg(name="huge.jpg"):
-    content = image_bytes("JPEG") + b"\0" * (services.MAX_ATTACHMENT_BYTES + 1)
+    content = image_bytes("JPEG") + b"\0" * (MAX_ATTACHMENT_BYTES + 1)
     return SimpleUploadedFile(name, content, content_type="image/jpeg")
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from disputes import services
 from disputes.models import Case, CaseEvent, CaseStatus, Channel, HandlingLevel, RiskLevel
+from disputes.routing import parent_queue
 from disputes.sweep import sla_sweep_step
 from grids.models import Assignment, Role
 from notifications.backends import MemorySmsBackend
@@ -288,7 +289,7 @@ def test_it_tells_the_level_above_when_a_case_is_past_its_deadline(
     assert case.handling_level == level
     # The sweep finds the queue above from the ancestors copied onto the case; the services
     # walk the tree. They must agree.
-    _level, area = services._parent_queue(case)
+    _level, area = parent_queue(case)
     people = {"secretary": world.secretary, "street": world.street, "district": world.district}
     assert Assignment.objects.filter(user=people[told], area=area or case.handling_area).exists()
     time_machine.move_to(T0 + 31 * DAY)

@@ -1,0 +1,80 @@
+"""The steps every workflow service takes: lock the case, check, write, append the
+CaseEvent, re-arm the SLA sweep. One place, so every action takes the locks in the same
+order and leaves the same evidence."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sla import clock
+from sla.models import SlaCheck
+
+from .breaches import record_missed
+from .models import Case, CaseEvent
+
+
+class TransitionError(Exception):
+    """The action is not allowed in the case's current state."""
+
+    def __init__(self, case: Case, action: str):
+        self.case = case
+        self.message = _("This case is “%(status)s”; it cannot be %(action)s now.") % {
+            "status": case.get_status_display(),
+            "action": action,
+        }
+        super().__init__(self.message)
+
+
+def lock_case(case: Case) -> Case:
+    """Lock the case for a change: first its SlaCheck row, the lock the SLA sweep takes
+    (SKIP LOCKED, so the sweep passes over a case being changed, and a change waits for a
+    sweep batch holding it), then the case row, which serialises changes among themselves.
+    Always in this order, so two of them never wait on each other."""
+    check = SlaCheck.objects.select_for_update().filter(case_id=case.pk).first()
+    locked = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("handling_area", "category", "sla_policy")
+        .get(pk=case.pk)
+    )
+    if check is not None:
+        locked.sla_check = check  # read under its lock: what the sweep last wrote
+    return locked
+
+
+def require(allowed: bool):
+    if not allowed:
+        raise PermissionDenied(_("You may not do this for this case."))
+
+
+def require_status(case: Case, allowed: Iterable[str], action: str):
+    if case.status not in set(allowed):
+        raise TransitionError(case, action)
+
+
+def append_event(case, *, kind, actor, from_status="", note="", data=None, at=None) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor,
+        at=at or timezone.now(),
+        from_status=from_status,
+        to_status=case.status,
+        note=note,
+        data=data or {},
+    )
+
+
+def save_case(case: Case, *fields: str):
+    """Save the changed fields and re-arm the SLA sweep: any state change can add, move or
+    remove a deadline, so the next check time is recomputed here, under the row lock."""
+    case.save(update_fields=[*fields, "updated_at"])
+    clock.rearm(case)
+
+
+def record_missed_breaches(case: Case):
+    """Before a change that moves or clears a deadline (escalation, extension, reopening),
+    record any breach the sweep has not come by to record yet: the change would otherwise
+    erase the evidence that the deadline was missed."""
+    record_missed(case, timezone.now())

@@ -1,0 +1,63 @@
+"""Every state change of a case. Each function locks the case row, checks who may act and
+whether the transition is legal, writes the change and its CaseEvent in one transaction,
+and returns the case. Errors:
+
+- PermissionDenied: the actor may not do this (403/404 at the edges);
+- ValidationError: bad input, with field messages (400), nothing saved;
+- TransitionError: the case is not in a state that allows this (409), nothing saved.
+
+Callers use `services.<name>`; the functions live in filing, workflow and escalation."""
+
+from ..attachments import attachment_check
+from ..ledger import TransitionError
+from .escalation import (
+    case_dispatch,
+    case_escalate,
+    case_pause_clock,
+    case_raise_risk,
+    case_resume_clock,
+    escalate_locked,
+    extension_decide,
+    extension_request,
+)
+from .filing import case_file
+from .workflow import (
+    case_accept,
+    case_assign,
+    case_attach,
+    case_close,
+    case_progress,
+    case_record_outcome,
+    case_refer,
+    case_reopen,
+    case_resolve,
+    case_resubmit,
+    case_send_back,
+    case_withdraw,
+)
+
+__all__ = [
+    "TransitionError",
+    "attachment_check",
+    "case_accept",
+    "case_assign",
+    "case_attach",
+    "case_close",
+    "case_dispatch",
+    "case_escalate",
+    "case_file",
+    "case_pause_clock",
+    "case_progress",
+    "case_raise_risk",
+    "case_record_outcome",
+    "case_refer",
+    "case_reopen",
+    "case_resolve",
+    "case_resubmit",
+    "case_resume_clock",
+    "case_send_back",
+    "case_withdraw",
+    "escalate_locked",
+    "extension_decide",
+    "extension_request",
+]

@@ -1,0 +1,247 @@
+"""Filing a case: number, routing, deadlines, parties and photos in one transaction."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grids.models import Area, User
+from sla import clock
+
+from .. import permissions
+from ..attachments import store_attachments, validate_attachments
+from ..ledger import (
+    append_event,
+    require,
+    save_case,
+)
+from ..models import (
+    Case,
+    CaseEvent,
+    CaseNumberSequence,
+    CaseStatus,
+    Category,
+    Outcome,
+    Party,
+    PartyKind,
+    PartySide,
+    RiskLevel,
+)
+from ..routing import (
+    ancestor_ids,
+    route,
+)
+
+S = CaseStatus
+
+
+def _next_number(year: int) -> str:
+    # The row lock taken by the UPDATE serialises concurrent filings until commit.
+    CaseNumberSequence.objects.bulk_create(
+        [CaseNumberSequence(year=year, last=0)], ignore_conflicts=True
+    )
+    CaseNumberSequence.objects.filter(year=year).update(last=F("last") + 1)
+    last = CaseNumberSequence.objects.get(year=year).last
+    return f"JF{year}-{last:06d}"
+
+
+# --- attachments ------------------------------------------------------------------------
+
+
+# --- filing -------------------------------------------------------------------------------
+
+
+def _validate_parties(parties: list[dict]) -> list[dict]:
+    errors = {}
+    cleaned = []
+    for index, party in enumerate(parties):
+        row_errors = []
+        name = (party.get("name") or "").strip()
+        if not name:
+            row_errors.append(_("Party %(n)d: the name is required.") % {"n": index + 1})
+        side = party.get("side") or PartySide.APPLICANT
+        if side not in PartySide.values:
+            row_errors.append(_("Party %(n)d: unknown side.") % {"n": index + 1})
+        kind = party.get("kind") or PartyKind.PERSON
+        if kind not in PartyKind.values:
+            row_errors.append(_("Party %(n)d: unknown kind.") % {"n": index + 1})
+        phone = (party.get("phone") or "").strip()
+        if phone and not phone.replace("-", "").replace(" ", "").replace("+", "").isdigit():
+            row_errors.append(_("Party %(n)d: the phone number is not valid.") % {"n": index + 1})
+        id_number = (party.get("id_number") or "").strip().upper()
+        if id_number and not _id_number_ok(id_number):
+            row_errors.append(_("Party %(n)d: the ID number is not valid.") % {"n": index + 1})
+        if row_errors:
+            errors[index] = row_errors
+        cleaned.append(
+            {
+                "side": side,
+                "kind": kind,
+                "name": name[:100],
+                "phone": phone[:32],
+                "id_number": id_number[:32],
+                "address": (party.get("address") or "").strip()[:200],
+                "relationship": (party.get("relationship") or "").strip()[:100],
+            }
+        )
+    messages = [m for rows in errors.values() for m in rows]
+    if not any(p["side"] == PartySide.APPLICANT and p["name"] for p in cleaned):
+        messages.append(_("Add at least one applicant."))
+    if messages:
+        raise ValidationError({"parties": messages})
+    return cleaned
+
+
+def _id_number_ok(value: str) -> bool:
+    """Mainland resident ID: 18 characters with the ISO 7064 check digit (or 15 digits for
+    old cards). Organisations give a unified social credit code (18 characters) instead."""
+    if len(value) == 15:
+        return value.isdigit()
+    if len(value) != 18:
+        return False
+    if value[:17].isdigit():
+        weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+        total = sum(int(d) * w for d, w in zip(value[:17], weights, strict=True))
+        return "10X98765432"[total % 11] == value[17]
+    return value.isalnum()  # unified social credit code
+
+
+@transaction.atomic
+def case_file(
+    *,
+    actor: User | None,
+    area: Area,
+    category: Category,
+    cause: str,
+    address: str,
+    channel: str,
+    parties: list[dict],
+    description: str = "",
+    occurred_at=None,
+    risk_level: str | None = None,
+    people_involved: int = 2,
+    amount_involved=None,
+    photos: Iterable = (),
+    resolved_on_spot: bool = False,
+    outcome_note: str = "",
+    public: bool = False,
+) -> Case:
+    """File a dispute. A grid worker may record it as resolved on the spot ("small matters
+    stay in the grid"), which keeps it in the grid's ledger as resolved.
+
+    `public=True` is a resident's own report (residents app, QR code): nobody is signed in,
+    so `actor` is None, the staff permission checks do not apply and the case has no filer;
+    the caller owns the abuse checks (rate limits, honeypot)."""
+    if public:
+        if actor is not None or resolved_on_spot:
+            raise ValueError("a public report has no actor and is never resolved on the spot")
+    else:
+        require(permissions.can_file(actor, channel=channel))
+        require(permissions.filing_areas_q(actor).filter(pk=area.pk).exists())
+    errors = {}
+    if not (cause or "").strip():
+        errors["cause"] = [_("Describe the cause in a few words.")]
+    if not (address or "").strip():
+        errors["address"] = [_("The address is required.")]
+    if category.parent_id is None:
+        errors["category"] = [_("Choose a specific dispute type.")]
+    if risk_level and risk_level not in RiskLevel.values:
+        errors["risk_level"] = [_("Unknown risk level.")]
+    if resolved_on_spot and not (outcome_note or "").strip():
+        errors["outcome_note"] = [_("Say how it was resolved on the spot.")]
+    try:
+        cleaned_parties = _validate_parties(parties)
+    except ValidationError as exc:
+        errors |= exc.message_dict
+    photos = list(photos)
+    try:
+        validate_attachments(photos)
+    except ValidationError as exc:
+        errors |= exc.message_dict
+    if errors:
+        raise ValidationError(errors)
+
+    risk = risk_level or category.default_risk
+    routed = route(category=category, risk_level=risk, area=area, on_spot=resolved_on_spot)
+    now = timezone.now()
+    policy = clock.policy_for(category, risk)
+    case = Case(
+        number=_next_number(timezone.localtime(now).year),
+        cause=cause.strip(),
+        description=description.strip(),
+        occurred_at=occurred_at,
+        address=address.strip(),
+        area=area,
+        category=category,
+        risk_level=risk,
+        channel=channel,
+        people_involved=people_involved,
+        amount_involved=amount_involved,
+        handling_level=routed.handling_level,
+        handling_area=routed.handling_area,
+        lead_department=routed.lead_department,
+        filed_by=actor,
+        status=S.FILED,
+        filed_at=now,
+        sla_policy=policy,
+        **clock.filing_deadlines(policy, now),
+        **ancestor_ids(routed.ancestors),
+    )
+    # The copied ancestor columns are derived, not input: a grid straight under a street
+    # has no community, and validating them as required fields would refuse its cases.
+    # A public report has no filer by design (filed_by is blank=False for staff filings).
+    # No matching policy is allowed too: clock.py then applies the built-in "13710" limits.
+    derived = ["number", "district", "street", "community", "grid", "sla_policy"]
+    case.full_clean(exclude=[*derived, "filed_by"] if public else derived)
+    case.save()
+    clock.rearm(case)
+    Party.objects.bulk_create([Party(case=case, **p) for p in cleaned_parties])
+    filed = append_event(
+        case,
+        kind=CaseEvent.Kind.FILED,
+        actor=actor,
+        at=now,
+        data={
+            "handling_level": case.handling_level,
+            "handling_area": case.handling_area.name,
+            "lead_department": case.lead_department.name if case.lead_department else "",
+            **({"public": True} if public else {}),
+        },
+    )
+    store_attachments(case, photos, actor=actor, event=filed)
+    if resolved_on_spot:
+        case.status = S.RESOLVED
+        case.resolved_on_spot = True
+        case.mediator = actor
+        case.outcome = Outcome.AGREEMENT
+        case.outcome_note = outcome_note.strip()
+        case.accepted_at = case.assigned_at = case.first_progress_at = now
+        case.outcome_at = case.resolved_at = now
+        case.assigned_on_time = case.first_update_on_time = True
+        save_case(
+            case,
+            "status",
+            "resolved_on_spot",
+            "mediator",
+            "outcome",
+            "outcome_note",
+            "accepted_at",
+            "assigned_at",
+            "first_progress_at",
+            "outcome_at",
+            "resolved_at",
+            "assigned_on_time",
+            "first_update_on_time",
+        )
+        append_event(
+            case,
+            kind=CaseEvent.Kind.RESOLVED_ON_SPOT,
+            actor=actor,
+            from_status=S.FILED,
+            note=case.outcome_note,
+            at=now,
+        )
+    return case
