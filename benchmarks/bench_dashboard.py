@@ -102,11 +102,11 @@ def time_figures(user, area, runs: int):
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from dashboards import stats
+    from dashboards import periods, stats
 
     def figures():
         now = timezone.now()
-        period = stats.period_for(None, None)
+        period = periods.period_for(None, None)
         stats.overview(area=area, period=period, now=now)
         stats.by_category(area=area, period=period)
         stats.by_channel(area=area, period=period)

@@ -19,7 +19,7 @@ from common.api import ErrorSerializer
 from grids.models import Area
 from sla.clock import GREEN, ORANGE, RED
 
-from . import stats
+from . import periods, stats
 
 TAG = "stats"
 PARAMETERS = [
@@ -40,7 +40,7 @@ class StatsQuerySerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["area"].queryset = stats.dashboard_areas(self.context["request"].user)
+        fields["area"].queryset = periods.dashboard_areas(self.context["request"].user)
         # "from" is a Python keyword, so these two are added by name.
         fields["from"] = serializers.DateField(required=False)
         fields["to"] = serializers.DateField(required=False)
@@ -48,7 +48,7 @@ class StatsQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs):
         try:
-            attrs["period"] = stats.period_for(attrs.get("from"), attrs.get("to"))
+            attrs["period"] = periods.period_for(attrs.get("from"), attrs.get("to"))
         except ValueError as exc:
             raise serializers.ValidationError({"from": [str(exc)]}) from exc
         return attrs
@@ -219,10 +219,10 @@ class StatsApi(APIView):
     serializer_class: type[serializers.Serializer]
 
     def get(self, request):
-        stats.dashboard_roots(request.user)  # PermissionDenied → 403
+        periods.dashboard_roots(request.user)  # PermissionDenied → 403
         query = StatsQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
-        area = query.validated_data.get("area") or stats.default_area(request.user)
+        area = query.validated_data.get("area") or periods.default_area(request.user)
         period = query.validated_data["period"]
         brief = {"id": area.pk, "name": area.name, "level": area.level} if area else None
         head = {"area": brief, "period": {"from": period.start, "to": period.end}}
@@ -349,7 +349,7 @@ class StatsHotspotsApi(StatsApi):
 
     def figures(self, area, period) -> dict:
         return {
-            "min_cases": stats.HOTSPOT_MIN_CASES,
-            "min_people": stats.GROUP_DISPUTE_MIN_PEOPLE,
+            "min_cases": periods.HOTSPOT_MIN_CASES,
+            "min_people": periods.GROUP_DISPUTE_MIN_PEOPLE,
             **stats.hotspots(area=area, period=period),
         }

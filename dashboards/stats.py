@@ -29,171 +29,28 @@ Definitions (shown on the page as well, see DEFINITIONS):
   unlike the rates above it follows when residents answered, not when the case was filed.
 """
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from disputes.models import OPEN_STATUSES, Case, CaseStatus, Category, Channel, CloseKind
-from disputes.selectors import LEVEL_COLUMN, mediator_candidates
-from grids.models import Area, AreaLevel, Role
-from grids.selectors import user_scope
+from disputes.selectors import LEVEL_COLUMN, case_list, mediator_candidates
+from grids.models import Area, AreaLevel
 from residents import selectors as residents_selectors
 from sla.clock import GREEN, ORANGE, RED, annotate_sla, evaluate
 
+from .compiled import QueryArgs, fetch, query_args
+from .periods import GROUP_DISPUTE_MIN_PEOPLE, HOTSPOT_MIN_CASES, Period
+
 S = CaseStatus
-# Roles with a dashboard, at the area they are assigned to (and everything below it).
-DASHBOARD_ROLES = frozenset(
-    {Role.COMMUNITY_SECRETARY, Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF,
-     Role.ADMIN}
-)  # fmt: skip
 QUEUE_STATUSES = (S.FILED, S.ACCEPTED)
 QUEUE_SIZE = 25
-HOTSPOT_MIN_CASES = 3
-GROUP_DISPUTE_MIN_PEOPLE = 10
 HOTSPOT_LIMIT = 20
-DUE_SOON = timedelta(hours=24)
-# A daily trend longer than this is shown by month.
-DAILY_TREND_MAX_DAYS = 92
-MAX_PERIOD_DAYS = 3660
-
-DEFINITIONS = [
-    (_("Cases filed"), _("Disputes filed in the area between the two dates, both included.")),
-    (
-        _("Resolution rate"),
-        _(
-            "Substantively resolved ÷ counted cases. Counted: the period's cases except "
-            "withdrawn ones. Substantively resolved: an agreement or a partial agreement was "
-            "reached (also on the spot), whether or not the case is formally closed yet. "
-            "Procedural closes, failed mediations and referrals do not count."
-        ),
-    ),
-    (
-        _("Closing rate"),
-        _("Concluded ÷ counted cases. Concluded: resolved, closed (of any kind) or referred."),
-    ),
-    (
-        _("On-time rates"),
-        _(
-            "For each step (assignment within its limit, first handling after assignment, "
-            "concluding before the closing deadline): steps done in time ÷ steps due. Due: "
-            "the step was done, or its limit has passed without it. Steps still within their "
-            "limit are not counted."
-        ),
-    ),
-    (
-        _("Satisfaction rate"),
-        _(
-            "Answers “satisfied” or “basically satisfied” ÷ all answers given by residents "
-            "in the period: their rating of a closed case and their answer on a callback. "
-            "Each case counts once, by its latest answer. This rate follows when residents "
-            "answered, not when the case was filed."
-        ),
-    ),
-    (
-        _("Colours"),
-        _(
-            "Open cases now, whatever their filing date: red past the closing deadline, "
-            "orange a step not done on time, green otherwise."
-        ),
-    ),
-    (
-        _("Hot spots"),
-        # format_lazy: "%" on a lazy string would translate it once, at import.
-        format_lazy(
-            _(
-                "Addresses and micro-grids with {n} or more disputes in the period, and group "
-                "disputes involving {people} or more people."
-            ),
-            n=HOTSPOT_MIN_CASES,
-            people=GROUP_DISPUTE_MIN_PEOPLE,
-        ),
-    ),
-]
-
-
-# --- where and when -------------------------------------------------------------------------
-
-
-def dashboard_roots(user) -> list[Area] | None:
-    """The areas whose dashboard the user may open (and everything below them); None means
-    the whole system. PermissionDenied for users without a dashboard role."""
-    scope = user_scope(user)
-    if scope.sees_everything:
-        return None
-    areas = sorted(
-        (a.area for a in scope.assignments if a.area_id and a.role in DASHBOARD_ROLES),
-        key=lambda area: area.path,
-    )
-    roots: list[Area] = []
-    for area in areas:
-        if not any(area.path.startswith(root.path) for root in roots):
-            roots.append(area)
-    if not roots:
-        raise PermissionDenied(_("The dashboard is for community, street and district staff."))
-    return roots
-
-
-def dashboard_areas(user):
-    """Every area the user may see figures for (for validating ?area=)."""
-    roots = dashboard_roots(user)
-    if roots is None:
-        return Area.objects.all()
-    condition = Q()
-    for root in roots:
-        condition |= Q(path__startswith=root.path)
-    return Area.objects.filter(condition)
-
-
-def default_area(user) -> Area | None:
-    roots = dashboard_roots(user)
-    return None if roots is None else roots[0]
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # included
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    @property
-    def bounds(self) -> tuple[datetime, datetime]:
-        """[start 00:00, the day after `end` 00:00) in local time."""
-        tz = timezone.get_current_timezone()
-        start = timezone.make_aware(datetime.combine(self.start, time.min), tz)
-        end = timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min), tz)
-        return start, end
-
-    @property
-    def by_month(self) -> bool:
-        return self.days > DAILY_TREND_MAX_DAYS
-
-
-def period_for(start: date | None, end: date | None, *, today: date | None = None) -> Period:
-    """This month so far by default; one missing end is filled in. ValueError if reversed
-    or longer than about ten years."""
-    today = today or timezone.localdate()
-    if start is None and end is None:
-        return Period(today.replace(day=1), today)
-    if start is None:
-        start = end.replace(day=1)
-    if end is None:
-        end = max(today, start)
-    if start > end:
-        raise ValueError(_("The start date is after the end date."))
-    if (end - start).days >= MAX_PERIOD_DAYS:
-        raise ValueError(_("Choose a period of at most ten years."))
-    return Period(start, end)
 
 
 def scope_q(area: Area | None) -> Q:
@@ -278,7 +135,7 @@ def _due_soon_q(now: datetime, soon: datetime) -> Q:
     )
 
 
-def _aggregates(a: "_Args") -> dict:
+def _aggregates(a: "QueryArgs") -> dict:
     """Every count, as conditional counts over "the period's cases or open now"."""
     p = Q(filed_at__gte=a.start, filed_at__lt=a.end)
     counts = {
@@ -313,11 +170,11 @@ _AGGREGATE_KEYS = (
 )  # fmt: skip
 
 
-def _cases(a: "_Args"):
+def _cases(a: "QueryArgs"):
     return Case.objects.filter(a.scope()).order_by()
 
 
-def _period_or_open(a: "_Args"):
+def _period_or_open(a: "QueryArgs"):
     """The only rows any figure reads: the period's cases and the open ones. Each side is
     an index range (area + filed_at; area + open status), so the scan stays small however
     long the area's history is."""
@@ -347,83 +204,10 @@ def _with_rates(row: dict) -> dict:
 # re-runs that SQL with its own values put where the sentinels were.
 
 
-@dataclass(frozen=True)
-class _Args:
-    level: str | None  # the area's level; None for the whole system
-    area_id: int | None
-    start: datetime
-    end: datetime
-    now: datetime
-    soon: datetime
-
-    def scope(self) -> Q:
-        if self.level is None:
-            return Q()
-        return Q(**{LEVEL_COLUMN[self.level]: self.area_id})
-
-
-_VARIABLE = ("area_id", "start", "end", "now", "soon")
-_SENTINEL = {
-    "area_id": -7_350_001,
-    "start": datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC),
-    "end": datetime(1902, 3, 4, 5, 6, 7, tzinfo=UTC),
-    "now": datetime(1903, 4, 5, 6, 7, 8, tzinfo=UTC),
-    "soon": datetime(1904, 5, 6, 7, 8, 9, tzinfo=UTC),
-}
-_compiled: dict[tuple, tuple[str, list]] = {}
-
-
-def _args(area: Area | None, period: Period, now: datetime) -> _Args:
-    start, end = period.bounds
-    return _Args(
-        level=area.level if area else None,
-        area_id=area.pk if area else None,
-        start=start,
-        end=end,
-        now=now,
-        soon=now + DUE_SOON,
-    )
-
-
-def _db_value(value):
-    if isinstance(value, datetime):
-        return connection.ops.adapt_datetimefield_value(value)
-    return value
-
-
-def _compile(key: tuple, build) -> tuple[str, list]:
-    sentinel_args = _Args(level=key[1], **_SENTINEL)
-    sql, params = build(sentinel_args).query.sql_with_params()
-    where = {_db_value(value): name for name, value in _SENTINEL.items()}
-    template = []
-    for value in params:
-        name = where.get(value) if not isinstance(value, bool) else None
-        if name is None and isinstance(value, date | datetime):
-            # A date derived from a parameter would be frozen at its sentinel value.
-            raise ValueError(f"{key}: pass every date and time through _Args")
-        template.append((name, value))
-    return sql, template
-
-
-def _fetch(name: str, a: _Args, build, *, variant="") -> list[dict]:
-    """Rows of the query `build(args)` returns, as dicts keyed by column alias."""
-    key = (name, a.level, variant, connection.alias, connection.vendor)
-    if key not in _compiled:
-        _compiled[key] = _compile(key, build)
-    sql, template = _compiled[key]
-    # The aggregates repeat the same few values dozens of times: adapt each once.
-    values = {slot: _db_value(getattr(a, slot)) for slot in _VARIABLE}
-    params = [values[slot] if slot else value for slot, value in template]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        columns = [column[0] for column in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
 # --- figures ----------------------------------------------------------------------------------
 
 
-def _summary_query(a: _Args):
+def _summary_query(a: QueryArgs):
     # A constant "group" compiles to a plain aggregate: one row, even over no rows.
     return (
         _period_or_open(a)
@@ -443,8 +227,8 @@ def _headline(row: dict) -> dict:
 def summary(*, area: Area | None, period: Period, now: datetime) -> dict:
     """Every headline figure of the cases for the area, in one query (the satisfaction rate,
     which comes from the residents' answers, is separate: `satisfaction_rate`)."""
-    a = _args(area, period, now)
-    return _headline(_fetch("summary", a, _summary_query)[0])
+    a = query_args(area, period, now)
+    return _headline(fetch("summary", a, _summary_query)[0])
 
 
 def satisfaction_rate(*, area: Area | None, period: Period) -> float | None:
@@ -456,7 +240,7 @@ def satisfaction_rate(*, area: Area | None, period: Period) -> float | None:
     return None if value is None else round(value, 4)  # as `rate` rounds the others
 
 
-def _by_area_query(a: _Args):
+def _by_area_query(a: QueryArgs):
     return _period_or_open(a).values(child=_child_expression(a.level)).annotate(**_aggregates(a))
 
 
@@ -465,10 +249,10 @@ def overview(*, area: Area | None, period: Period, now: datetime) -> tuple[dict,
     headline figures are the sum of the children's, so the drill-down adds up by
     construction and a page that shows both reads the rows once. Two queries (the grouped
     counts and the child areas' names); an area without children gets its summary alone."""
-    a = _args(area, period, now)
+    a = query_args(area, period, now)
     if _child_expression(a.level) is None:
         return summary(area=area, period=period, now=now), []
-    grouped = {row.pop("child"): row for row in _fetch("by_area", a, _by_area_query)}
+    grouped = {row.pop("child"): row for row in fetch("by_area", a, _by_area_query)}
     keys = _AGGREGATE_KEYS
     total = {key: sum(row[key] for row in grouped.values()) for key in keys}
     children = Q(depth=1) if area is None else Q(parent_id=area.pk)
@@ -502,11 +286,11 @@ def by_area(*, area: Area | None, period: Period, now: datetime) -> list[dict]:
     return overview(area=area, period=period, now=now)[1]
 
 
-def _in_period(a: _Args):
+def _in_period(a: QueryArgs):
     return _cases(a).filter(filed_at__gte=a.start, filed_at__lt=a.end)
 
 
-def _by_category_query(a: _Args):
+def _by_category_query(a: QueryArgs):
     return (
         _in_period(a)
         .values(
@@ -519,23 +303,23 @@ def _by_category_query(a: _Args):
 
 def by_category(*, area: Area | None, period: Period) -> list[dict]:
     """The period's cases by first-level dispute type, largest first. One query."""
-    rows = _fetch("by_category", _args(area, period, _EPOCH), _by_category_query)
+    rows = fetch("by_category", query_args(area, period, _EPOCH), _by_category_query)
     result = [{"category_id": r.pop("top_id"), **r} for r in rows]
     return sorted(result, key=lambda r: (-r["filed"], r["name"]))
 
 
-def _by_channel_query(a: _Args):
+def _by_channel_query(a: QueryArgs):
     return _in_period(a).values("channel").annotate(filed=Count("pk"))
 
 
 def by_channel(*, area: Area | None, period: Period) -> list[dict]:
     labels = dict(Channel.choices)
-    rows = _fetch("by_channel", _args(area, period, _EPOCH), _by_channel_query)
+    rows = fetch("by_channel", query_args(area, period, _EPOCH), _by_channel_query)
     result = [{**r, "label": labels.get(r["channel"], r["channel"])} for r in rows]
     return sorted(result, key=lambda r: (-r["filed"], r["channel"]))
 
 
-def _trend_query(a: _Args, by_month: bool):
+def _trend_query(a: QueryArgs, by_month: bool):
     tz = timezone.get_current_timezone()
     bucket = (TruncMonth if by_month else TruncDate)("filed_at", tzinfo=tz)
     return (
@@ -560,8 +344,8 @@ def trend(*, area: Area | None, period: Period) -> dict:
     """Cases filed (and of them resolved) per day, or per month for long periods, with the
     empty days filled in. One query."""
     by_month = period.by_month
-    rows = _fetch(
-        "trend", _args(area, period, _EPOCH), lambda a: _trend_query(a, by_month),
+    rows = fetch(
+        "trend", query_args(area, period, _EPOCH), lambda a: _trend_query(a, by_month),
         variant="month" if by_month else "day",
     )  # fmt: skip
     found = {_as_date(r["bucket"]): r for r in rows}
@@ -583,7 +367,7 @@ def _buckets(period: Period):
         month = (month + timedelta(days=32)).replace(day=1)
 
 
-def _hot_addresses_query(a: _Args):
+def _hot_addresses_query(a: QueryArgs):
     return (
         _in_period(a)
         .values("address")
@@ -593,7 +377,7 @@ def _hot_addresses_query(a: _Args):
     )
 
 
-def _hot_micro_grids_query(a: _Args):
+def _hot_micro_grids_query(a: QueryArgs):
     # A case is on a micro-grid when its area is below its grid (filing happens on grids,
     # dedicated grids and micro-grids only): no join on the area table, whose 137,000 rows
     # a district-wide plan would otherwise hash.
@@ -608,7 +392,7 @@ def _hot_micro_grids_query(a: _Args):
     )
 
 
-def _group_disputes_query(a: _Args):
+def _group_disputes_query(a: QueryArgs):
     return (
         _in_period(a)
         .filter(GROUP)
@@ -626,9 +410,9 @@ def hotspots(*, area: Area | None, period: Period) -> dict:
     """Early warning: addresses and micro-grids with several disputes in the period, and
     group disputes (as dicts, open ones flagged `is_open`). Four queries (the micro-grids'
     names come separately)."""
-    a = _args(area, period, _EPOCH)
-    groups = map(_group_dispute, _fetch("group_disputes", a, _group_disputes_query))
-    micro_grids = _fetch("hot_micro_grids", a, _hot_micro_grids_query)
+    a = query_args(area, period, _EPOCH)
+    groups = map(_group_dispute, fetch("group_disputes", a, _group_disputes_query))
+    micro_grids = fetch("hot_micro_grids", a, _hot_micro_grids_query)
     names = dict(
         Area.objects.filter(pk__in=[r["area_id"] for r in micro_grids]).values_list("pk", "name")
     )
@@ -636,7 +420,7 @@ def hotspots(*, area: Area | None, period: Period) -> dict:
         row["name"] = names.get(row["area_id"], "")
     micro_grids.sort(key=lambda r: (-r["cases"], r["name"]))
     return {
-        "addresses": _fetch("hot_addresses", a, _hot_addresses_query),
+        "addresses": fetch("hot_addresses", a, _hot_addresses_query),
         "micro_grids": [
             {"area_id": r["area_id"], "name": r["name"], "cases": r["cases"], "open": r["open"]}
             for r in micro_grids
@@ -675,7 +459,7 @@ _QUEUE_RELATED = {
 }
 
 
-def _queue_query(a: _Args, limit: int):
+def _queue_query(a: QueryArgs, limit: int):
     related = {
         f"{relation}__{name}": F(f"{relation}__{name}")
         for relation, (_model, names) in _QUEUE_RELATED.items()
@@ -736,14 +520,13 @@ def triage_queue(*, area: Area | None, now: datetime, limit: int = QUEUE_SIZE) -
     """Unassigned cases (filed or accepted), the nearest assignment deadline first. The
     page's one list of model instances, so it goes through the compiled-once path too:
     compiling this select (three joins, fifty columns) cost more than running it."""
-    a = _args(area, Period(_EPOCH.date(), _EPOCH.date()), now)
-    rows = _fetch("queue", a, lambda args: _queue_query(args, limit), variant=str(limit))
+    a = query_args(area, Period(_EPOCH.date(), _EPOCH.date()), now)
+    rows = fetch("queue", a, lambda args: _queue_query(args, limit), variant=str(limit))
     return _with_colour([_queue_case(row) for row in rows], now)
 
 
 def queue_case(*, user, pk: int, now: datetime) -> Case | None:
     """One case as a queue row, if the user may see it (None otherwise)."""
-    from disputes.selectors import case_list
 
     visible = case_list(user=user).filter(pk=pk).values("pk")
     case = _queue_rows().filter(pk__in=visible).first()

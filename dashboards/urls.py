@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import export, views
 
 app_name = "dashboard"
 
@@ -8,7 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="index"),
     path("screen/", views.screen, name="screen"),
     path("counts/", views.counts, name="counts"),
-    path("export.csv", views.export_csv, name="export"),
+    path("export.csv", export.export_csv, name="export"),
     path("queue/<int:pk>/", views.queue_panel, name="queue_panel"),
     path("queue/<int:pk>/<slug:action>/", views.queue_action, name="queue_action"),
 ]

@@ -1,11 +1,10 @@
-"""The street-centre triage dashboard (工作台), its big-screen mode (大屏) and the CSV export.
+"""The street-centre triage dashboard (工作台) and its big-screen mode (大屏); the CSV
+export is in export.py.
 
 Every figure comes from `stats` (one aggregate query each); the triage actions call the same
 services as the case page, with the same error handling, and swap one queue row in place."""
 
-import csv
 import functools
-import io
 from typing import NamedTuple
 from urllib.parse import urlencode
 
@@ -14,26 +13,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from disputes import permissions, selectors, services
-from disputes.forms import CaseFilterForm, ReasonForm, action_form
-from disputes.models import CaseStatus, Channel, CloseKind, HandlingLevel, Outcome, RiskLevel
+from disputes import permissions, services
+from disputes.forms import ReasonForm, action_form
+from disputes.models import CaseStatus, HandlingLevel, RiskLevel
 from grids.models import Area, AreaLevel
 from sla.clock import COLOUR_LABELS, GREEN, ORANGE, REASONS, RED
 
-from . import stats
+from . import periods, stats
 from .templatetags.dashboard_tags import percent
 
-EXPORT_MAX_ROWS = 1_000_000
-EXPORT_CHUNK = 2000
 # The case list's area filter offers streets and communities; deeper areas are not links.
 LIST_AREA_LEVELS = (AreaLevel.STREET, AreaLevel.COMMUNITY)
 
@@ -50,7 +46,7 @@ class DashboardForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].queryset = stats.dashboard_areas(user)
+        self.fields["area"].queryset = periods.dashboard_areas(user)
         date_input = {"type": "date", "class": "form-control form-control-sm"}
         self.fields["from"] = forms.DateField(
             label=gettext_lazy("From"), required=False, widget=forms.DateInput(date_input)
@@ -62,7 +58,7 @@ class DashboardForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         try:
-            cleaned["period"] = stats.period_for(cleaned.get("from"), cleaned.get("to"))
+            cleaned["period"] = periods.period_for(cleaned.get("from"), cleaned.get("to"))
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
         return cleaned
@@ -72,11 +68,11 @@ def _where(request):
     """(area, period, form) for this request; bad parameters fall back to the defaults and
     are reported on the form. PermissionDenied for users without a dashboard."""
     user = request.user
-    default = stats.default_area(user)  # raises PermissionDenied first
+    default = periods.default_area(user)  # raises PermissionDenied first
     form = DashboardForm(request.GET or None, user=user)
     if form.is_bound and form.is_valid():
         return form.cleaned_data["area"] or default, form.cleaned_data["period"], form
-    return default, stats.period_for(None, None), form
+    return default, periods.period_for(None, None), form
 
 
 def _params(request, area_id: int | None, **extra) -> str:
@@ -250,7 +246,7 @@ class _AreaOption(NamedTuple):
 def _choices(user, area) -> tuple[list, list[dict]]:
     """(breadcrumb, area picker options) in one query: the user's top areas, their children
     and the current area's ancestors."""
-    roots = stats.dashboard_roots(user)
+    roots = periods.dashboard_roots(user)
     root_ids = [r.pk for r in roots] if roots is not None else []
     condition = Q(pk__in=root_ids) | Q(parent_id__in=root_ids) if roots is not None else Q(depth=1)
     ancestor_paths = area.ancestor_paths() if area is not None else []
@@ -389,9 +385,9 @@ def _page_context(request, *, screen: bool = False) -> dict:
         "now": now,
         "query": _params(request, area.pk if area else None),
         "counts": _counts(area, figures["summary"]),
-        "definitions": stats.DEFINITIONS,
-        "hotspot_min": stats.HOTSPOT_MIN_CASES,
-        "group_min": stats.GROUP_DISPUTE_MIN_PEOPLE,
+        "definitions": periods.DEFINITIONS,
+        "hotspot_min": periods.HOTSPOT_MIN_CASES,
+        "group_min": periods.GROUP_DISPUTE_MIN_PEOPLE,
         "export_url": f"{reverse('dashboard:export')}?{_export_params(area, period)}",
         **figures,
     }
@@ -479,7 +475,7 @@ def _escalate_form(data=None):
 def queue_panel(request, pk):
     """The action panel of one queue row (the mediator picker with loads), loaded when the
     row is opened so the queue itself stays light."""
-    stats.dashboard_roots(request.user)
+    periods.dashboard_roots(request.user)
     case = _queue_case_or_404(request, pk)
     row = _queue_row(request.user, case, timezone.now())
     return render(request, "dashboards/_dashboard_panel.html", {"row": row, "panel": _panel(case)})
@@ -519,7 +515,7 @@ def queue_action(request, pk, action):
     a message in the row, bad input re-opens the row's panel with the field errors."""
     if action not in QUEUE_ACTIONS:
         raise Http404
-    stats.dashboard_roots(request.user)
+    periods.dashboard_roots(request.user)
     case = _queue_case_or_404(request, pk)
     if action == "escalate":
         form = _escalate_form(request.POST)
@@ -563,153 +559,4 @@ def queue_action(request, pk, action):
     response = render(request, "dashboards/_dashboard_queue_row.html", context, status=status)
     if done:
         response["HX-Trigger"] = "dashboard-changed"
-    return response
-
-
-# --- CSV export -----------------------------------------------------------------------------
-
-
-class ExportFilterForm(CaseFilterForm):
-    """The case list's filters; the area may be any visible area (the dashboard drills down
-    to grids and micro-grids), not only the streets and communities the list's picker offers."""
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, user=user, **kwargs)
-        if user is not None:
-            self.fields["area"].queryset = Area.objects.visible_to(user)
-
-
-def _labels() -> dict:
-    def choices(cls):
-        return {value: str(label) for value, label in cls.choices}
-
-    return {
-        "status": choices(CaseStatus),
-        "risk": choices(RiskLevel),
-        "channel": choices(Channel),
-        "level": choices(HandlingLevel),
-        "close_kind": choices(CloseKind),
-        "outcome": choices(Outcome),
-        "colour": {key: str(label) for key, label in COLOUR_LABELS.items()},
-        "yes_no": {True: _("Yes"), False: _("No"), None: ""},
-    }
-
-
-EXPORT_FIELDS = (
-    "number", "cause", "status", "sla_colour", "category__parent__name", "category__name",
-    "risk_level", "channel", "people_involved", "amount_involved", "address",
-    "district__name", "street__name", "community__name", "grid__name", "area__name",
-    "handling_level", "handling_area__name", "mediator__real_name", "mediator__username",
-    "filed_at", "assigned_at", "first_progress_at", "resolved_at", "closed_at", "close_kind",
-    "outcome", "assigned_on_time", "first_update_on_time", "closed_on_time",
-)  # fmt: skip
-
-
-def _export_header() -> list[str]:
-    return [
-        _("Case number"), _("Cause"), _("Status"), _("Time-limit colour"), _("Dispute type"),
-        _("Sub-type"), _("Risk level"), _("Channel"), _("People involved"),
-        _("Amount involved (yuan)"), _("Address"), _("District"), _("Street"), _("Community"),
-        _("Grid"), _("Area"), _("Handling level"), _("Handled by"), _("Mediator"),
-        _("Filed at"), _("Assigned at"), _("First handled at"), _("Resolved at"),
-        _("Closed at"), _("Close kind"), _("Outcome"), _("Assigned on time"),
-        _("First handled on time"), _("Closed on time"),
-    ]  # fmt: skip
-
-
-# Cells a spreadsheet would run as a formula (CSV injection): a cause typed by a resident
-# could start with "=". A leading apostrophe makes Excel show the text as typed.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    value = str(value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def _csv_rows(values, labels, tz):
-    def when(value):
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
-
-    yes_no = labels["yes_no"]
-    for v in values:
-        (number, cause, status, colour, parent, category, risk, channel, people, amount,
-         address, district, street, community, grid, area, level, handled_by, mediator_name,
-         mediator_username, filed, assigned, first, resolved, closed, close_kind, outcome,
-         assign_ok, first_ok, close_ok) = v  # fmt: skip
-        yield [
-            number, _text(cause), labels["status"].get(status, status),
-            labels["colour"].get(colour, colour), _text(parent or category),
-            _text(category if parent else ""), labels["risk"].get(risk, risk),
-            labels["channel"].get(channel, channel), people, amount if amount is not None else "",
-            _text(address), _text(district), _text(street), _text(community), _text(grid),
-            _text(area), labels["level"].get(level, level), _text(handled_by),
-            _text(mediator_name or mediator_username), when(filed), when(assigned), when(first),
-            when(resolved), when(closed), labels["close_kind"].get(close_kind, ""),
-            labels["outcome"].get(outcome, ""), yes_no[assign_ok], yes_no[first_ok],
-            yes_no[close_ok],
-        ]  # fmt: skip
-
-
-def _csv_stream(rows, header):
-    """The file in pieces of a few hundred rows, never whole in memory."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    # The byte-order mark is what makes Excel read the file as UTF-8: without it, Chinese
-    # text opens as mojibake on a Chinese-locale Windows.
-    yield "\ufeff"
-    writer.writerow(header)
-    for count, row in enumerate(rows, 1):
-        writer.writerow(row)
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate(0)
-    yield buffer.getvalue()
-
-
-def _export_refused(request, message: str, problems=()):
-    """400 with the reason in words and a way back to the same filters on the case list
-    (the link was a download: a redirect would hide that nothing was downloaded)."""
-    context = {
-        "message": message,
-        "problems": problems,
-        "back_url": f"{reverse('disputes:list')}?{request.GET.urlencode()}",
-    }
-    return render(request, "dashboards/export_refused.html", context, status=400)
-
-
-@login_required
-@require_GET
-def export_csv(request):
-    """The filtered case list as CSV (UTF-8 with BOM, for Excel), streamed from a database
-    cursor chunk by chunk: up to a million rows without holding them in memory."""
-    form = ExportFilterForm(request.GET or None, user=request.user)
-    if form.is_bound and not form.is_valid():
-        problems = [m for field_errors in form.errors.values() for m in field_errors]
-        return _export_refused(
-            request, _("The export filters are not valid; please check them."), problems
-        )
-    now = timezone.now()
-    # One clock for the colour filter and the colour column, as on the case list.
-    filters = {**form.cleaned_data, "now": now} if form.is_bound else {}
-    qs = selectors.case_list(user=request.user, filters=filters)
-    if qs.count() > EXPORT_MAX_ROWS:
-        return _export_refused(
-            request,
-            _("More than %(n)s cases match; narrow the filters to export them.")
-            % {"n": f"{EXPORT_MAX_ROWS:,}"},
-        )
-    if "sla_colour" not in qs.query.annotations:
-        qs = qs.annotate_sla(now)
-    values = qs.values_list(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK)
-    rows = _csv_rows(values, _labels(), timezone.get_current_timezone())
-    response = StreamingHttpResponse(
-        _csv_stream(rows, _export_header()), content_type="text/csv; charset=utf-8"
-    )
-    filename = _("cases") + f"-{timezone.localtime(now):%Y%m%d-%H%M}.csv"
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, no-store"
     return response

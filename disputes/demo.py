@@ -5,6 +5,7 @@ from django.db import transaction
 
 from grids.models import Area, Department, Role, User
 
+from . import services
 from .models import Case, Category, Law, RiskLevel, TypicalCase
 
 R = Role
@@ -152,7 +153,6 @@ def seed_categories():
 
 
 def seed_cases():
-    from . import services
 
     if Case.objects.exists():
         return

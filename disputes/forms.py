@@ -17,7 +17,8 @@ from .models import (
     ReferralKind,
     RiskLevel,
 )
-from .selectors import category_choices
+from .permissions import pending_extension
+from .selectors import category_choices, mediator_candidates
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -310,8 +311,6 @@ class ExtensionDecideForm(forms.Form):
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
         if case is not None:
-            from .permissions import pending_extension
-
             pending = pending_extension(case)
             self.fields["extension"].initial = pending.pk if pending else None
             if case.status not in OPEN_STATUSES:
@@ -349,8 +348,6 @@ def action_form(name: str, *args, case=None, **kwargs) -> forms.Form:
     if form_class in CASE_FORMS:
         kwargs["case"] = case
     if form_class is AssignForm:
-        from .selectors import mediator_candidates
-
         kwargs["candidates"] = mediator_candidates(case=case)
     form = form_class(*args, prefix=name, **kwargs)
     _bootstrap(form)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from common.choices import OPEN_STATUSES, CaseStatus, RiskLevel
 from grids.models import Area, AreaLevel, Department, Role
 from grids.scope import user_scope
+from sla.clock import annotate_sla
 
 __all__ = [
     "OPEN_STATUSES",
@@ -139,7 +140,6 @@ class CaseQuerySet(models.QuerySet):
 
     def annotate_sla(self, now):
         """sla_colour / sla_rank / sla_past_close / sla_not_assigned / sla_not_handled."""
-        from sla.clock import annotate_sla
 
         return annotate_sla(self, now)
 

@@ -14,6 +14,7 @@ from .models import (
     ExtensionRequest,
     case_scope_q,
 )
+from .permissions import MEDIATOR_ROLES
 
 
 def case_list(*, user, filters: dict | None = None):
@@ -141,7 +142,6 @@ def category_choices():
 def mediator_candidates(*, case: Case):
     """People who may mediate: active mediator-type roles at the handling area or below,
     or directly above it."""
-    from .permissions import MEDIATOR_ROLES
 
     area = case.handling_area
     paths = [area.path[:i] for i in range(area.steplen, len(area.path) + 1, area.steplen)]

@@ -13,7 +13,7 @@ FILERS = (Role.GRID_WORKER, Role.MICRO_GRID_HEAD, Role.MEDIATOR, Role.COMMUNITY_
 # Those who staff or organise reception days; grid workers have no sessions of their own.
 RECEPTION_DAY_STAFF = (*THREE_OFFICERS_AND_A_LAWYER, Role.MEDIATOR, Role.COMMUNITY_SECRETARY,
                        Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)  # fmt: skip
-# Who triages on the dashboard (disputes.stats.DASHBOARD_ROLES).
+# Who triages on the dashboard (dashboards.periods.DASHBOARD_ROLES).
 DASHBOARD_STAFF = (Role.COMMUNITY_SECRETARY, Role.STREET_STAFF, Role.STREET_LEADER,
                    Role.DISTRICT_STAFF, Role.ADMIN)  # fmt: skip
 # 回访 (residents app): street centres call back a sample of closed cases every month.

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import BooleanField, CharField, Q, Value, When
 from django.db.models import Case as When_
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.choices import OPEN_STATUSES
+from grids.workdays import calendar_for
 
 from .models import SlaCheck, SlaPolicy, TimeBasis
 
@@ -33,9 +35,6 @@ def _add(policy, start: datetime, *, hours: int = 0, days: int = 0) -> datetime:
     """Natural time, or working days on the statutory calendar (24 h = one working day)."""
     if policy is None or policy.time_basis == TimeBasis.NATURAL:
         return start + timedelta(hours=hours, days=days)
-    from django.utils import timezone
-
-    from grids.workdays import calendar_for
 
     local = timezone.localtime(start)
     workdays = days + -(-hours // 24)  # whole working days, rounding hours up

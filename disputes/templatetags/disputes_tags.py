@@ -1,5 +1,9 @@
 from django import template
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
+from disputes.models import RiskLevel
 from grids.models import mask_phone
 
 register = template.Library()
@@ -22,7 +26,6 @@ def masked_id(value: str) -> str:
 
 @register.filter
 def risk_label(value: str) -> str:
-    from disputes.models import RiskLevel
 
     return RiskLevel(value).label if value in RiskLevel.values else value
 
@@ -30,7 +33,6 @@ def risk_label(value: str) -> str:
 @register.filter
 def iso_datetime(value: str):
     """A datetime kept as ISO text in an event's data, for the `date` filter."""
-    from django.utils.dateparse import parse_datetime
 
     try:
         return parse_datetime(value) if value else None
@@ -41,8 +43,6 @@ def iso_datetime(value: str):
 @register.simple_tag
 def on_time_badge(flag):
     """The on-time flag of a step once it has happened: on time, late, or nothing."""
-    from django.utils.html import format_html
-    from django.utils.translation import gettext as _
 
     if flag is None:
         return ""

@@ -18,8 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from dashboards import stats
+from dashboards import compiled, periods, stats
 from dashboards import views as dashboard_views
+from dashboards.export import EXPORT_CHUNK
 from disputes.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, CloseKind
 from grids.models import Area, AreaLevel
 from sla.clock import evaluate
@@ -111,7 +112,7 @@ def test_it_shows_the_rates_of_this_month_with_their_parts(client, w):
     html = response.content.decode()
     e = S1_APRIL
 
-    assert response.context["period"] == stats.Period(date(2026, 4, 1), date(2026, 4, 20))
+    assert response.context["period"] == periods.Period(date(2026, 4, 1), date(2026, 4, 20))
     assert figure(html, "filed") == "9"
     assert figure(html, "withdrawn") == "1"
     assert figure(html, "resolution_rate") == "37.5%"
@@ -147,8 +148,8 @@ def test_it_says_when_nobody_answered_and_defines_every_rate(client, w):
 
     with translation.override("zh-hans"):
         no_ratings = translation.gettext("No ratings yet")
-        terms = [str(term) for term, _text in stats.DEFINITIONS]
-        texts = {str(term): str(text) for term, text in stats.DEFINITIONS}
+        terms = [str(term) for term, _text in periods.DEFINITIONS]
+        texts = {str(term): str(text) for term, text in periods.DEFINITIONS}
         satisfaction = texts[translation.gettext("Satisfaction rate")]
     assert no_ratings == "暂无评价"
     assert figure(html, "satisfaction") == no_ratings
@@ -375,7 +376,7 @@ def reference_figures(area, period, now) -> dict:
 
 
 def test_it_agrees_with_the_python_definitions_for_every_area_of_the_district(w):
-    period = stats.Period(date(2026, 3, 1), date(2026, 4, 20))
+    period = periods.Period(date(2026, 3, 1), date(2026, 4, 20))
     now = NOW
     for area in Area.objects.filter(path__startswith=w.district_area.path):
         expected = reference_figures(area, period, now)
@@ -388,7 +389,7 @@ def test_it_agrees_with_the_python_definitions_for_every_area_of_the_district(w)
 
 
 def test_it_keeps_the_list_of_count_names_in_step_with_the_counts(w):
-    args = stats._args(w.s1, stats.period_for(None, None), NOW)
+    args = compiled.query_args(w.s1, periods.period_for(None, None), NOW)
     assert tuple(stats._aggregates(args)) == stats._AGGREGATE_KEYS
 
 
@@ -426,7 +427,7 @@ def test_it_charts_the_period_by_type_area_day_and_channel(client, w):
 
 
 def test_it_charts_long_periods_by_month(w):
-    trend = stats.trend(area=w.s1, period=stats.Period(date(2025, 11, 1), date(2026, 4, 20)))
+    trend = stats.trend(area=w.s1, period=periods.Period(date(2025, 11, 1), date(2026, 4, 20)))
     assert trend["granularity"] == "month"
     assert [(p["date"], p["filed"]) for p in trend["points"]] == [
         (date(2025, 11, 1), 0), (date(2025, 12, 1), 0), (date(2026, 1, 1), 0),
@@ -456,7 +457,7 @@ def test_it_flags_hot_addresses_micro_grids_and_group_disputes(client, w):
 
 
 def test_it_does_not_flag_an_address_with_only_two_disputes(w):
-    hot = stats.hotspots(area=w.c2, period=stats.Period(date(2026, 4, 1), date(2026, 4, 20)))
+    hot = stats.hotspots(area=w.c2, period=periods.Period(date(2026, 4, 1), date(2026, 4, 20)))
     assert hot == {"addresses": [], "micro_grids": [], "group_disputes": []}
 
 
@@ -748,7 +749,7 @@ def test_it_links_the_export_from_the_case_list_with_its_filters(client, w):
 
 
 def test_it_refuses_an_export_it_would_have_to_cut_short(client, w, monkeypatch):
-    monkeypatch.setattr(dashboard_views, "EXPORT_MAX_ROWS", 3)
+    monkeypatch.setattr("dashboards.export.EXPORT_MAX_ROWS", 3)
     client.force_login(w.street)
     response = client.get(reverse("dashboard:export"), {"filed_from": "2026-03-01"})
     assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
@@ -794,7 +795,7 @@ def test_it_streams_the_export_from_a_chunked_cursor(client, w, monkeypatch):
 
     monkeypatch.setattr(QuerySet, "iterator", iterator)
     export(client, w.street)
-    assert seen["chunk_size"] == dashboard_views.EXPORT_CHUNK
+    assert seen["chunk_size"] == EXPORT_CHUNK
 
 
 # --- a fixed number of queries whatever the data size -------------------------------------
