@@ -15,6 +15,7 @@ from grids.models import Area, Assignment, Department, Role, User
 from grids.services import assignment_create
 
 from . import services
+from .calendar import third_wednesday
 from .models import (
     MediationUnit,
     ReceptionSession,
@@ -140,7 +141,7 @@ def seed_sessions(today: date):
     minsheng = Area.objects.get(code=MINSHENG)
     # This month's monthly session, even when its day has passed (the scheduler only
     # creates sessions to come): held, with its visits, so the report card has data.
-    due = services.third_wednesday(today.year, today.month)
+    due = third_wednesday(today.year, today.month)
     for community in services.communities_with_a_team():
         this_month = ReceptionSession.objects.filter(
             community=community, kind=SessionKind.MONTHLY, date__year=today.year,

@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, time, timedelta
 
-import chinese_calendar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,6 +24,7 @@ from grids.models import User as UserModel
 from grids.workdays import Calendar
 
 from . import permissions
+from .calendar import monthly_dates, months_from
 from .models import (
     MediationUnit,
     ReceptionSession,
@@ -41,7 +41,6 @@ OFFICER_ORDER = {role: index for index, role in enumerate(THREE_OFFICERS_AND_A_L
 # community that does otherwise edits the session.
 MONTHLY_STARTS_AT = time(9, 0)
 MONTHLY_ENDS_AT = time(12, 0)
-THIRD_WEDNESDAY = 2  # date.weekday()
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
 
 
@@ -60,50 +59,6 @@ def _require(allowed: bool):
 
 def default_venue(community: Area) -> str:
     return _("%(community)s party and public service centre") % {"community": community.name}
-
-
-# --- the calendar -----------------------------------------------------------------------------
-
-
-def third_wednesday(year: int, month: int) -> date:
-    first = date(year, month, 1)
-    return first + timedelta(days=(THIRD_WEDNESDAY - first.weekday()) % 7 + 14)
-
-
-def _months(start: date, count: int) -> list[tuple[int, int]]:
-    months = []
-    year, month = start.year, start.month
-    for _index in range(count):
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
-def _day_off_name(day: date, names: dict[date, str]) -> str:
-    """Why a day is not worked: the admin's name for it, else the statutory holiday's
-    Chinese name (a name of record, like a community's name, not an interface string)."""
-    if names.get(day):
-        return names[day]
-    try:
-        _is_holiday, holiday = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        holiday = None
-    if holiday:
-        try:
-            return chinese_calendar.Holiday(holiday).chinese
-        except ValueError:
-            return holiday
-    return "法定节假日"
-
-
-def monthly_dates(year: int, month: int, cal: Calendar, names: dict[date, str]):
-    """(date, original date or None, reason): the third Wednesday, or the next working
-    day when it falls on a statutory holiday."""
-    due = third_wednesday(year, month)
-    held = cal.next_workday(due)
-    if held == due:
-        return due, None, ""
-    return held, due, _day_off_name(due, names)
 
 
 # --- teams -------------------------------------------------------------------------------------
@@ -179,7 +134,7 @@ def schedule_monthly_sessions(*, months: int = 2, today: date | None = None) -> 
     for a month (held, planned, cancelled or moved) gets nothing new. Dates already past
     are not created. Planned sessions to come have their officers brought up to date."""
     today = today or timezone.localdate()
-    months_ahead = _months(today, months)
+    months_ahead = months_from(today, months)
     first_day = date(*months_ahead[0], 1)
     last_year, last_month = months_ahead[-1]
     last_day = date(last_year, last_month, month_calendar.monthrange(last_year, last_month)[1])

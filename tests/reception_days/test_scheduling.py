@@ -36,7 +36,7 @@ def counts():
 def test_it_finds_the_third_wednesday_of_every_month():
     for year in (2025, 2026, 2027):
         for month in range(1, 13):
-            wednesday = services.third_wednesday(year, month)
+            wednesday = third_wednesday(year, month)
             assert wednesday.weekday() == 2
             assert (wednesday.year, wednesday.month) == (year, month)
             assert 15 <= wednesday.day <= 21
