@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from grids.models import Assignment, CalendarDay, Role
 from reception_days import services, tasks
+from reception_days.calendar import third_wednesday
 from reception_days.models import (
     MediationUnit,
     ReceptionSession,
