@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from disputes import permissions, services
-from disputes.forms import ReasonForm, action_form
-from disputes.models import CaseStatus, HandlingLevel, RiskLevel
+from common.errors import attempt
+from disputes.actions import ACTIONS, QUEUE_ACTIONS, queue_actions
+from disputes.models import CaseStatus, RiskLevel
 from grids.models import Area, AreaLevel
 from sla.clock import COLOUR_LABELS, GREEN, ORANGE, REASONS, RED
 
@@ -331,19 +331,6 @@ def _queue_row(user, case, now, labels=None) -> dict:
     }
 
 
-def queue_actions(user, case) -> list[str]:
-    """What the viewer may do from the queue; mirrors the services' checks (as
-    permissions.available_actions does for the case page) without a query per row."""
-    if case.status not in stats.QUEUE_STATUSES or not permissions.is_manager(user, case):
-        return []
-    actions = ["assign", "send_back"]
-    if case.status == CaseStatus.FILED:
-        actions.insert(0, "accept")
-    if case.handling_level != HandlingLevel.DISTRICT:
-        actions.append("escalate")
-    return actions
-
-
 def time_left(due, now) -> dict:
     """ "3 hours left" / "2 hours overdue" for the assignment deadline."""
     seconds = (due - now).total_seconds()
@@ -456,18 +443,11 @@ def _panel(case, forms_by_action=None) -> dict:
     return {
         "mediators": list(stats.mediators_by_load(case=case)),
         "forms": {
-            "accept": forms_by_action.get("accept") or action_form("accept", case=case),
-            "send_back": forms_by_action.get("send_back") or action_form("send_back", case=case),
-            "escalate": forms_by_action.get("escalate") or _escalate_form(),
+            name: forms_by_action.get(name) or ACTIONS[name].build_form(case=case)
+            for name in ("accept", "send_back", "escalate")
         },
         "errors": forms_by_action.get("assign").errors if "assign" in forms_by_action else {},
     }
-
-
-def _escalate_form(data=None):
-    form = ReasonForm(data, prefix="escalate")
-    form.fields["reason"].widget.attrs.update({"class": "form-control", "rows": 2})
-    return form
 
 
 @login_required
@@ -479,20 +459,6 @@ def queue_panel(request, pk):
     case = _queue_case_or_404(request, pk)
     row = _queue_row(request.user, case, timezone.now())
     return render(request, "dashboards/_dashboard_panel.html", {"row": row, "panel": _panel(case)})
-
-
-QUEUE_ACTIONS = {
-    "accept": lambda case, actor, d: services.case_accept(case=case, actor=actor, note=d["note"]),
-    "assign": lambda case, actor, d: services.case_assign(
-        case=case, actor=actor, mediator=d["mediator"], assistants=d["assistants"], note=d["note"]
-    ),
-    "send_back": lambda case, actor, d: services.case_send_back(
-        case=case, actor=actor, reason=d["reason"]
-    ),
-    "escalate": lambda case, actor, d: services.case_escalate(
-        case=case, actor=actor, reason=d["reason"]
-    ),
-}
 
 
 def _done_message(action, case) -> str:
@@ -517,26 +483,19 @@ def queue_action(request, pk, action):
         raise Http404
     periods.dashboard_roots(request.user)
     case = _queue_case_or_404(request, pk)
-    if action == "escalate":
-        form = _escalate_form(request.POST)
-    else:
-        form = action_form(action, request.POST, case=case)
+    declared = ACTIONS[action]
+    form = declared.build_form(request.POST, case=case)
     error = ""
     done = None
     status = 200
     if form.is_valid():
-        try:
-            updated = QUEUE_ACTIONS[action](case, request.user, form.cleaned_data)
-        except PermissionDenied:
-            error, status = _("You may not do this for this case."), 403
-        except services.TransitionError as exc:
-            error, status = exc.message, 409
-        except ValidationError as exc:
-            for field, messages_ in exc.message_dict.items():
-                for message in messages_:
-                    form.add_error(field if field in form.fields else None, message)
+        outcome = attempt(
+            lambda: declared.perform(case, request.user, form.cleaned_data), form=form
+        )
+        if outcome.ok:
+            done = _done_message(action, outcome.result)
         else:
-            done = _done_message(action, updated)
+            error, status = outcome.error, outcome.status
     if not request.htmx:
         if done:
             messages.success(request, f"{case.number} {done}")

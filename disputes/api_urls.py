@@ -14,16 +14,7 @@ urlpatterns = [
     ),
     *(
         path(f"cases/<int:pk>/{name}/", view.as_view(), name=f"case-{name}")
-        for name, view in apis.ACTIONS.items()
-    ),
-    *(
-        path(f"cases/<int:pk>/{name}/", view.as_view(), name=f"case-{name}")
-        for name, view in apis.SLA_ACTIONS.items()
-    ),
-    path(
-        "cases/<int:pk>/extensions/<int:extension_id>/decide/",
-        apis.ExtensionDecideApi.as_view(),
-        name="case-extension-decide",
+        for name, view in apis.ACTION_ENDPOINTS.items()
     ),
     path("categories/", apis.CategoryListApi.as_view(), name="category-list"),
 ]

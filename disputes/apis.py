@@ -5,7 +5,6 @@ an action the case's state forbids 409 (see grid_governance/api_errors.py)."""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -16,26 +15,15 @@ from rest_framework.views import APIView
 
 from common.api import error_responses, parsed
 
-from . import permissions, selectors, services
+from . import actions, permissions, selectors, services
 from .filters import CaseFilter
-from .models import Case, ExtensionRequest
+from .models import Case
 from .serializers import (
-    AssignInputSerializer,
-    AttachInputSerializer,
     CaseCreateSerializer,
     CaseDetailSerializer,
     CaseListSerializer,
     CategorySerializer,
-    DispatchInputSerializer,
-    ExtensionDecideInputSerializer,
-    ExtensionRequestInputSerializer,
     NoteInputSerializer,
-    OutcomeInputSerializer,
-    ProgressInputSerializer,
-    RaiseRiskInputSerializer,
-    ReasonInputSerializer,
-    ReferInputSerializer,
-    ResolveInputSerializer,
     UserRefSerializer,
 )
 
@@ -147,141 +135,47 @@ class CategoryListApi(APIView):
 
 
 class CaseActionApi(APIView):
-    """POST the action's input; the answer is the updated case. Each subclass names the
-    service and its input serializer, whose fields are the service's keyword arguments."""
+    """POST the action's input; the answer is the updated case. Each subclass is built from
+    one declaration in disputes.actions (its service call and input serializer)."""
 
     input_serializer = NoteInputSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     success_status = status.HTTP_200_OK
 
     @staticmethod
-    def service(**kwargs):
+    def perform(case, actor, data):
         raise NotImplementedError
 
     def post(self, request, pk: int):
         case = visible_case(request.user, pk)
-        self.service(case=case, actor=request.user, **parsed(self.input_serializer, request))
+        self.perform(case, request.user, parsed(self.input_serializer, request))
         return case_response(request, pk, status_code=self.success_status)
 
 
-def action(
-    name: str, service, input_serializer, summary: str, *, codes=(400, 403, 404, 409),
-    success=status.HTTP_200_OK,
-):  # fmt: skip
-    """Build the endpoint class for one workflow action, with its own schema entry."""
+def endpoint(declared: actions.Action):
+    """The endpoint class for one declared workflow action, with its own schema entry."""
     cls = type(
-        f"Case{name.title().replace('-', '')}Api",
+        f"Case{declared.name.title().replace('_', '')}Api",
         (CaseActionApi,),
         {
-            "service": staticmethod(service),
-            "input_serializer": input_serializer,
-            "success_status": success,
+            "perform": staticmethod(declared.perform),
+            "input_serializer": declared.serializer,
+            "success_status": declared.success,
         },
     )
     return extend_schema_view(
         post=extend_schema(
-            operation_id=f"cases_{name.replace('-', '_')}",
+            operation_id=f"cases_{declared.name}",
             tags=[TAG],
-            summary=summary,
-            request=input_serializer,
-            responses={success: CaseDetailSerializer, **error_responses(*codes)},
+            summary=declared.summary,
+            request=declared.serializer,
+            responses={
+                declared.success: CaseDetailSerializer,
+                **error_responses(*declared.errors),
+            },
         )
     )(cls)
 
 
-ACTIONS = {
-    "accept": action(
-        "accept", services.case_accept, NoteInputSerializer, "Accept a filed case"
-    ),
-    "send-back": action(
-        "send-back", services.case_send_back, ReasonInputSerializer,
-        "Send a case back to the filer for more information",
-    ),
-    "resubmit": action(
-        "resubmit", services.case_resubmit, NoteInputSerializer, "Resubmit a sent-back case"
-    ),
-    "assign": action(
-        "assign", services.case_assign, AssignInputSerializer,
-        "Assign the mediator (and assisting staff)",
-    ),
-    "progress": action(
-        "progress", services.case_progress, ProgressInputSerializer,
-        "Record progress (multipart for photos)",
-    ),
-    "outcome": action(
-        "outcome", services.case_record_outcome, OutcomeInputSerializer,
-        "Record the mediation outcome",
-    ),
-    "resolve": action(
-        "resolve", services.case_resolve, ResolveInputSerializer, "Mark the case resolved"
-    ),
-    "close": action("close", services.case_close, NoteInputSerializer, "Close the case"),
-    "reopen": action(
-        "reopen", services.case_reopen, ReasonInputSerializer, "Reopen a resolved or closed case"
-    ),
-    "withdraw": action(
-        "withdraw", services.case_withdraw, ReasonInputSerializer, "Withdraw the case"
-    ),
-    "refer": action(
-        "refer", services.case_refer, ReferInputSerializer,
-        "Refer the case to litigation, arbitration or a department",
-    ),
-    "attachments": action(
-        "attachments", services.case_attach, AttachInputSerializer,
-        "Add photos or PDFs (multipart)", codes=(400, 403, 404),
-    ),
-}  # fmt: skip
-
-
-# --- SLA: escalation, risk, dispatch (发令), extensions, the judicial-confirmation pause ----------
-
-SLA_ACTIONS = {
-    "escalate": action(
-        "escalate", services.case_escalate, ReasonInputSerializer,
-        "Escalate to the next level's queue (new assignment deadline, same closing deadline)",
-    ),
-    "raise-risk": action(
-        "raise-risk", services.case_raise_risk, RaiseRiskInputSerializer,
-        "Raise the risk level; major moves the case to the street centre, serious to the district",
-    ),
-    "dispatch": action(
-        "dispatch", services.case_dispatch, DispatchInputSerializer,
-        "Issue an order (发令): a department leads the case from now on",
-    ),
-    "extensions": action(
-        "extensions", services.extension_request, ExtensionRequestInputSerializer,
-        "Request more time to close the case; the level above decides",
-        success=status.HTTP_201_CREATED,
-    ),
-    "pause-clock": action(
-        "pause-clock", services.case_pause_clock, NoteInputSerializer,
-        "Pause the closing clock during judicial confirmation (if the case's policy allows)",
-    ),
-    "resume-clock": action(
-        "resume-clock", services.case_resume_clock, NoteInputSerializer,
-        "Resume the closing clock; the deadline moves by the paused time",
-    ),
-}  # fmt: skip
-
-
-class ExtensionDecideApi(APIView):
-    parser_classes = [JSONParser, FormParser]
-
-    @extend_schema(
-        operation_id="cases_extensions_decide",
-        tags=[TAG],
-        summary="Approve or refuse an extension request (the level above the handling area)",
-        request=ExtensionDecideInputSerializer,
-        responses={200: CaseDetailSerializer, **error_responses(400, 403, 404, 409)},
-    )
-    def post(self, request, pk: int, extension_id: int):
-        case = visible_case(request.user, pk)
-        extension = get_object_or_404(ExtensionRequest, pk=extension_id, case=case)
-        data = parsed(ExtensionDecideInputSerializer, request)
-        services.extension_decide(
-            extension=extension,
-            actor=request.user,
-            approve=data["decision"] == "approve",
-            note=data["note"],
-        )
-        return case_response(request, pk)
+# One endpoint per declared action: POST /api/v1/cases/{id}/<name with hyphens>/
+ACTION_ENDPOINTS = {a.path: endpoint(a) for a in actions.ACTION_LIST}

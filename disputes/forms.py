@@ -18,7 +18,7 @@ from .models import (
     RiskLevel,
 )
 from .permissions import pending_extension
-from .selectors import category_choices, mediator_candidates
+from .selectors import category_choices
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -69,7 +69,7 @@ class GroupedCategoryField(forms.ModelChoiceField):
     choices = property(_get_choices, forms.ChoiceField.choices.fset)
 
 
-def _bootstrap(form: forms.Form):
+def bootstrap(form: forms.Form):
     for field in form.fields.values():
         widget = field.widget
         css = "form-select" if isinstance(widget, forms.Select) else "form-control"
@@ -114,7 +114,7 @@ class CaseFileForm(forms.Form):
         if filing_areas is not None:
             self.fields["area"].queryset = filing_areas
         self.fields["photos"].widget.attrs["capture"] = "environment"
-        _bootstrap(self)
+        bootstrap(self)
         self.fields["photos"].widget.attrs["class"] = "form-control"
 
     def clean(self):
@@ -135,7 +135,7 @@ class PartyForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _bootstrap(self)
+        bootstrap(self)
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
 
@@ -195,7 +195,7 @@ class CaseFilterForm(forms.Form):
             self.fields["area"].queryset = Area.objects.visible_to(user).filter(
                 level__in=[AreaLevel.STREET, AreaLevel.COMMUNITY]
             )
-        _bootstrap(self)
+        bootstrap(self)
 
 
 # --- action forms ---------------------------------------------------------------------------
@@ -316,39 +316,3 @@ class ExtensionDecideForm(forms.Form):
             if case.status not in OPEN_STATUSES:
                 # A case no longer open keeps its deadline; the request can only be refused.
                 self.fields["decision"].choices = [("refuse", _("Refuse"))]
-
-
-ACTION_FORMS = {
-    "accept": NoteForm,
-    "assign": AssignForm,
-    "send_back": ReasonForm,
-    "resubmit": NoteForm,
-    "progress": ProgressForm,
-    "outcome": OutcomeForm,
-    "resolve": ResolveForm,
-    "close": NoteForm,
-    "reopen": ReasonForm,
-    "refer": ReferForm,
-    "withdraw": ReasonForm,
-    "attach": AttachForm,
-    "escalate": ReasonForm,
-    "raise_risk": RaiseRiskForm,
-    "dispatch": DispatchForm,
-    "request_extension": ExtensionRequestForm,
-    "decide_extension": ExtensionDecideForm,
-    "pause_clock": NoteForm,
-    "resume_clock": NoteForm,
-}
-# Forms whose choices depend on the case.
-CASE_FORMS = (RaiseRiskForm, ExtensionDecideForm)
-
-
-def action_form(name: str, *args, case=None, **kwargs) -> forms.Form:
-    form_class = ACTION_FORMS[name]
-    if form_class in CASE_FORMS:
-        kwargs["case"] = case
-    if form_class is AssignForm:
-        kwargs["candidates"] = mediator_candidates(case=case)
-    form = form_class(*args, prefix=name, **kwargs)
-    _bootstrap(form)
-    return form

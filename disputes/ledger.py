@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.errors import StateConflict
 from sla import clock
 from sla.models import SlaCheck
 
@@ -15,16 +16,15 @@ from .breaches import record_missed
 from .models import Case, CaseEvent
 
 
-class TransitionError(Exception):
+class TransitionError(StateConflict):
     """The action is not allowed in the case's current state."""
 
     def __init__(self, case: Case, action: str):
         self.case = case
-        self.message = _("This case is “%(status)s”; it cannot be %(action)s now.") % {
-            "status": case.get_status_display(),
-            "action": action,
-        }
-        super().__init__(self.message)
+        super().__init__(
+            _("This case is “%(status)s”; it cannot be %(action)s now.")
+            % {"status": case.get_status_display(), "action": action}
+        )
 
 
 def lock_case(case: Case) -> Case:

@@ -4,9 +4,7 @@ the case row, so the pages, the API and the tests ask the same questions."""
 from grids.models import Area, AreaLevel, Role
 from grids.selectors import user_scope
 
-from .models import OPEN_STATUSES, Case, Channel, HandlingLevel, RiskLevel
-from .models import CaseStatus as S
-from .routing import ESCALATABLE, parent_queue
+from .models import Case, Channel, HandlingLevel
 
 # Roles that run a queue at their level: accept, send back, assign, reopen, refer, close.
 MANAGER_ROLES = {
@@ -91,64 +89,10 @@ def filing_areas_q(user):
     )
 
 
-def available_actions(user, case: Case) -> list[str]:
-    """The actions this viewer may take on this case now; mirrors the checks in services so
-    the page offers exactly what would succeed."""
-
-    manager = is_manager(user, case)
-    mediator = case.mediator_id == user.pk
-    handler = mediator or is_handler(user, case)
-    filer = case.filed_by_id == user.pk
-    status = case.status
-    checks = {
-        "accept": manager and status == S.FILED,
-        "assign": manager and status in (S.FILED, S.ACCEPTED),
-        "send_back": manager and status in (S.FILED, S.ACCEPTED),
-        "resubmit": (filer or manager) and status == S.SENT_BACK,
-        "progress": (handler or manager) and status in (S.ASSIGNED, S.IN_MEDIATION),
-        "outcome": (mediator or manager) and status == S.IN_MEDIATION,
-        "resolve": (mediator or manager) and status == S.IN_MEDIATION,
-        "close": (mediator or manager)
-        and (status in (S.RESOLVED, S.REFERRED) or (status == S.IN_MEDIATION and case.outcome)),
-        "reopen": manager and status in (S.RESOLVED, S.CLOSED),
-        "refer": (mediator or manager) and status in OPEN_STATUSES,
-        "withdraw": status in OPEN_STATUSES
-        and (manager or (filer and status in (S.FILED, S.SENT_BACK))),
-        "attach": filer or handler or manager,
-    }
-    checks |= _sla_checks(user, case, manager=manager, mediator=mediator)
-    return [name for name, allowed in checks.items() if allowed]
-
-
 def pending_extension(case: Case):
     """The case's undecided extension request, from the prefetched list when there is one
     (the case page prefetches it)."""
     return next((e for e in case.extensions.all() if e.status == "pending"), None)
-
-
-def _sla_checks(user, case: Case, *, manager: bool, mediator: bool) -> dict[str, bool]:
-    """Escalation, risk, dispatch, extensions and the clock: the same conditions as the
-    services (case_escalate … case_resume_clock), cheapest first."""
-
-    status = case.status
-    runs_it = manager or mediator
-    movable = runs_it and status in ESCALATABLE
-    # Whoever approves extensions manages the case too, so nobody else needs the lookup.
-    pending = pending_extension(case) if runs_it else None
-    policy = case.sla_policy if case.sla_policy_id else None
-    return {
-        # One query (the area's ancestors), asked only when everything else allows it.
-        "escalate": movable and parent_queue(case)[1] is not None,
-        "raise_risk": movable and case.risk_level != RiskLevel.SERIOUS,
-        "dispatch": manager and status in ESCALATABLE,
-        "request_extension": runs_it and status in OPEN_STATUSES and pending is None,
-        "decide_extension": pending is not None and approves_extensions(user, case),
-        "pause_clock": runs_it
-        and status == S.IN_MEDIATION
-        and case.clock_paused_at is None
-        and bool(policy and policy.pause_for_judicial_review),
-        "resume_clock": runs_it and case.clock_paused_at is not None,
-    }
 
 
 def approves_extensions(user, case: Case) -> bool:

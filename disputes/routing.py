@@ -95,3 +95,23 @@ def parent_queue(case: Case, at_least: str | None = None):
             if area is not None and area.pk != case.handling_area_id:
                 return AREA_TO_HANDLING[area.level], area
     return None, None
+
+
+# The copied ancestor column of each area level a higher queue can sit at.
+ANCESTOR_COLUMN = {
+    AreaLevel.COMMUNITY: "community_id",
+    AreaLevel.STREET: "street_id",
+    AreaLevel.DISTRICT: "district_id",
+}
+
+
+def has_parent_queue(case: Case) -> bool:
+    """Whether parent_queue(case) finds a queue, without its query: above the grid level
+    every queue sits at a community, street or district, whose ids are copied onto the case."""
+    current = HANDLING_ORDER.index(case.handling_level)
+    for level in HANDLING_ORDER[current + 1 :]:
+        for area_level in QUEUE_AREA_LEVELS[level]:
+            area_id = getattr(case, ANCESTOR_COLUMN[area_level])
+            if area_id is not None and area_id != case.handling_area_id:
+                return True
+    return False

@@ -385,6 +385,9 @@ class ExtensionRequestInputSerializer(serializers.Serializer):
 
 
 class ExtensionDecideInputSerializer(serializers.Serializer):
+    extension = serializers.IntegerField(
+        help_text=_("The pending request being decided (its id, from the case's `extensions`).")
+    )
     decision = serializers.ChoiceField(choices=[("approve", _("Approve")), ("refuse", _("Refuse"))])
     note = _text()
 

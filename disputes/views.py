@@ -8,13 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common.errors import attempt, errors_to_form
 from grids.models import Role
 from grids.selectors import user_scope
 from sla import clock
 
-from . import permissions, selectors, services, upload_stash
-from .forms import CaseFileForm, CaseFilterForm, PartyFormSet, action_form
-from .models import Attachment, Case, Channel, ExtensionRequest
+from . import actions, permissions, selectors, services, upload_stash
+from .forms import CaseFileForm, CaseFilterForm, PartyFormSet
+from .models import Attachment, Case, Channel
 
 PAGE_SIZE = 20
 
@@ -58,7 +59,7 @@ def case_file(request):
                     outcome_note=data["outcome_note"],
                 )
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                errors_to_form(form, exc)
             else:
                 upload_stash.clear(request, tokens)
                 messages.success(request, _("Dispute %(number)s filed.") % {"number": case.number})
@@ -83,13 +84,6 @@ def _filing_initial(user) -> dict:
     )  # fmt: skip
     channel = Channel.GRID_WORKER if area else Channel.HOTLINE
     return {"area": area, "channel": channel, "people_involved": 2}
-
-
-def _errors_to_form(form, exc: ValidationError):
-    for field, errors in exc.message_dict.items():
-        target = field if field in form.fields else None
-        for error in errors:
-            form.add_error(target, error)
 
 
 def _paginate(request, qs):
@@ -132,7 +126,6 @@ def my_cases(request):
 
 
 def _detail_context(request, case: Case, forms=None, error: str = "") -> dict:
-    actions = permissions.available_actions(request.user, case)
     forms = forms or {}
     colour, reasons = clock.evaluate(case, timezone.now())
     return {
@@ -141,7 +134,10 @@ def _detail_context(request, case: Case, forms=None, error: str = "") -> dict:
         "sla_labels": sla_labels(reasons),
         "extensions": case.extensions.all(),
         "show_details": permissions.sees_party_details(request.user, case),
-        "actions": [(name, forms.get(name) or action_form(name, case=case)) for name in actions],
+        "actions": [
+            (a.name, forms.get(a.name) or a.build_form(case=case), a.label)
+            for a in actions.available(request.user, case)
+        ],
         "action_error": error,
         "laws": case.category.laws.all(),
         "typical_cases": case.category.typical_cases.all(),
@@ -154,92 +150,29 @@ def case_detail(request, pk):
     return render(request, "disputes/detail.html", _detail_context(request, case))
 
 
-ACTIONS = {
-    "accept": lambda case, actor, d: services.case_accept(case=case, actor=actor, note=d["note"]),
-    "assign": lambda case, actor, d: services.case_assign(
-        case=case, actor=actor, mediator=d["mediator"], assistants=d["assistants"], note=d["note"]
-    ),
-    "send_back": lambda case, actor, d: services.case_send_back(
-        case=case, actor=actor, reason=d["reason"]
-    ),
-    "resubmit": lambda case, actor, d: services.case_resubmit(
-        case=case, actor=actor, note=d["note"]
-    ),
-    "progress": lambda case, actor, d: services.case_progress(
-        case=case, actor=actor, note=d["note"], photos=d["photos"]
-    ),
-    "outcome": lambda case, actor, d: services.case_record_outcome(
-        case=case, actor=actor, outcome=d["outcome"], note=d["note"]
-    ),
-    "resolve": lambda case, actor, d: services.case_resolve(
-        case=case, actor=actor, note=d["note"], outcome=d["outcome"] or None
-    ),
-    "close": lambda case, actor, d: services.case_close(case=case, actor=actor, note=d["note"]),
-    "reopen": lambda case, actor, d: services.case_reopen(
-        case=case, actor=actor, reason=d["reason"]
-    ),
-    "refer": lambda case, actor, d: services.case_refer(
-        case=case, actor=actor, kind=d["kind"], note=d["note"], department=d["department"]
-    ),
-    "withdraw": lambda case, actor, d: services.case_withdraw(
-        case=case, actor=actor, reason=d["reason"]
-    ),
-    "attach": lambda case, actor, d: services.case_attach(
-        case=case, actor=actor, files=d["files"], note=d["note"]
-    ),
-    "escalate": lambda case, actor, d: services.case_escalate(
-        case=case, actor=actor, reason=d["reason"]
-    ),
-    "raise_risk": lambda case, actor, d: services.case_raise_risk(
-        case=case, actor=actor, risk_level=d["risk_level"], reason=d["reason"]
-    ),
-    "dispatch": lambda case, actor, d: services.case_dispatch(
-        case=case, actor=actor, department=d["department"], note=d["note"]
-    ),
-    "request_extension": lambda case, actor, d: services.extension_request(
-        case=case, actor=actor, days=d["days"], reason=d["reason"]
-    ),
-    "decide_extension": lambda case, actor, d: services.extension_decide(
-        extension=get_object_or_404(ExtensionRequest, pk=d["extension"], case=case),
-        actor=actor,
-        approve=d["decision"] == "approve",
-        note=d["note"],
-    ),
-    "pause_clock": lambda case, actor, d: services.case_pause_clock(
-        case=case, actor=actor, note=d["note"]
-    ),
-    "resume_clock": lambda case, actor, d: services.case_resume_clock(
-        case=case, actor=actor, note=d["note"]
-    ),
-}
-
-
 @login_required
 @require_POST
 def case_action(request, pk, action):
     """One endpoint per workflow action. With htmx the case panel is swapped in place;
     without JavaScript the browser is redirected back to the case page."""
-    if action not in ACTIONS:
+    declared = actions.ACTIONS.get(action)
+    if declared is None:
         raise Http404
     case = _visible_case_or_404(request.user, pk)
-    form = action_form(action, request.POST, request.FILES, case=case)
-    error = ""
-    status = 200
+    form = declared.build_form(request.POST, request.FILES, case=case)
+    outcome = None
     if form.is_valid():
-        try:
-            ACTIONS[action](case, request.user, form.cleaned_data)
-        except PermissionDenied:
-            error, status = _("You may not do this for this case."), 403
-        except services.TransitionError as exc:
-            error, status = exc.message, 409
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        else:
+        outcome = attempt(
+            lambda: declared.perform(case, request.user, form.cleaned_data), form=form
+        )
+        if outcome.ok:
             if not request.htmx:
                 messages.success(request, _("Saved."))
                 return redirect("disputes:detail", pk=pk)
             case = _visible_case_or_404(request.user, pk)
             return render(request, "disputes/_case_panel.html", _detail_context(request, case))
+    error = outcome.error if outcome else ""
+    status = outcome.status if outcome and error else 200
     if not request.htmx:
         messages.error(request, error or _("Please correct the errors below."))
         if status != 200:

@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from disputes.services import TransitionError
+from common.errors import StateConflict
 
 
 class Conflict(exceptions.APIException):
@@ -32,7 +32,7 @@ def api_exception_handler(exc, context):
 
 
 def _as_api_exception(exc):
-    if isinstance(exc, TransitionError):
+    if isinstance(exc, StateConflict):
         return Conflict(exc.message)
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(_django_errors(exc))

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.errors import StateConflict
 from disputes.models import Case, Category, Channel
 from disputes.services import case_file
 from grids.models import THREE_OFFICERS_AND_A_LAWYER, Area, AreaLevel, Assignment, CalendarDay
@@ -44,12 +45,8 @@ MONTHLY_ENDS_AT = time(12, 0)
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
 
 
-class SessionStateError(Exception):
+class SessionStateError(StateConflict):
     """The action is not allowed in the session's or the visit's current state."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
 
 
 def _require(allowed: bool):

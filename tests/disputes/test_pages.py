@@ -154,10 +154,10 @@ def test_it_masks_party_phone_and_id_for_viewers_who_are_not_handlers(client, wo
 def test_it_offers_only_the_actions_the_viewer_may_take(client, world):
     case = file_case(world)
     login(client, world, "gridworker")
-    actions = [name for name, _form in client.get(f"/cases/{case.pk}/").context["actions"]]
+    actions = [name for name, _form, _label in client.get(f"/cases/{case.pk}/").context["actions"]]
     assert actions == ["withdraw", "attach"]
     login(client, world, "secretary")
-    actions = [name for name, _form in client.get(f"/cases/{case.pk}/").context["actions"]]
+    actions = [name for name, _form, _label in client.get(f"/cases/{case.pk}/").context["actions"]]
     assert {"accept", "assign", "send_back"} <= set(actions)
     assert "resolve" not in actions
 
@@ -213,7 +213,7 @@ def test_it_shows_field_errors_for_bad_action_input_and_saves_nothing(client, wo
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
-    form = dict(response.context["actions"])["send_back"]
+    form = {n: f for n, f, _label in response.context["actions"]}["send_back"]
     assert form.errors["reason"]
     case.refresh_from_db()
     assert case.status == CaseStatus.FILED

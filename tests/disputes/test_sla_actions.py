@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from disputes import permissions, selectors, services
+from disputes import actions, permissions, selectors, services
 from disputes.demo import seed_categories
 from disputes.models import Case, CaseEvent, CaseStatus, Category
 from grids.demo import seed as seed_demo
@@ -211,9 +211,6 @@ class Action:
     success: int = 200
 
     def url(self, case: Case) -> str:
-        if self.name == "decide":
-            extension = case.extensions.order_by("-pk").first()
-            return f"/api/v1/cases/{case.pk}/extensions/{extension.pk}/decide/"
         return f"/api/v1/cases/{case.pk}/{self.name}/"
 
 
@@ -229,12 +226,13 @@ ACTIONS = [
            lambda w: {"department": w.hrss.pk, "note": "请人社局牵头"},
            lambda w: {"department": w.hrss.pk, "note": ""}, "note", K.DISPATCHED, "closed",
            lambda c, w: c.lead_department == w.hrss),
-    Action("extensions", "in_mediation", "mediator",
+    Action("request-extension", "in_mediation", "mediator",
            lambda w: {"days": 15, "reason": "当事人外出务工"},
            lambda w: {"days": 0, "reason": "当事人外出务工"}, "days",
            K.EXTENSION_REQUESTED, "pending",
            lambda c, w: c.extensions.get().status == "pending", success=201),
-    Action("decide", "pending", "street", lambda w: {"decision": "approve", "note": "同意"},
+    Action("decide-extension", "pending", "street",
+           lambda w: {"decision": "approve", "note": "同意"},
            lambda w: {"decision": "maybe"}, "decision", K.EXTENSION_APPROVED, "decided",
            lambda c, w: c.extensions.get().status == "approved"),
     Action("pause-clock", "pausable", "mediator", lambda w: {"note": "已申请司法确认"},
@@ -248,13 +246,15 @@ BY_NAME = {a.name: a for a in ACTIONS}
 
 
 def post(user, case: Case, action: Action, payload: dict):
+    if action.name == "decide-extension" and isinstance(payload, dict):
+        # The request the client saw on the case: the newest one.
+        extension = case.extensions.order_by("-pk").first()
+        payload = {"extension": extension.pk if extension else 0, **payload}
     return client_for(user).post(action.url(case), payload, format="json")
 
 
 def test_it_has_a_test_scenario_for_every_sla_endpoint():
-    from disputes.apis import SLA_ACTIONS
-
-    assert set(SLA_ACTIONS) | {"decide"} == set(BY_NAME)
+    assert {actions.ACTIONS[name].path for name in SLA_ACTION_NAMES} == set(BY_NAME)
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))
@@ -328,7 +328,7 @@ def test_it_lets_only_the_level_above_decide_an_extension(w):
     before = snapshot(case)
 
     # The community secretary runs the case but does not approve its extensions.
-    response = post(w.secretary, case, BY_NAME["decide"], {"decision": "approve"})
+    response = post(w.secretary, case, BY_NAME["decide-extension"], {"decision": "approve"})
 
     assert_error_body(response, 403)
     assert snapshot(case) == before
@@ -336,9 +336,10 @@ def test_it_lets_only_the_level_above_decide_an_extension(w):
 
 def test_it_answers_404_for_an_extension_of_another_case(w):
     mine, other = case_in(w, "in_mediation"), case_in(w, "pending")
-    url = f"/api/v1/cases/{mine.pk}/extensions/{other.extensions.get().pk}/decide/"
+    url = f"/api/v1/cases/{mine.pk}/decide-extension/"
+    payload = {"extension": other.extensions.get().pk, "decision": "approve"}
 
-    response = client_for(w.street).post(url, {"decision": "approve"}, format="json")
+    response = client_for(w.street).post(url, payload, format="json")
 
     assert_error_body(response, 404)
     assert other.extensions.get().status == "pending"
@@ -347,7 +348,7 @@ def test_it_answers_404_for_an_extension_of_another_case(w):
 def test_it_refuses_approving_an_extension_of_a_closed_case_but_allows_refusing(w):
     case = case_in(w, "closed_pending")
     before = snapshot(case)
-    action = BY_NAME["decide"]
+    action = BY_NAME["decide-extension"]
 
     assert_error_body(post(w.street, case, action, {"decision": "approve"}), 409)
     assert snapshot(case) == before
@@ -377,7 +378,9 @@ def test_it_moves_the_closing_deadline_by_an_approved_extension_and_records_it(
     time_machine.shift(10 * DAY)
     services.extension_request(case=case, actor=w.mediator, days=15, reason="当事人外出务工")
 
-    response = post(w.street, case, BY_NAME["decide"], {"decision": "approve", "note": "同意"})
+    response = post(
+        w.street, case, BY_NAME["decide-extension"], {"decision": "approve", "note": "同意"}
+    )
 
     assert response.status_code == 200
     case.refresh_from_db()
@@ -508,7 +511,7 @@ def test_it_offers_exactly_the_sla_actions_that_would_succeed(w, state):
             shown = selectors.case_detail(user=viewer, pk=case.pk)
         except Case.DoesNotExist:
             continue  # not visible: 404 at every edge
-        offered = set(permissions.available_actions(viewer, shown))
+        offered = set(actions.available_names(viewer, shown))
         for name in SLA_ACTION_NAMES:
             fresh = selectors.case_detail(user=viewer, pk=case.pk)
             assert (name in offered) == _succeeds(name, fresh, viewer, w), (state, username, name)
@@ -539,7 +542,7 @@ def test_it_offers_the_sla_actions_and_shows_the_pending_request(w, client):
     client.force_login(w.street)
     response = client.get(reverse("disputes:detail", args=[case.pk]))
 
-    names = [name for name, _form in response.context["actions"]]
+    names = [name for name, _form, _label in response.context["actions"]]
     assert {"escalate", "raise_risk", "dispatch", "decide_extension"} <= set(names)
     assert "request_extension" not in names  # one request at a time
     body = response.content.decode()
@@ -553,7 +556,7 @@ def test_it_hides_the_decision_from_those_who_run_the_case_at_its_own_level(w, c
     client.force_login(w.secretary)
     response = client.get(reverse("disputes:detail", args=[case.pk]))
 
-    names = [name for name, _form in response.context["actions"]]
+    names = [name for name, _form, _label in response.context["actions"]]
     assert "decide_extension" not in names
     assert 'data-extension="pending"' in response.content.decode()
 
@@ -605,7 +608,7 @@ def test_it_shows_field_errors_for_a_bad_extension_request_and_saves_nothing(w, 
         HTTP_HX_REQUEST="true",
     )
 
-    form = dict(response.context["actions"])["request_extension"]
+    form = {n: f for n, f, _label in response.context["actions"]}["request_extension"]
     assert form.errors["days"] and form.errors["reason"]
     assert snapshot(case) == before
 
@@ -636,7 +639,7 @@ def test_it_offers_only_higher_risk_levels(w, client):
     client.force_login(w.street)
     response = client.get(reverse("disputes:detail", args=[case.pk]))
 
-    form = dict(response.context["actions"])["raise_risk"]
+    form = {n: f for n, f, _label in response.context["actions"]}["raise_risk"]
     assert [value for value, _label in form.fields["risk_level"].choices] == ["serious"]
 
 
@@ -666,7 +669,7 @@ def test_it_shows_a_paused_clock(w, client):
     response = client.get(reverse("disputes:detail", args=[case.pk]))
 
     assert 'data-testid="clock-paused"' in response.content.decode()
-    names = [name for name, _form in response.context["actions"]]
+    names = [name for name, _form, _label in response.context["actions"]]
     assert "resume_clock" in names and "pause_clock" not in names
 
 
