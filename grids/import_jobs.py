@@ -41,7 +41,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     try:
         with job.file.open("rb") as handle:
             data = handle.read()
-        result = IMPORTERS[job.kind](data, progress=progress)
+        kwargs = {"actor": job.created_by} if job.kind == ImportJob.Kind.STAFF else {}
+        result = IMPORTERS[job.kind](data, progress=progress, **kwargs)
     except ImportFileError as exc:
         job.status = ImportJob.Status.FAILED
         job.errors = [{"line": 0, "message": str(exc)}]

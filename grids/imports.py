@@ -33,6 +33,7 @@ from .models import (
     assignment_place_error,
     parent_level_error,
 )
+from .services import assignment_create
 
 Progress = Callable[[int, int], None]
 BATCH = 2000
@@ -421,7 +422,9 @@ def _parse_when(value: str):
     return when, None
 
 
-def import_staff(data: bytes, *, progress: Progress | None = None) -> ImportResult:
+def import_staff(
+    data: bytes, *, progress: Progress | None = None, actor: User | None = None
+) -> ImportResult:
     result = ImportResult()
     rows = read_csv(data, STAFF_HEADERS, ("username", "real_name", "role"))
     result.total = len(rows)
@@ -497,12 +500,12 @@ def import_staff(data: bytes, *, progress: Progress | None = None) -> ImportResu
             )
     if result.errors:
         return result
-    _apply_staff(items, result, progress)
+    _apply_staff(items, result, progress, actor)
     return result
 
 
 @transaction.atomic
-def _apply_staff(items, result: ImportResult, progress: Progress | None):
+def _apply_staff(items, result: ImportResult, progress: Progress | None, actor: User | None):
     usernames = {i["username"] for i in items}
     users = {u.username: u for u in User.objects.filter(username__in=usernames)}
     # Open-ended rows, not only active ones: a future start date must not be duplicated.
@@ -537,13 +540,17 @@ def _apply_staff(items, result: ImportResult, progress: Progress | None):
             item["department"].pk if item["department"] else None,
         )
         if key not in active:
-            Assignment.objects.create(
+            # Through the service, so the assignment's history names who imported it; the
+            # rows were validated above, so no per-row full_clean (three lookups each).
+            assignment_create(
                 user=user,
                 role=item["role"],
                 area=item["area"],
                 department=item["department"],
                 started_at=item["started_at"] or timezone.now(),
                 note=_("Imported"),
+                actor=actor,
+                validated=True,
             )
             active.add(key)
             result.created += 1

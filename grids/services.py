@@ -88,7 +88,9 @@ def assignment_create(
     ended_at=None,
     note: str = "",
     actor: User | None = None,
+    validated: bool = False,
 ) -> Assignment:
+    """`validated`: the caller (the CSV import) has checked the row already."""
     if not (role == "admin" and area is None and department is None):
         error = assignment_place_error(role, area, department)
         if error:
@@ -103,7 +105,8 @@ def assignment_create(
         note=note,
     )
     assignment._history_user = actor
-    assignment.full_clean()
+    if not validated:
+        assignment.full_clean()
     assignment.save()
     return assignment
 

@@ -11,6 +11,7 @@ from grids.imports import ImportFileError, import_areas, import_staff
 from grids.models import Area, AreaLevel, Assignment, Role, User
 from tests.factories import (
     DepartmentFactory,
+    SuperuserFactory,
     Tree,
     UserFactory,
     assert_tree_is_sound,
@@ -551,3 +552,13 @@ def test_it_makes_the_staff_command_fail_on_a_gbk_file(tmp_path, tree):
         call_command("import_staff", str(path), stdout=StringIO(), stderr=StringIO())
 
     assert not User.objects.filter(username="zhang").exists()
+
+
+def test_it_records_who_imported_each_assignment(tree, department):
+    admin = SuperuserFactory()
+
+    import_staff(good_staff(tree, department).encode(), actor=admin)
+
+    histories = Assignment.history.filter(history_type="+")
+    assert histories.count() == 5
+    assert {h.history_user_id for h in histories} == {admin.pk}
