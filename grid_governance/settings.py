@@ -51,7 +51,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "treebeard",
-    "rules.apps.AutodiscoverRulesConfig",
     "grids",
     "sla",
     "notifications",
@@ -222,8 +221,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # One named enum per choice set, however many fields use it.
     "ENUM_NAME_OVERRIDES": {
-        "CaseStatusEnum": "disputes.models.CaseStatus",
-        "RiskLevelEnum": "disputes.models.RiskLevel",
+        "CaseStatusEnum": "common.choices.CaseStatus",
+        "RiskLevelEnum": "common.choices.RiskLevel",
         "HandlingLevelEnum": "disputes.models.HandlingLevel",
         "ChannelEnum": "disputes.models.Channel",
         "OutcomeEnum": "disputes.models.Outcome",
@@ -242,7 +241,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 AUTHENTICATION_BACKENDS = [
-    "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
