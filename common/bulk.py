@@ -16,9 +16,12 @@ from django.db import connection, models
 
 
 def insert_rows(
-    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *,
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
     constants: dict | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Insert `rows` (tuples of values for the model fields named in `columns`, foreign keys
     given as ids by their attname, e.g. "case_id"), with `constants` (column → value) the
     same in every row, sent once. Values are stored as given: no defaults, auto_now or

@@ -260,8 +260,9 @@ def _schema(operation_id: str, summary: str, response):
     )
 
 
-@_schema("stats_summary", "Headline figures: rates for the period, open cases now",
-         SummarySerializer)  # fmt: skip
+@_schema(
+    "stats_summary", "Headline figures: rates for the period, open cases now", SummarySerializer
+)
 class StatsSummaryApi(StatsApi):
     serializer_class = SummarySerializer
 
@@ -299,8 +300,9 @@ class StatsSummaryApi(StatsApi):
         }
 
 
-@_schema("stats_by_area", "The figures of each child area (drill down with ?area=)",
-         ByAreaSerializer)  # fmt: skip
+@_schema(
+    "stats_by_area", "The figures of each child area (drill down with ?area=)", ByAreaSerializer
+)
 class StatsByAreaApi(StatsApi):
     serializer_class = ByAreaSerializer
 
@@ -308,15 +310,22 @@ class StatsByAreaApi(StatsApi):
         rows = stats.by_area(area=area, period=period, now=timezone.now())
         return {
             "children": [
-                {**row, "area": {"id": row["area"].pk, "name": row["area"].name,
-                                 "level": row["area"].level}}
+                {
+                    **row,
+                    "area": {
+                        "id": row["area"].pk,
+                        "name": row["area"].name,
+                        "level": row["area"].level,
+                    },
+                }
                 for row in rows
             ]
-        }  # fmt: skip
+        }
 
 
-@_schema("stats_by_category", "The period's cases by first-level dispute type",
-         ByCategorySerializer)  # fmt: skip
+@_schema(
+    "stats_by_category", "The period's cases by first-level dispute type", ByCategorySerializer
+)
 class StatsByCategoryApi(StatsApi):
     serializer_class = ByCategorySerializer
 
@@ -324,8 +333,9 @@ class StatsByCategoryApi(StatsApi):
         return {"categories": stats.by_category(area=area, period=period)}
 
 
-@_schema("stats_by_channel", "The period's cases by the channel they came in by",
-         ByChannelSerializer)  # fmt: skip
+@_schema(
+    "stats_by_channel", "The period's cases by the channel they came in by", ByChannelSerializer
+)
 class StatsByChannelApi(StatsApi):
     serializer_class = ByChannelSerializer
 
@@ -333,8 +343,9 @@ class StatsByChannelApi(StatsApi):
         return {"channels": stats.by_channel(area=area, period=period)}
 
 
-@_schema("stats_trend", "Cases filed and resolved per day (per month beyond 92 days)",
-         TrendSerializer)  # fmt: skip
+@_schema(
+    "stats_trend", "Cases filed and resolved per day (per month beyond 92 days)", TrendSerializer
+)
 class StatsTrendApi(StatsApi):
     serializer_class = TrendSerializer
 
@@ -342,8 +353,11 @@ class StatsTrendApi(StatsApi):
         return stats.trend(area=area, period=period)
 
 
-@_schema("stats_hotspots", "Early warning: hot addresses, hot micro-grids, group disputes",
-         HotspotsSerializer)  # fmt: skip
+@_schema(
+    "stats_hotspots",
+    "Early warning: hot addresses, hot micro-grids, group disputes",
+    HotspotsSerializer,
+)
 class StatsHotspotsApi(StatsApi):
     serializer_class = HotspotsSerializer
 

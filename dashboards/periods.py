@@ -14,9 +14,14 @@ from grids.selectors import user_scope
 
 # Roles with a dashboard, at the area they are assigned to (and everything below it).
 DASHBOARD_ROLES = frozenset(
-    {Role.COMMUNITY_SECRETARY, Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF,
-     Role.ADMIN}
-)  # fmt: skip
+    {
+        Role.COMMUNITY_SECRETARY,
+        Role.STREET_STAFF,
+        Role.STREET_LEADER,
+        Role.DISTRICT_STAFF,
+        Role.ADMIN,
+    }
+)
 
 HOTSPOT_MIN_CASES = 3
 GROUP_DISPUTE_MIN_PEOPLE = 10

@@ -163,11 +163,26 @@ def _aggregates(a: "QueryArgs") -> dict:
 # The names of the counts (building the expressions only to read their names costs a
 # millisecond).
 _AGGREGATE_KEYS = (
-    "filed", "withdrawn", "resolved", "concluded", "open", "red", "orange", "green",
-    "unassigned", "group_disputes", "not_assigned", "not_handled", "past_close", "due_soon",
-    *(f"{step}_{part}" for step in ("assign", "first_handling", "closing")
-      for part in ("in_time", "due")),
-)  # fmt: skip
+    "filed",
+    "withdrawn",
+    "resolved",
+    "concluded",
+    "open",
+    "red",
+    "orange",
+    "green",
+    "unassigned",
+    "group_disputes",
+    "not_assigned",
+    "not_handled",
+    "past_close",
+    "due_soon",
+    *(
+        f"{step}_{part}"
+        for step in ("assign", "first_handling", "closing")
+        for part in ("in_time", "due")
+    ),
+)
 
 
 def _cases(a: "QueryArgs"):
@@ -345,9 +360,11 @@ def trend(*, area: Area | None, period: Period) -> dict:
     empty days filled in. One query."""
     by_month = period.by_month
     rows = fetch(
-        "trend", query_args(area, period, _EPOCH), lambda a: _trend_query(a, by_month),
+        "trend",
+        query_args(area, period, _EPOCH),
+        lambda a: _trend_query(a, by_month),
         variant="month" if by_month else "day",
-    )  # fmt: skip
+    )
     found = {_as_date(r["bucket"]): r for r in rows}
     points = []
     for day in _buckets(period):
@@ -396,10 +413,17 @@ def _group_disputes_query(a: QueryArgs):
     return (
         _in_period(a)
         .filter(GROUP)
-        .values("id", "number", "cause", "people_involved", "status", "area_id",
-                area_name=F("area__name"))
+        .values(
+            "id",
+            "number",
+            "cause",
+            "people_involved",
+            "status",
+            "area_id",
+            area_name=F("area__name"),
+        )
         .order_by("-people_involved", "-filed_at", "-pk")[:HOTSPOT_LIMIT]
-    )  # fmt: skip
+    )
 
 
 def _group_dispute(row: dict) -> dict:
@@ -493,9 +517,11 @@ def _from_db(model, names, values):
         _converters[key] = [
             (i, col, converters)
             for i, col in enumerate(columns)
-            if (converters := connection.ops.get_db_converters(col)
-                + col.get_db_converters(connection))
-        ]  # fmt: skip
+            if (
+                converters := connection.ops.get_db_converters(col)
+                + col.get_db_converters(connection)
+            )
+        ]
     values = list(values)
     for i, col, converters in _converters[key]:
         for convert in converters:

@@ -265,9 +265,10 @@ def _choices(user, area) -> tuple[list, list[dict]]:
         crumbs = [a for a in crumbs if any(a.path.startswith(p) for p in root_paths)]
         crumbs.sort(key=lambda a: a.path)
     options = [
-        a for a in found
+        a
+        for a in found
         if (roots is None and a.depth == 1) or a.pk in root_ids or a.parent_id in root_ids
-    ]  # fmt: skip
+    ]
     if area is not None and all(a.pk != area.pk for a in options):
         options.append(area)
     options.sort(key=lambda a: a.path)
@@ -275,10 +276,13 @@ def _choices(user, area) -> tuple[list, list[dict]]:
     # Children indented under their parent with a full-width space (a <select> has no
     # other way to show the tree).
     return crumbs, [
-        {"pk": a.pk, "label": ("　" if a.depth > top else "") + a.name,
-         "selected": area is not None and a.pk == area.pk}
+        {
+            "pk": a.pk,
+            "label": ("　" if a.depth > top else "") + a.name,
+            "selected": area is not None and a.pk == area.pk,
+        }
         for a in options
-    ]  # fmt: skip
+    ]
 
 
 def _queue_rows(user, cases, now) -> list[dict]:
@@ -423,8 +427,11 @@ def counts(request):
     """The counts panel alone, refreshed after each queue action (hx-trigger)."""
     area, period, form = _where(request)
     summary = stats.summary(area=area, period=period, now=timezone.now())
-    context = {"summary": summary, "counts": _counts(area, summary),
-               "query": _params(request, area.pk if area else None)}  # fmt: skip
+    context = {
+        "summary": summary,
+        "counts": _counts(area, summary),
+        "query": _params(request, area.pk if area else None),
+    }
     return render(request, "dashboards/_dashboard_counts.html", context, status=_status(form))
 
 

@@ -29,8 +29,18 @@ class CategoryForm(forms.ModelForm):
 
     class Meta:
         model = Category
-        fields = ["code", "name", "parent", "default_risk", "default_handling_level", "lead_role",
-                  "lead_department", "assisting_roles", "sort_order", "is_active"]  # fmt: skip
+        fields = [
+            "code",
+            "name",
+            "parent",
+            "default_risk",
+            "default_handling_level",
+            "lead_role",
+            "lead_department",
+            "assisting_roles",
+            "sort_order",
+            "is_active",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -45,8 +55,15 @@ class CategoryForm(forms.ModelForm):
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     form = CategoryForm
-    list_display = ["name", "code", "parent", "default_risk", "default_handling_level",
-                    "lead_department", "is_active"]  # fmt: skip
+    list_display = [
+        "name",
+        "code",
+        "parent",
+        "default_risk",
+        "default_handling_level",
+        "lead_department",
+        "is_active",
+    ]
     list_filter = ["parent", "default_risk", "default_handling_level", "is_active"]
     search_fields = ["name", "=code"]
     list_select_related = ["parent", "lead_department"]
@@ -72,8 +89,15 @@ class CaseEventInline(admin.TabularInline):
 class CaseAdmin(admin.ModelAdmin):
     """Read-only: cases change only through the workflow (services), never by editing rows."""
 
-    list_display = ["number", "cause", "status", "risk_level", "category", "handling_area",
-                    "filed_at"]  # fmt: skip
+    list_display = [
+        "number",
+        "cause",
+        "status",
+        "risk_level",
+        "category",
+        "handling_area",
+        "filed_at",
+    ]
     list_filter = ["status", "risk_level", "channel", "handling_level"]
     search_fields = ["=number", "cause", "address"]
     list_select_related = ["category", "handling_area"]
@@ -97,9 +121,17 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     rules they started under, new cases get the new ones."""
 
     list_display = [
-        "name", "code", "version", "category", "risk_level", "assign_within_hours",
-        "first_update_within_hours", "close_within_days", "time_basis", "is_active",
-    ]  # fmt: skip
+        "name",
+        "code",
+        "version",
+        "category",
+        "risk_level",
+        "assign_within_hours",
+        "first_update_within_hours",
+        "close_within_days",
+        "time_basis",
+        "is_active",
+    ]
     list_filter = ["is_active", "time_basis", "risk_level"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["category"]

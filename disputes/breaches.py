@@ -56,5 +56,5 @@ def missed_deadlines(case: Case, now: datetime, deadlines=None) -> list[tuple[da
         for still_open, by_reason in ((True, pending), (False, late))
         for reason, due in by_reason.items()
         if reason not in already and due < now
-    ]  # fmt: skip
+    ]
     return sorted(missed, key=lambda item: (item[0], list(clock.REASONS).index(item[1])))

@@ -100,9 +100,12 @@ class CaseFileForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     people_involved = forms.IntegerField(label=_("People involved"), min_value=1, initial=2)
     amount_involved = forms.DecimalField(
-        label=_("Amount involved (yuan)"), required=False, min_value=0, max_digits=14,
+        label=_("Amount involved (yuan)"),
+        required=False,
+        min_value=0,
+        max_digits=14,
         decimal_places=2,
-    )  # fmt: skip
+    )
     photos = MultipleFileField(label=_("Photos or PDF"))
     resolved_on_spot = forms.BooleanField(label=_("Resolved on the spot"), required=False)
     outcome_note = forms.CharField(
@@ -214,9 +217,11 @@ class ReasonForm(forms.Form):
 class AssignForm(forms.Form):
     mediator = forms.ModelChoiceField(label=_("Mediator"), queryset=None)
     assistants = forms.ModelMultipleChoiceField(
-        label=_("Assisting staff"), queryset=None, required=False,
+        label=_("Assisting staff"),
+        queryset=None,
+        required=False,
         widget=forms.SelectMultiple(attrs={"size": 3}),
-    )  # fmt: skip
+    )
     note = forms.CharField(label=_("Note"), required=False)
 
     def __init__(self, *args, candidates=None, **kwargs):
@@ -275,9 +280,10 @@ class RaiseRiskForm(forms.Form):
             levels = list(RiskLevel.values)
             current = levels.index(case.risk_level) if case.risk_level in levels else -1
             self.fields["risk_level"].choices = [
-                (value, label) for value, label in RiskLevel.choices
+                (value, label)
+                for value, label in RiskLevel.choices
                 if levels.index(value) > current
-            ]  # fmt: skip
+            ]
 
 
 class DispatchForm(forms.Form):

@@ -238,9 +238,12 @@ class Case(models.Model):
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
     # --- SLA: deadlines are stored when set; the colour is computed from them (sla.py).
     sla_policy = models.ForeignKey(
-        "sla.SlaPolicy", verbose_name=_("SLA policy"), null=True, on_delete=models.PROTECT,
+        "sla.SlaPolicy",
+        verbose_name=_("SLA policy"),
+        null=True,
+        on_delete=models.PROTECT,
         related_name="cases",
-    )  # fmt: skip
+    )
     assign_due_at = models.DateTimeField(_("assign by"))
     first_update_due_at = models.DateTimeField(_("first progress by"), null=True, blank=True)
     close_due_at = models.DateTimeField(_("close by"))

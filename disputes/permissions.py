@@ -26,8 +26,16 @@ FILER_ROLES = {
     Role.ADMIN,
 }
 # Roles whose holders may be picked as a case's mediator.
-MEDIATOR_ROLES = {Role.MEDIATOR, Role.COMMUNITY_SECRETARY, Role.GRID_WORKER, Role.STREET_STAFF,
-                  Role.DISTRICT_STAFF, Role.LAWYER, Role.JUDGE, Role.POLICE}  # fmt: skip
+MEDIATOR_ROLES = {
+    Role.MEDIATOR,
+    Role.COMMUNITY_SECRETARY,
+    Role.GRID_WORKER,
+    Role.STREET_STAFF,
+    Role.DISTRICT_STAFF,
+    Role.LAWYER,
+    Role.JUDGE,
+    Role.POLICE,
+}
 
 
 def _manages_path(user, path: str) -> bool:
@@ -102,7 +110,10 @@ def approves_extensions(user, case: Case) -> bool:
         return True
     path = case.handling_area.path
     return any(
-        a.area_id and a.role in MANAGER_ROLES and a.role != "mediator"
-        and path.startswith(a.area.path) and len(a.area.path) < len(path)
+        a.area_id
+        and a.role in MANAGER_ROLES
+        and a.role != "mediator"
+        and path.startswith(a.area.path)
+        and len(a.area.path) < len(path)
         for a in scope.assignments
-    )  # fmt: skip
+    )

@@ -39,9 +39,11 @@ def filters_apply(qs, f: dict):
     if f.get("q"):
         text = f["q"].strip()
         qs = qs.filter(
-            Q(number__icontains=text) | Q(cause__icontains=text) | Q(address__icontains=text)
+            Q(number__icontains=text)
+            | Q(cause__icontains=text)
+            | Q(address__icontains=text)
             | Q(parties__name__icontains=text)
-        ).distinct()  # fmt: skip
+        ).distinct()
     for key in ("status", "risk_level", "channel"):
         if f.get(key):
             qs = qs.filter(**{key: f[key]})
@@ -81,11 +83,14 @@ def _deciding_deadline():
         When(sla_not_handled=True, then=F("first_update_due_at")),
         When(~Q(status__in=OPEN_STATUSES) | Q(clock_paused_at__isnull=False), then=None),
         When(assigned_at__isnull=True, then=F("assign_due_at")),
-        When(first_progress_at__isnull=True, first_update_due_at__isnull=False,
-             then=F("first_update_due_at")),
+        When(
+            first_progress_at__isnull=True,
+            first_update_due_at__isnull=False,
+            then=F("first_update_due_at"),
+        ),
         default=F("close_due_at"),
         output_field=DateTimeField(),
-    )  # fmt: skip
+    )
 
 
 def my_cases(*, user):

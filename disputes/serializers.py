@@ -107,10 +107,20 @@ class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = [
-            "id", "code", "name", "full_name", "parent", "default_risk",
-            "default_handling_level", "lead_role", "lead_department", "assisting_roles",
-            "assisting_role_labels", "laws", "typical_cases",
-        ]  # fmt: skip
+            "id",
+            "code",
+            "name",
+            "full_name",
+            "parent",
+            "default_risk",
+            "default_handling_level",
+            "lead_role",
+            "lead_department",
+            "assisting_roles",
+            "assisting_role_labels",
+            "laws",
+            "typical_cases",
+        ]
 
 
 class SlaSerializer(serializers.Serializer):
@@ -135,11 +145,26 @@ class CaseListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Case
         fields = [
-            "id", "number", "cause", "status", "status_label", "category", "risk_level",
-            "risk_level_label", "channel", "channel_label", "address", "area",
-            "handling_level", "handling_area", "mediator", "filed_at", "assign_due_at",
-            "close_due_at", "sla",
-        ]  # fmt: skip
+            "id",
+            "number",
+            "cause",
+            "status",
+            "status_label",
+            "category",
+            "risk_level",
+            "risk_level_label",
+            "channel",
+            "channel_label",
+            "address",
+            "area",
+            "handling_level",
+            "handling_area",
+            "mediator",
+            "filed_at",
+            "assign_due_at",
+            "close_due_at",
+            "sla",
+        ]
 
     @extend_schema_field(SlaSerializer)
     def get_sla(self, case: Case) -> dict:
@@ -174,9 +199,17 @@ class CaseEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = CaseEvent
         fields = [
-            "id", "kind", "kind_label", "actor", "actor_name", "at", "from_status",
-            "to_status", "note", "data",
-        ]  # fmt: skip
+            "id",
+            "kind",
+            "kind_label",
+            "actor",
+            "actor_name",
+            "at",
+            "from_status",
+            "to_status",
+            "note",
+            "data",
+        ]
 
     def get_actor_name(self, event: CaseEvent) -> str:
         return event.actor.display_name if event.actor_id else str(_("System"))
@@ -188,8 +221,15 @@ class AttachmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attachment
         fields = [
-            "id", "event", "kind", "original_name", "content_type", "size", "created_at", "url",
-        ]  # fmt: skip
+            "id",
+            "event",
+            "kind",
+            "original_name",
+            "content_type",
+            "size",
+            "created_at",
+            "url",
+        ]
 
     def get_url(self, attachment: Attachment) -> str:
         url = attachment_url(attachment.case_id, attachment.pk)
@@ -201,9 +241,16 @@ class SlaPolicyRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = SlaPolicy
         fields = [
-            "id", "code", "version", "name", "assign_within_hours", "first_update_within_hours",
-            "close_within_days", "time_basis", "pause_for_judicial_review",
-        ]  # fmt: skip
+            "id",
+            "code",
+            "version",
+            "name",
+            "assign_within_hours",
+            "first_update_within_hours",
+            "close_within_days",
+            "time_basis",
+            "pause_for_judicial_review",
+        ]
 
 
 class ExtensionRequestSerializer(serializers.ModelSerializer):
@@ -214,9 +261,19 @@ class ExtensionRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExtensionRequest
         fields = [
-            "id", "days", "reason", "status", "status_label", "requested_by", "created_at",
-            "decided_by", "decided_at", "decision_note", "old_close_due_at", "new_close_due_at",
-        ]  # fmt: skip
+            "id",
+            "days",
+            "reason",
+            "status",
+            "status_label",
+            "requested_by",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "old_close_due_at",
+            "new_close_due_at",
+        ]
 
 
 class CaseDetailSerializer(CaseListSerializer):
@@ -234,15 +291,45 @@ class CaseDetailSerializer(CaseListSerializer):
     class Meta(CaseListSerializer.Meta):
         fields = [
             *CaseListSerializer.Meta.fields,
-            "description", "occurred_at", "district", "street", "community", "grid",
-            "people_involved", "amount_involved", "lead_department", "filed_by", "assistants",
-            "resolved_on_spot", "outcome", "outcome_note", "close_kind", "referral_kind",
-            "referral_department", "accepted_at", "assigned_at", "first_progress_at",
-            "outcome_at", "resolved_at", "closed_at", "withdrawn_at", "referred_at",
-            "reopened_at", "created_at", "updated_at", "parties", "events", "attachments",
-            "sla_policy", "first_update_due_at", "assigned_on_time", "first_update_on_time",
-            "closed_on_time", "clock_paused_at", "extensions",
-        ]  # fmt: skip
+            "description",
+            "occurred_at",
+            "district",
+            "street",
+            "community",
+            "grid",
+            "people_involved",
+            "amount_involved",
+            "lead_department",
+            "filed_by",
+            "assistants",
+            "resolved_on_spot",
+            "outcome",
+            "outcome_note",
+            "close_kind",
+            "referral_kind",
+            "referral_department",
+            "accepted_at",
+            "assigned_at",
+            "first_progress_at",
+            "outcome_at",
+            "resolved_at",
+            "closed_at",
+            "withdrawn_at",
+            "referred_at",
+            "reopened_at",
+            "created_at",
+            "updated_at",
+            "parties",
+            "events",
+            "attachments",
+            "sla_policy",
+            "first_update_due_at",
+            "assigned_on_time",
+            "first_update_on_time",
+            "closed_on_time",
+            "clock_paused_at",
+            "extensions",
+        ]
 
     @extend_schema_field(PartySerializer(many=True))
     def get_parties(self, case: Case) -> list:

@@ -129,12 +129,30 @@ class _Check:
 # spent more time building Case instances (sixty fields each) than PostgreSQL spent on the
 # whole batch; a named tuple of these, plus its check and policy, is all clock.py needs.
 CASE_FIELDS = (
-    "pk", "number", "cause", "status", "sla_policy_id", "handling_level",
-    "handling_area_id", "district_id", "street_id", "community_id", "grid_id",
-    "mediator_id", "assign_due_at", "first_update_due_at", "close_due_at", "assigned_at",
-    "first_progress_at", "resolved_at", "closed_at", "withdrawn_at", "referred_at",
-    "reopened_at", "clock_paused_at",
-)  # fmt: skip
+    "pk",
+    "number",
+    "cause",
+    "status",
+    "sla_policy_id",
+    "handling_level",
+    "handling_area_id",
+    "district_id",
+    "street_id",
+    "community_id",
+    "grid_id",
+    "mediator_id",
+    "assign_due_at",
+    "first_update_due_at",
+    "close_due_at",
+    "assigned_at",
+    "first_progress_at",
+    "resolved_at",
+    "closed_at",
+    "withdrawn_at",
+    "referred_at",
+    "reopened_at",
+    "clock_paused_at",
+)
 _SweepCase = namedtuple("_SweepCase", (*CASE_FIELDS, "sla_check", "sla_policy"))
 # The claim's row: version, then the check (next check, flags), then the case's columns.
 _CHECK_COLUMNS = ("next_check_at", *FLAG_FOR.values())
@@ -268,8 +286,9 @@ def _save_with_case(cases: list, read: dict[int, tuple]) -> int:
 
     def flag(name):
         hits = [case.pk for case in cases if getattr(case.sla_check, name)]
-        return When_(When(pk__in=hits, then=Value(True)), default=Value(False),
-                     output_field=BooleanField())  # fmt: skip
+        return When_(
+            When(pk__in=hits, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
 
     return SlaCheck.objects.filter(
         pk__in=[case.pk for case in cases],
@@ -314,10 +333,13 @@ def _notify(notices: list[tuple[Case, str]], holders):
             users += holders.get(area, roles)
         messages.append(
             Message(
-                users=users, case=case, kind=f"sla_{reason}",
-                title=title % {"reason": labels[reason], "number": case.number}, body=case.cause,
+                users=users,
+                case=case,
+                kind=f"sla_{reason}",
+                title=title % {"reason": labels[reason], "number": case.number},
+                body=case.cause,
             )
-        )  # fmt: skip
+        )
     notify_many(messages)
 
 

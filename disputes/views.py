@@ -78,10 +78,13 @@ def case_file(request):
 def _filing_initial(user) -> dict:
     scope = user_scope(user)
     area = next(
-        (a.area for a in scope.assignments if a.area_id and a.role in (
-            Role.GRID_WORKER, Role.MICRO_GRID_HEAD)),
+        (
+            a.area
+            for a in scope.assignments
+            if a.area_id and a.role in (Role.GRID_WORKER, Role.MICRO_GRID_HEAD)
+        ),
         None,
-    )  # fmt: skip
+    )
     channel = Channel.GRID_WORKER if area else Channel.HOTLINE
     return {"area": area, "channel": channel, "people_involved": 2}
 
@@ -113,8 +116,13 @@ def case_list(request):
     # One clock for the filter and the badges, so a row never contradicts the filter.
     filters = {**form.cleaned_data, "now": now} if form.is_valid() else {}
     page, query = _paginate(request, selectors.case_list(user=request.user, filters=filters))
-    context = {"form": form, "page": page, "rows": _rows(page, now), "query": query,
-               "title": _("Cases")}  # fmt: skip
+    context = {
+        "form": form,
+        "page": page,
+        "rows": _rows(page, now),
+        "query": query,
+        "title": _("Cases"),
+    }
     return render(request, "disputes/list.html", context)
 
 

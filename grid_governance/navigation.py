@@ -8,19 +8,36 @@ from notifications.services import unread_count
 
 # (url name, label, roles that see it; empty = everyone signed in). Later features add
 # their entries here so the navigation stays in one place.
-FILERS = (Role.GRID_WORKER, Role.MICRO_GRID_HEAD, Role.MEDIATOR, Role.COMMUNITY_SECRETARY,
-          Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)  # fmt: skip
+FILERS = (
+    Role.GRID_WORKER,
+    Role.MICRO_GRID_HEAD,
+    Role.MEDIATOR,
+    Role.COMMUNITY_SECRETARY,
+    Role.STREET_STAFF,
+    Role.STREET_LEADER,
+    Role.DISTRICT_STAFF,
+)
 # Those who staff or organise reception days; grid workers have no sessions of their own.
-RECEPTION_DAY_STAFF = (*THREE_OFFICERS_AND_A_LAWYER, Role.MEDIATOR, Role.COMMUNITY_SECRETARY,
-                       Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)  # fmt: skip
+RECEPTION_DAY_STAFF = (
+    *THREE_OFFICERS_AND_A_LAWYER,
+    Role.MEDIATOR,
+    Role.COMMUNITY_SECRETARY,
+    Role.STREET_STAFF,
+    Role.STREET_LEADER,
+    Role.DISTRICT_STAFF,
+)
 # Who triages on the dashboard (dashboards.periods.DASHBOARD_ROLES).
-DASHBOARD_STAFF = (Role.COMMUNITY_SECRETARY, Role.STREET_STAFF, Role.STREET_LEADER,
-                   Role.DISTRICT_STAFF, Role.ADMIN)  # fmt: skip
+DASHBOARD_STAFF = (
+    Role.COMMUNITY_SECRETARY,
+    Role.STREET_STAFF,
+    Role.STREET_LEADER,
+    Role.DISTRICT_STAFF,
+    Role.ADMIN,
+)
 # 回访 (residents app): street centres call back a sample of closed cases every month.
 CALLBACK_STAFF = (Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)
 # Who puts the residents' QR code posters up in the compounds.
-POSTER_STAFF = (Role.GRID_WORKER, Role.MICRO_GRID_HEAD, Role.COMMUNITY_SECRETARY,
-                Role.STREET_STAFF)  # fmt: skip
+POSTER_STAFF = (Role.GRID_WORKER, Role.MICRO_GRID_HEAD, Role.COMMUNITY_SECRETARY, Role.STREET_STAFF)
 NAV_ITEMS = [
     ("home", _("Home"), ()),
     ("disputes:file", _("File a dispute"), FILERS),

@@ -44,8 +44,16 @@ class BreadcrumbChangeList(ChangeList):
 class AreaForm(forms.ModelForm):
     class Meta:
         model = Area
-        fields = ["code", "name", "level", "dedicated_kind", "parent", "households",
-                  "latitude", "longitude"]  # fmt: skip
+        fields = [
+            "code",
+            "name",
+            "level",
+            "dedicated_kind",
+            "parent",
+            "households",
+            "latitude",
+            "longitude",
+        ]
 
     def clean(self):
         # The level/parent rule is Area.clean(), which the model validation after this runs.
@@ -239,8 +247,15 @@ class UserAdmin(BaseUserAdmin):
         return format_html(
             '<table class="assignment-history"><thead><tr><th>{}</th><th>{}</th><th>{}</th>'
             "<th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
-            _("when"), _("change"), _("role"), _("place"), _("from"), _("until"), _("by"), rows,
-        )  # fmt: skip
+            _("when"),
+            _("change"),
+            _("role"),
+            _("place"),
+            _("from"),
+            _("until"),
+            _("by"),
+            rows,
+        )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Assignment:
@@ -293,9 +308,15 @@ class AssignmentAdmin(SimpleHistoryAdmin):
             services.assignment_update(assignment=obj, actor=request.user)
         else:
             created = services.assignment_create(
-                user=obj.user, role=obj.role, area=obj.area, department=obj.department,
-                started_at=obj.started_at, ended_at=obj.ended_at, note=obj.note, actor=request.user,
-            )  # fmt: skip
+                user=obj.user,
+                role=obj.role,
+                area=obj.area,
+                department=obj.department,
+                started_at=obj.started_at,
+                ended_at=obj.ended_at,
+                note=obj.note,
+                actor=request.user,
+            )
             obj.pk = created.pk
 
     def has_delete_permission(self, request, obj=None):
@@ -322,8 +343,17 @@ class ImportUploadForm(forms.Form):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["original_name", "kind", "status", "total_rows", "created_count",
-                    "updated_count", "unchanged_count", "created_by", "created_at"]  # fmt: skip
+    list_display = [
+        "original_name",
+        "kind",
+        "status",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "created_by",
+        "created_at",
+    ]
     list_filter = ["kind", "status"]
     list_select_related = ["created_by"]
 
@@ -353,9 +383,10 @@ class ImportJobAdmin(admin.ModelAdmin):
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             job = import_job_start(
-                kind=form.cleaned_data["kind"], uploaded_file=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                uploaded_file=form.cleaned_data["file"],
                 actor=request.user,
-            )  # fmt: skip
+            )
             return redirect("admin:grids_importjob_progress", pk=job.pk)
         context = {
             **self.admin_site.each_context(request),

@@ -36,8 +36,16 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     def progress(done: int, total: int):
         cache.set(progress_key(job_id), (done, total), timeout=3600)
 
-    fields = ["status", "total_rows", "processed_rows", "created_count", "updated_count",
-              "unchanged_count", "errors", "finished_at"]  # fmt: skip
+    fields = [
+        "status",
+        "total_rows",
+        "processed_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "errors",
+        "finished_at",
+    ]
     try:
         with job.file.open("rb") as handle:
             data = handle.read()

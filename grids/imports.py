@@ -69,18 +69,38 @@ def _choice_lookup(choices) -> dict[str, str]:
 
 # Chinese names found in real spreadsheets, beside the translated labels.
 LEVEL_ALIASES = {
-    "区": "district", "区县": "district", "县": "district", "街道": "street", "镇": "street",
-    "街镇": "street", "社区": "community", "村": "community", "村社": "community",
-    "网格": "grid", "专属网格": "dedicated", "微网格": "micro_grid", "小分格": "micro_grid",
-}  # fmt: skip
+    "区": "district",
+    "区县": "district",
+    "县": "district",
+    "街道": "street",
+    "镇": "street",
+    "街镇": "street",
+    "社区": "community",
+    "村": "community",
+    "村社": "community",
+    "网格": "grid",
+    "专属网格": "dedicated",
+    "微网格": "micro_grid",
+    "小分格": "micro_grid",
+}
 DEDICATED_ALIASES = {"学校": "school", "医院": "hospital", "市场": "market", "园区": "park"}
 ROLE_ALIASES = {
-    "网格员": "grid_worker", "微网格长": "micro_grid_head", "调解员": "mediator",
-    "社区书记": "community_secretary", "综治中心工作人员": "street_staff",
-    "街道工作人员": "street_staff", "街道领导": "street_leader", "区中心工作人员": "district_staff",
-    "部门联络员": "department_liaison", "法官": "judge", "检察官": "prosecutor",
-    "警官": "police", "民警": "police", "律师": "lawyer", "管理员": "admin",
-}  # fmt: skip
+    "网格员": "grid_worker",
+    "微网格长": "micro_grid_head",
+    "调解员": "mediator",
+    "社区书记": "community_secretary",
+    "综治中心工作人员": "street_staff",
+    "街道工作人员": "street_staff",
+    "街道领导": "street_leader",
+    "区中心工作人员": "district_staff",
+    "部门联络员": "department_liaison",
+    "法官": "judge",
+    "检察官": "prosecutor",
+    "警官": "police",
+    "民警": "police",
+    "律师": "lawyer",
+    "管理员": "admin",
+}
 
 AREA_HEADERS = {
     "code": ("code", "编码", "区域编码"),
@@ -286,9 +306,17 @@ def _existing_areas(codes: set[str]) -> dict[str, dict]:
     for start in range(0, len(codes), 5000):
         chunk = codes[start : start + 5000]
         for area in Area.objects.filter(code__in=chunk).values(
-            "id", "code", "name", "level", "path", "households", "dedicated_kind",
-            "latitude", "longitude", "parent__code",
-        ):  # fmt: skip
+            "id",
+            "code",
+            "name",
+            "level",
+            "path",
+            "households",
+            "dedicated_kind",
+            "latitude",
+            "longitude",
+            "parent__code",
+        ):
             area["parent_code"] = area.pop("parent__code")
             found[area["code"]] = area
     return found

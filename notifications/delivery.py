@@ -24,8 +24,11 @@ def quiet_hours_end(now: datetime) -> datetime:
         return now
     local = timezone.localtime(now)
     hour = local.hour
-    in_quiet = (start_hour <= hour or hour < end_hour) if start_hour > end_hour else (
-        start_hour <= hour < end_hour)  # fmt: skip
+    in_quiet = (
+        (start_hour <= hour or hour < end_hour)
+        if start_hour > end_hour
+        else (start_hour <= hour < end_hour)
+    )
     if not in_quiet:
         return now
     day = local.date() if hour < end_hour else local.date() + timedelta(days=1)

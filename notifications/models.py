@@ -9,9 +9,11 @@ class Notification(models.Model):
 
     # No index of its own: notif_inbox (recipient, …) serves every lookup by recipient.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
         db_index=False,
-    )  # fmt: skip
+    )
     # No index on case: nothing looks notifications up by case, and cases are never deleted
     # (the ledger is append-only; the admin refuses); each index costs every sweep insert.
     case = models.ForeignKey(

@@ -11,9 +11,16 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = [
-            "id", "kind", "title", "body", "case", "case_number", "is_read", "read_at",
+            "id",
+            "kind",
+            "title",
+            "body",
+            "case",
+            "case_number",
+            "is_read",
+            "read_at",
             "created_at",
-        ]  # fmt: skip
+        ]
 
     def get_case_number(self, notification: Notification) -> str:
         return notification.case.number if notification.case_id else ""
@@ -24,9 +31,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class MarkReadInputSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False,
+        child=serializers.IntegerField(min_value=1),
+        required=False,
         help_text=_("The messages to mark as read (others of yours stay unread)."),
-    )  # fmt: skip
+    )
     all = serializers.BooleanField(default=False, help_text=_("Mark every message as read."))
 
     def validate(self, data):

@@ -17,8 +17,12 @@ from .delivery import quiet_hours_end
 from .models import Notification, OutboxMessage
 from .tasks import outbox_deliver
 
-ASSIGNER_ROLES = (Role.COMMUNITY_SECRETARY, Role.STREET_STAFF, Role.STREET_LEADER,
-                  Role.DISTRICT_STAFF)  # fmt: skip
+ASSIGNER_ROLES = (
+    Role.COMMUNITY_SECRETARY,
+    Role.STREET_STAFF,
+    Role.STREET_LEADER,
+    Role.DISTRICT_STAFF,
+)
 
 
 @dataclass
@@ -69,8 +73,9 @@ def _insert_with_outbox(rows: list[tuple], *, not_before: datetime, now: datetim
     rows selected from the notifications as they are inserted), so the ids never travel
     to Python and back. Returns (notification ids, outbox rows queued)."""
     quote = connection.ops.quote_name
-    notification, outbox, user = (quote(m._meta.db_table)
-                                  for m in (Notification, OutboxMessage, User))  # fmt: skip
+    notification, outbox, user = (
+        quote(m._meta.db_table) for m in (Notification, OutboxMessage, User)
+    )
     ncol = {f.name: quote(f.column) for f in Notification._meta.concrete_fields}
     ocol = {f.name: quote(f.column) for f in OutboxMessage._meta.concrete_fields}
     email, phone = (quote(User._meta.get_field(f).column) for f in ("email", "phone"))
@@ -92,10 +97,16 @@ def _insert_with_outbox(rows: list[tuple], *, not_before: datetime, now: datetim
     )
     email_channel, sms_channel = str(OutboxMessage.Channel.EMAIL), str(OutboxMessage.Channel.SMS)
     params = [
-        now.isoformat(), *([row[i] for row in rows] for i in range(5)),
-        email_channel, OutboxMessage.Status.PENDING.value, not_before.isoformat(),
-        now.isoformat(), email_channel, sms_channel, email_channel,
-    ]  # fmt: skip
+        now.isoformat(),
+        *([row[i] for row in rows] for i in range(5)),
+        email_channel,
+        OutboxMessage.Status.PENDING.value,
+        not_before.isoformat(),
+        now.isoformat(),
+        email_channel,
+        sms_channel,
+        email_channel,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids, queued = cursor.fetchone()
@@ -108,11 +119,22 @@ def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: dat
     notifications just inserted (INSERT … SELECT), in chunks of SQLite's parameter limit."""
     quote = connection.ops.quote_name
     column = {f.name: quote(f.column) for f in OutboxMessage._meta.concrete_fields}
-    columns = ", ".join(column[name] for name in ("notification", "channel", "address",
-                                                  "status", "not_before", "attempts",
-                                                  "last_error", "created_at"))  # fmt: skip
-    outbox, notification, user = (quote(m._meta.db_table)
-                                  for m in (OutboxMessage, Notification, User))  # fmt: skip
+    columns = ", ".join(
+        column[name]
+        for name in (
+            "notification",
+            "channel",
+            "address",
+            "status",
+            "not_before",
+            "attempts",
+            "last_error",
+            "created_at",
+        )
+    )
+    outbox, notification, user = (
+        quote(m._meta.db_table) for m in (OutboxMessage, Notification, User)
+    )
     recipient = quote(Notification._meta.get_field("recipient").column)
     adapt = connection.ops.adapt_datetimefield_value
     queued = 0
@@ -120,17 +142,24 @@ def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: dat
         for start in range(0, len(notification_ids), 900):  # at most 999 parameters
             chunk = notification_ids[start : start + 900]
             where = f"n.id IN ({', '.join(['%s'] * len(chunk))})"
-            for channel, field in ((OutboxMessage.Channel.EMAIL, "email"),
-                                   (OutboxMessage.Channel.SMS, "phone")):  # fmt: skip
+            for channel, field in (
+                (OutboxMessage.Channel.EMAIL, "email"),
+                (OutboxMessage.Channel.SMS, "phone"),
+            ):
                 address = f"u.{quote(User._meta.get_field(field).column)}"
                 cursor.execute(
                     f"INSERT INTO {outbox} ({columns}) "
                     f"SELECT n.id, %s, {address}, %s, %s, 0, '', %s "
                     f"FROM {notification} n JOIN {user} u ON u.id = n.{recipient} "
                     f"WHERE {where} AND {address} <> '' ORDER BY n.id",
-                    [str(channel), OutboxMessage.Status.PENDING.value, adapt(not_before),
-                     adapt(now), *chunk],
-                )  # fmt: skip
+                    [
+                        str(channel),
+                        OutboxMessage.Status.PENDING.value,
+                        adapt(not_before),
+                        adapt(now),
+                        *chunk,
+                    ],
+                )
                 queued += cursor.rowcount
     return queued
 

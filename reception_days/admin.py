@@ -112,8 +112,17 @@ class ReceptionSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     show_full_result_count = False
     inlines = [SessionStaffInline, VisitInline]
-    readonly_fields = ["status", "original_date", "move_reason", "cancel_reason", "held_at",
-                       "held_by", "cancelled_at", "cancelled_by", "created_by"]  # fmt: skip
+    readonly_fields = [
+        "status",
+        "original_date",
+        "move_reason",
+        "cancel_reason",
+        "held_at",
+        "held_by",
+        "cancelled_at",
+        "cancelled_by",
+        "created_by",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -135,16 +144,25 @@ class ReceptionSessionAdmin(admin.ModelAdmin):
         try:
             if change:
                 services.session_update(
-                    session=ReceptionSession.objects.get(pk=obj.pk), actor=request.user,
-                    venue=data["venue"], starts_at=data["starts_at"], ends_at=data["ends_at"],
+                    session=ReceptionSession.objects.get(pk=obj.pk),
+                    actor=request.user,
+                    venue=data["venue"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
                     theme=data["theme"],
-                )  # fmt: skip
+                )
             else:
                 obj.pk = services.session_create(
-                    actor=request.user, community=data["community"], kind=data["kind"],
-                    date=data["date"], starts_at=data["starts_at"], ends_at=data["ends_at"],
-                    venue=data["venue"], theme=data["theme"], unit=data["unit"],
-                ).pk  # fmt: skip
+                    actor=request.user,
+                    community=data["community"],
+                    kind=data["kind"],
+                    date=data["date"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    venue=data["venue"],
+                    theme=data["theme"],
+                    unit=data["unit"],
+                ).pk
         except (ValidationError, services.SessionStateError) as exc:
             # The form has passed the model's own checks and the unit's community; what is
             # left is a state change made meanwhile by someone else: refuse, never a 500.

@@ -34,9 +34,23 @@ class SessionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReceptionSession
-        fields = ["id", "community", "unit", "kind", "title", "theme", "venue", "date",
-                  "starts_at", "ends_at", "original_date", "move_reason", "status",
-                  "cancel_reason", "visit_count"]  # fmt: skip
+        fields = [
+            "id",
+            "community",
+            "unit",
+            "kind",
+            "title",
+            "theme",
+            "venue",
+            "date",
+            "starts_at",
+            "ends_at",
+            "original_date",
+            "move_reason",
+            "status",
+            "cancel_reason",
+            "visit_count",
+        ]
 
 
 class SessionPagination(PageNumberPagination):
@@ -130,8 +144,11 @@ class ReportCardApi(APIView):
     )
     def get(self, request):
         params = request.query_params
-        data = {"area": params.get("area"), "date_from": params.get("from"),
-                "date_to": params.get("to")}  # fmt: skip
+        data = {
+            "area": params.get("area"),
+            "date_from": params.get("from"),
+            "date_to": params.get("to"),
+        }
         form = ReportCardForm({k: v for k, v in data.items() if v not in (None, "")})
         if not form.is_valid():
             names = {"date_from": "from", "date_to": "to"}

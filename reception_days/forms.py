@@ -203,9 +203,11 @@ class SessionForm(forms.Form):
 
 class SessionFilterForm(forms.Form):
     community = forms.ModelChoiceField(
-        label=_("Community"), queryset=Area.objects.none(), required=False,
+        label=_("Community"),
+        queryset=Area.objects.none(),
+        required=False,
         empty_label=_("All communities"),
-    )  # fmt: skip
+    )
     kind = forms.ChoiceField(
         label=_("Kind"), choices=[("", _("All kinds")), *SessionKind.choices], required=False
     )

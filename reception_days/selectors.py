@@ -148,8 +148,16 @@ class CardRow:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-COUNTS = ("sessions_held", "attendances", "residents_received", "issues_raised",
-          "disputes_screened", "converted", "resolved", "closed")  # fmt: skip
+COUNTS = (
+    "sessions_held",
+    "attendances",
+    "residents_received",
+    "issues_raised",
+    "disputes_screened",
+    "converted",
+    "resolved",
+    "closed",
+)
 
 
 @dataclass
@@ -180,19 +188,24 @@ def report_card(*, area: Area, date_from: date, date_to: date) -> ReportCard:
     prefix in the database, and the total is the sum of the rows."""
     row_level = ROW_LEVEL.get(area.level)
     length = len(area.path) + (Area.steplen if row_level else 0)
-    in_area = {"community__path__startswith": area.path, "date__gte": date_from,
-               "date__lte": date_to}  # fmt: skip
+    in_area = {
+        "community__path__startswith": area.path,
+        "date__gte": date_from,
+        "date__lte": date_to,
+    }
     session_q = {f"session__{k}": v for k, v in in_area.items()}
     held = _grouped(
         ReceptionSession.objects.filter(status=SessionStatus.HELD, **in_area),
-        "community__path", length, n=Count("id"),
-    )  # fmt: skip
+        "community__path",
+        length,
+        n=Count("id"),
+    )
     attended = _grouped(
-        SessionStaff.objects.filter(
-            attended=True, session__status=SessionStatus.HELD, **session_q
-        ),
-        "session__community__path", length, n=Count("id"),
-    )  # fmt: skip
+        SessionStaff.objects.filter(attended=True, session__status=SessionStatus.HELD, **session_q),
+        "session__community__path",
+        length,
+        n=Count("id"),
+    )
     resolved_q = Q(case__status=CaseStatus.RESOLVED) | Q(
         case__status=CaseStatus.CLOSED, case__close_kind=CloseKind.SUBSTANTIVE
     )

@@ -329,9 +329,14 @@ def session_create(
 
 @transaction.atomic
 def session_update(
-    *, session: ReceptionSession, actor: UserModel, venue: str, starts_at: time, ends_at: time,
+    *,
+    session: ReceptionSession,
+    actor: UserModel,
+    venue: str,
+    starts_at: time,
+    ends_at: time,
     theme: str = "",
-) -> ReceptionSession:  # fmt: skip
+) -> ReceptionSession:
     session = _lock(session)
     _require(permissions.organises(actor, session.community))
     if session.status != SessionStatus.PLANNED:
@@ -345,9 +350,13 @@ def session_update(
 
 @transaction.atomic
 def session_add_staff(
-    *, session: ReceptionSession, actor: UserModel, name: str, duty: str,
+    *,
+    session: ReceptionSession,
+    actor: UserModel,
+    name: str,
+    duty: str,
     user: UserModel | None = None,
-) -> SessionStaff:  # fmt: skip
+) -> SessionStaff:
     """An extra person joins: a petition, fire-safety or legal worker, with or without an
     account. Their duty is a free-text label as the community words it."""
     session = _lock(session)

@@ -80,9 +80,10 @@ def _organised_communities(user):
     if scope.sees_everything:
         return communities
     paths = [
-        a.area.path for a in scope.assignments
+        a.area.path
+        for a in scope.assignments
         if a.area_id and a.role in permissions.ORGANISER_ROLES
-    ]  # fmt: skip
+    ]
     if not paths:
         return communities.none()
     condition = Q()
@@ -319,32 +320,38 @@ def session_hold(request, pk):
     session = _session_or_404(request.user, pk)
     form = HoldForm(request.POST, session=session)
     return _session_action(
-        request, pk, form,
+        request,
+        pk,
+        form,
         lambda s, d: services.session_hold(session=s, actor=request.user, attended=d["attended"]),
         "hold_form",
-    )  # fmt: skip
+    )
 
 
 @login_required
 @require_POST
 def session_cancel(request, pk):
     return _session_action(
-        request, pk, CancelForm(request.POST),
+        request,
+        pk,
+        CancelForm(request.POST),
         lambda s, d: services.session_cancel(session=s, actor=request.user, reason=d["reason"]),
         "cancel_form",
-    )  # fmt: skip
+    )
 
 
 @login_required
 @require_POST
 def session_add_staff(request, pk):
     return _session_action(
-        request, pk, StaffForm(request.POST),
+        request,
+        pk,
+        StaffForm(request.POST),
         lambda s, d: services.session_add_staff(
             session=s, actor=request.user, name=d["name"], duty=d["duty"]
         ),
         "staff_form",
-    )  # fmt: skip
+    )
 
 
 # --- the public notice -------------------------------------------------------------------------
@@ -407,9 +414,11 @@ def report_card(request):
     if card is not None:
         query = f"area={card.area.pk}&date_from={card.date_from}&date_to={card.date_to}"
     return render(
-        request, "reception_days/report_card.html", {"form": form, "card": card, "query": query},
+        request,
+        "reception_days/report_card.html",
+        {"form": form, "card": card, "query": query},
         status=status,
-    )  # fmt: skip
+    )
 
 
 def _rate(value) -> str:
@@ -433,10 +442,18 @@ CSV_COLUMNS = [
 
 def csv_headers() -> list[str]:
     return [
-        _("Area"), _("Sessions held"), _("Officer attendances"), _("Residents received"),
-        _("Issues raised"), _("Disputes screened"), _("Converted into cases"),
-        _("Resolved"), _("Closed"), _("Resolution rate"), _("Closing rate"),
-    ]  # fmt: skip
+        _("Area"),
+        _("Sessions held"),
+        _("Officer attendances"),
+        _("Residents received"),
+        _("Issues raised"),
+        _("Disputes screened"),
+        _("Converted into cases"),
+        _("Resolved"),
+        _("Closed"),
+        _("Resolution rate"),
+        _("Closing rate"),
+    ]
 
 
 @login_required

@@ -29,9 +29,12 @@ class SlaPolicy(models.Model):
         help_text=_("Empty: any type. A first-level type also covers its sub-types."),
     )
     risk_level = models.CharField(
-        _("risk level"), max_length=16, choices=RiskLevel.choices, blank=True,
+        _("risk level"),
+        max_length=16,
+        choices=RiskLevel.choices,
+        blank=True,
         help_text=_("Empty: any risk level."),
-    )  # fmt: skip
+    )
     assign_within_hours = models.PositiveIntegerField(_("assign within (hours)"), default=24)
     first_update_within_hours = models.PositiveIntegerField(
         _("first progress within (hours after assignment)"), default=24
