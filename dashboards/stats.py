@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from disputes.models import OPEN_STATUSES, Case, CaseStatus, Category, Channel, CloseKind
-from disputes.selectors import LEVEL_COLUMN, case_list, mediator_candidates
+from disputes.selectors import case_list, mediator_candidates
 from grids.models import Area, AreaLevel
 from residents import selectors as residents_selectors
 from sla.clock import GREEN, ORANGE, RED, annotate_sla, evaluate
@@ -51,13 +51,6 @@ S = CaseStatus
 QUEUE_STATUSES = (S.FILED, S.ACCEPTED)
 QUEUE_SIZE = 25
 HOTSPOT_LIMIT = 20
-
-
-def scope_q(area: Area | None) -> Q:
-    """Cases that happened in the area: one indexed equality on a copied ancestor column."""
-    if area is None:
-        return Q()
-    return Q(**{LEVEL_COLUMN[area.level]: area.pk})
 
 
 # The child area a case counts under, by the level of the parent: a grid directly under a
@@ -577,8 +570,6 @@ def mediators_by_load(*, case: Case):
 
 
 # --- labels the pages and the API share -------------------------------------------------------
-
-REASON_KEYS = ("not_assigned", "not_handled", "past_close")
 
 
 def area_label(area: Area | None) -> str:

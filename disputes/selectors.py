@@ -159,12 +159,6 @@ def mediator_candidates(*, case: Case):
     return User.objects.filter(pk__in=user_ids, is_active=True).order_by("real_name", "username")
 
 
-def role_holders(*, area: Area, role: str):
-    return User.objects.filter(
-        pk__in=Assignment.objects.active().filter(area=area, role=role).values("user_id")
-    )
-
-
 # --- inbox -----------------------------------------------------------------------------------
 
 

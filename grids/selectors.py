@@ -1,6 +1,6 @@
 from django.db.models import Count, Q
 
-from .models import Area, Assignment, AssignmentQuerySet, User
+from .models import Area
 from .scope import Scope, user_scope  # noqa: F401  (the scope is read through selectors)
 
 
@@ -31,19 +31,6 @@ def area_search(*, user, text: str = "", levels=None, limit: int = 20):
     return qs[:limit]
 
 
-def staff_in_area(*, area: Area, roles, at=None) -> AssignmentQuerySet:
-    return (
-        Assignment.objects.active(at)
-        .filter(area=area, role__in=roles)
-        .select_related("user")
-        .order_by("role", "user__real_name")
-    )
-
-
 def area_counts_by_level(*, user) -> dict[str, int]:
     rows = Area.objects.visible_to(user).values("level").annotate(n=Count("id")).order_by()
     return {row["level"]: row["n"] for row in rows}
-
-
-def user_by_username(username: str) -> User | None:
-    return User.objects.filter(username=username).first()
