@@ -13,6 +13,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common.errors import attempt, errors_to_form
 from grids.models import Area, AreaLevel
 from grids.selectors import user_scope
 
@@ -38,13 +39,6 @@ def _session_or_404(user, pk) -> ReceptionSession:
         return selectors.session_detail(user=user, pk=pk)
     except ReceptionSession.DoesNotExist as exc:
         raise Http404(_("No such session.")) from exc
-
-
-def _errors_to_form(form, exc: ValidationError):
-    for field, errors in exc.message_dict.items():
-        target = field if field in form.fields else None
-        for error in errors:
-            form.add_error(target, error)
 
 
 # --- lists ---------------------------------------------------------------------------------
@@ -103,7 +97,7 @@ def session_create(request):
         try:
             session = services.session_create(actor=request.user, **data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Session created."))
             return redirect("reception_days:detail", pk=session.pk)
@@ -188,7 +182,7 @@ def visit_add(request, pk):
                 department=data["department"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         except services.SessionStateError as exc:
             error = exc.message
     if not request.htmx:
@@ -250,15 +244,13 @@ def _visit_action(request, pk, visit_id, *, form_class, form_name, act):
     form = form_class(request.POST, visit=visit)
     error = ""
     if form.is_valid():
-        try:
-            act(visit, form.cleaned_data)
-        except PermissionDenied:
-            error = _("You may not do this at this session.")
-        except services.SessionStateError as exc:
-            error = exc.message
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        else:
+        outcome = attempt(
+            lambda: act(visit, form.cleaned_data),
+            form=form,
+            forbidden=_("You may not do this at this session."),
+        )
+        error = outcome.error
+        if outcome.ok:
             if not request.htmx:
                 messages.success(request, _("Saved."))
                 return redirect("reception_days:detail", pk=pk)
@@ -299,15 +291,12 @@ def _session_action(request, pk, form, act, form_name):
     if not permissions.can_record(request.user, session):
         raise PermissionDenied
     if form.is_valid():
-        try:
-            act(session, form.cleaned_data)
-        except services.SessionStateError as exc:
-            messages.error(request, exc.message)
-            return redirect("reception_days:detail", pk=pk)
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        else:
+        outcome = attempt(lambda: act(session, form.cleaned_data), form=form)
+        if outcome.ok:
             messages.success(request, _("Saved."))
+            return redirect("reception_days:detail", pk=pk)
+        if outcome.error:
+            messages.error(request, outcome.error)
             return redirect("reception_days:detail", pk=pk)
     context = _detail_context(request, session, **{form_name: form})
     context["open_action"] = form_name.removesuffix("_form")
