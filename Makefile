@@ -4,6 +4,8 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 VENV := .venv
 PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export UV_LINK_MODE := copy
 
 .PHONY: run test install lint format bench messages worker beat web clean
@@ -17,8 +19,9 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	$(UV) sync --frozen --quiet
 	@touch $@
 
+# `make run HOST=0.0.0.0 PORT=8080` to serve the LAN on another port.
 run: install
-	bin/run-dev
+	HOST="$(HOST)" PORT="$(PORT)" bin/run-dev
 
 test: install
 	bin/test
