@@ -11,9 +11,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from disputes.models import OPEN_STATUSES, Case, CaseEvent
+from grids.models import Role
+from grids.selectors import user_scope
 from notifications.delivery import outbox_backlog
 from sla import clock
-from sla.models import SlaCheck
+from sla.models import SlaCheck, SweepRun
+
+# The street and district centres answer for the time limits; admins run the engine.
+HEALTH_ROLES = frozenset({Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF, Role.ADMIN})
+
+# No finished tick for this long (beat runs it every minute): the engine is down.
+SWEEP_STALE_AFTER = timedelta(minutes=3)
 
 
 def health_figures(now: datetime | None = None) -> dict:
@@ -42,8 +50,11 @@ def health_figures(now: datetime | None = None) -> dict:
     by_colour = {clock.GREEN: 0, clock.ORANGE: 0, clock.RED: 0} | {
         row["sla_colour"]: row["n"] for row in rows
     }
+    last = SweepRun.objects.filter(pk=1).first()
     return {
         "now": now,
+        "last_sweep": last,
+        "sweep_stale": last is None or now - last.finished_at > SWEEP_STALE_AFTER,
         "oldest_due_at": oldest,
         "sweep_lag": max(now - oldest, timedelta(0)) if oldest else timedelta(0),
         "breaches_last_hour": breaches,
@@ -53,11 +64,17 @@ def health_figures(now: datetime | None = None) -> dict:
     }
 
 
+def may_see_health(user) -> bool:
+    scope = user_scope(user)
+    return user.is_staff or scope.sees_everything or bool(scope.roles & HEALTH_ROLES)
+
+
 @login_required
 def sla_health(request):
-    """For operators: is the sweep keeping up, are messages leaving? Staff only."""
-    if not request.user.is_staff:
-        raise PermissionDenied
+    """For operators and the centres that rely on the time limits: is the sweep keeping up,
+    are messages leaving? Admin staff and street and district centre staff."""
+    if not may_see_health(request.user):
+        raise PermissionDenied(_("The SLA health page is for centre staff and administrators."))
     health = health_figures()
     health["sweep_lag_text"] = duration_text(health["sweep_lag"])
     health["colours"] = [

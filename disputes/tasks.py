@@ -1,4 +1,7 @@
 from celery import shared_task
+from django.utils import timezone
+
+from sla.services import sweep_run_record
 
 from .sweep import sla_sweep_step
 
@@ -6,5 +9,12 @@ from .sweep import sla_sweep_step
 @shared_task(ignore_result=True)
 def sla_sweep() -> dict:
     """Every minute from beat. Safe to overlap or repeat: see sweep.py."""
+    started_at = timezone.now()
     result = sla_sweep_step()
+    sweep_run_record(
+        started_at=started_at,
+        finished_at=timezone.now(),
+        checked=result.checked,
+        breaches=result.breaches,
+    )
     return {"checked": result.checked, "breaches": result.breaches, "skipped": result.skipped}

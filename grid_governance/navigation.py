@@ -2,6 +2,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from dashboards.health import may_see_health
 from grids.models import THREE_OFFICERS_AND_A_LAWYER, Role
 from grids.selectors import user_scope
 from notifications.services import unread_count
@@ -63,8 +64,9 @@ def _items(user):
             items.append({"url": reverse(name), "label": label, "name": name})
         except NoReverseMatch:
             continue
-    if user.is_staff:
+    if may_see_health(user):
         items.append({"url": reverse("sla_health"), "label": _("SLA health"), "name": "sla_health"})
+    if user.is_staff:
         items.append({"url": reverse("admin:index"), "label": _("Admin"), "name": "admin"})
     return items
 

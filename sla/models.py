@@ -105,3 +105,22 @@ class SlaCheck(models.Model):
 
     def __str__(self):
         return f"{self.case_id} @ {self.next_check_at}"
+
+
+class SweepRun(models.Model):
+    """When the SLA sweep last ran: one row, rewritten by every tick. The health page turns
+    red when no tick has finished for a few minutes (no worker or no beat running), which
+    the lag alone cannot show when nothing happens to be due."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    checked = models.PositiveIntegerField(_("cases checked"), default=0)
+    breaches = models.PositiveIntegerField(_("breaches recorded"), default=0)
+
+    class Meta:
+        verbose_name = _("SLA sweep run")
+        verbose_name_plural = _("SLA sweep runs")
+
+    def __str__(self):
+        return f"{self.finished_at:%Y-%m-%d %H:%M:%S}"

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from dashboards.health import health_figures
 from disputes import services
 from disputes.models import Case, CaseEvent, Category, Channel, HandlingLevel
 from disputes.sweep import sla_sweep_step
+from disputes.tasks import sla_sweep
 from grids.models import Role
 from notifications.models import Notification, OutboxMessage
 from sla.models import SlaPolicy
@@ -230,8 +232,8 @@ def test_it_renders_the_health_page_with_a_fixed_number_of_queries(
     client, world, late, django_assert_max_num_queries
 ):
     client.force_login(SuperuserFactory())
-    # session, user, scope, unread badge, lag, breaches, backlog, colours
-    with django_assert_max_num_queries(8):
+    # session, user, scope, unread badge, lag, breaches, backlog, colours, last sweep
+    with django_assert_max_num_queries(9):
         assert client.get(reverse("sla_health")).status_code == 200
 
 
@@ -267,3 +269,44 @@ def test_it_fails_when_the_sweep_is_further_behind_than_allowed(world, late):
 
     with pytest.raises(CommandError, match="9000 s behind"):
         call_command("sla_status", "--max-lag", "8999", stdout=StringIO())
+
+
+# --- for the centres, and whether the sweep runs at all ------------------------------------------
+
+
+def test_it_shows_street_centre_staff_the_health_page_in_chinese(client, world):
+    street = UserFactory()
+    assign(street, Role.STREET_STAFF, world.area.get_parent().get_parent())
+    client.force_login(street)
+
+    response = client.get(reverse("sla_health"))
+
+    assert response.status_code == 200
+    assert "时限" in response.content.decode()
+    assert reverse("sla_health") in [i["url"] for i in response.context["nav_items"]]
+
+
+def test_it_refuses_a_grid_worker_with_a_chinese_message(client, world):
+    client.force_login(world.worker)
+
+    response = client.get(reverse("sla_health"))
+
+    assert response.status_code == 403
+    assert "仅供中心工作人员和管理员查看" in response.content.decode()
+
+
+def test_it_turns_red_until_a_sweep_has_run_and_after_three_quiet_minutes(
+    client, world, clock, time_machine
+):
+    client.force_login(SuperuserFactory())
+    body = client.get(reverse("sla_health")).content.decode()
+    assert 'data-testid="sweep-stale"' in body and "从未运行" in body
+
+    sla_sweep()  # the task body, as the worker runs it
+    health = client.get(reverse("sla_health")).context["health"]
+    assert not health["sweep_stale"]
+    assert health["last_sweep"].finished_at == timezone.now()
+
+    time_machine.shift(timedelta(minutes=3, seconds=1))
+    body = client.get(reverse("sla_health")).content.decode()
+    assert 'data-testid="sweep-stale"' in body and "以来时限巡检未运行" in body
