@@ -546,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"== bench_sla: the SLA sweep over {count:,} cases, scale {args.scale:g}")
     prepare_database(fresh=os.environ.get("BENCH_FRESH_DB") == "1")
     setup_django()
-    import disputes.notifications
+    import notifications.services
     from django.db import connection
 
     import disputes.services
