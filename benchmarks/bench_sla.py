@@ -546,11 +546,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"== bench_sla: the SLA sweep over {count:,} cases, scale {args.scale:g}")
     prepare_database(fresh=os.environ.get("BENCH_FRESH_DB") == "1")
     setup_django()
-    import notifications.services
     from django.db import connection
 
     import disputes.services
     import disputes.tasks  # noqa: F401  (imported now, not inside the first timed tick)
+    import notifications.services
     from disputes.models import Case
     from disputes.sweep import sla_sweep_step
     from grid_governance.celery import app
