@@ -16,7 +16,7 @@ from disputes.models import Case
 from grids.models import Area
 from grids.selectors import user_scope
 
-from . import permissions, selectors, services
+from . import callbacks, permissions, selectors, services
 from .models import CallbackTask, ReopenRequest, Satisfaction
 
 TAG = "residents"
@@ -189,7 +189,7 @@ class CallbackRecordApi(APIView):
             raise NotFound
         data = CallbackRecordSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        task = services.callback_record(task=task, actor=request.user, **data.validated_data)
+        task = callbacks.callback_record(task=task, actor=request.user, **data.validated_data)
         task = selectors.callback_tasks(user=request.user).get(pk=task.pk)
         return Response(CallbackTaskSerializer(task).data)
 

@@ -17,6 +17,8 @@ def rate_limits() -> dict[str, tuple[int, int]]:
         "report_ip": (10, 60 * 60),
         "report_phone": (5, 24 * 60 * 60),
         "track_ip": (20, 15 * 60),
+        "track_pair": (10, 60 * 60),
+        # Only reports opened by phone digits (before tracking keys) have a per-code limit.
         "track_code": (10, 24 * 60 * 60),
         **getattr(settings, "RESIDENT_RATE_LIMITS", {}),
     }

@@ -98,12 +98,25 @@ class TrackForm(forms.Form):
             attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
         ),
     )
-    digits = forms.RegexField(
-        label=_("Last 4 digits of your phone"),
-        regex=r"^\d{4}$",
-        error_messages={"invalid": _("Enter the last 4 digits of your phone number.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": "4"}),
+    secret = forms.CharField(
+        label=_("Tracking key"),
+        max_length=20,
+        help_text=_(
+            "The key shown when you reported (like ABCD-EFGH-JKMN). Reports made before "
+            "December 2026: the last 4 digits of your phone."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
+        ),
     )
+
+    def clean_secret(self):
+        value = "".join(ch for ch in self.cleaned_data["secret"].upper() if ch.isalnum())
+        if not (len(value) == 4 and value.isdigit()) and len(value) != 12:
+            raise forms.ValidationError(
+                _("Enter the 12-character tracking key (or, for an older report, 4 digits).")
+            )
+        return value
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

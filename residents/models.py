@@ -41,8 +41,20 @@ class ResidentReport(models.Model):
     case = models.OneToOneField(
         Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="resident_report"
     )
-    # Random, unguessable, and useless without the phone's last four digits.
+    # Names the report (read out over the phone, printed on a slip); opens nothing by itself.
     tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
+    # SHA-256 of the secret shown once to the reporter. Empty for reports filed before keys
+    # existed: those still open with the phone's last four digits (see selectors).
+    tracking_key_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # A repeat from the same phone for the same place within a day: a hint for staff only.
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("possible duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repeats",
+    )
     topic = models.CharField(_("topic"), max_length=16, choices=Topic.choices)
     name = models.CharField(_("name"), max_length=50)
     # Digits only (mainland mobile); never shown on a public page.
@@ -74,8 +86,10 @@ def format_code(code: str) -> str:
 
 
 class ResidentSupplement(models.Model):
-    """A second report from the same phone for the same area within a day, added to the
-    first one's case instead of opening a duplicate."""
+    """Kept for the record: before December 2026 a second report from the same phone for the
+    same area within a day was added to the first one's case. That let anyone who knew a
+    phone number take over a report, so repeats are now reports of their own
+    (ResidentReport.duplicate_of) and no supplement is created any more."""
 
     report = models.ForeignKey(ResidentReport, on_delete=models.CASCADE, related_name="supplements")
     event = models.OneToOneField(
@@ -239,7 +253,7 @@ class CallbackPolicy(models.Model):
 
 class CallbackDraw(models.Model):
     """One street's monthly random sample. The seed and every id are stored, so anyone can
-    redraw it and get the same cases (see services.callback_sample)."""
+    redraw it and get the same cases (see callbacks.callback_sample)."""
 
     street = models.ForeignKey(
         Area, verbose_name=_("street"), on_delete=models.PROTECT, related_name="callback_draws"

@@ -24,7 +24,7 @@ from .models import (
     ResidentReport,
     Satisfaction,
 )
-from .services import PUBLISHABLE_KINDS, normalise_code
+from .services import PUBLISHABLE_KINDS, hash_tracking_key, normalise_code
 
 # --- the public side --------------------------------------------------------------------------
 
@@ -49,14 +49,24 @@ def tracked_report(pk: int) -> ResidentReport | None:
     return ResidentReport.objects.select_related("case").filter(pk=pk).first()
 
 
-def report_for_tracking(code: str, phone_digits: str) -> ResidentReport | None:
-    """The report if the code exists and the phone ends in these digits; None otherwise,
-    with the same work done either way (no timing hint which part was wrong)."""
+def report_for_tracking(code: str, secret: str) -> ResidentReport | None:
+    """The report if the code exists and the secret is its tracking key (or, for a report
+    filed before keys existed, the phone's last four digits); None otherwise, with the same
+    work done either way (no timing hint which part was wrong)."""
     report = report_by_code(code)
-    expected = report.phone[-4:] if report else "----"
-    given = (phone_digits or "").strip()[-4:]
-    matches = hmac.compare_digest(expected.encode(), given.encode().ljust(4, b"#"))
+    if report is not None and not report.tracking_key_hash:
+        expected, given = report.phone[-4:].encode(), (secret or "").strip()[-4:].encode()
+        return report if hmac.compare_digest(expected, given.ljust(4, b"#")) else None
+    expected = report.tracking_key_hash if report else "-" * 64
+    matches = hmac.compare_digest(expected, hash_tracking_key(secret))
     return report if report is not None and matches else None
+
+
+def is_legacy(report: ResidentReport | None) -> bool:
+    """Filed before tracking keys: opened with four phone digits, so its code needs a limit
+    of its own against guessing (which a stranger can exhaust; its reporter keeps the
+    browser session it filed from)."""
+    return report is not None and not report.tracking_key_hash
 
 
 @dataclass(frozen=True)
@@ -139,7 +149,23 @@ NOTE_STATUSES = (CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION)  # as disputes.ca
 
 def case_panel(*, user, case: Case) -> dict:
     """The resident section of a QR case's page (templates/residents/_public_update.html)."""
-    report = ResidentReport.objects.filter(case=case).first()
+    report = (
+        ResidentReport.objects.filter(case=case)
+        .select_related("duplicate_of__case")
+        .annotate(repeat_count=Count("repeats"))
+        .first()
+    )
+    # Other reports from the same phone for the same place within a day, both ways, for
+    # staff only (never on a public page): the later ones point here, this one may point back.
+    repeats = (
+        list(
+            Case.objects.visible_to(user)
+            .filter(resident_report__duplicate_of=report)
+            .only("pk", "number")
+        )
+        if report and report.repeat_count
+        else []
+    )
     updates = list(
         PublicUpdate.objects.filter(case=case, withdrawn_at__isnull=True)
         .select_related("published_by")
@@ -166,6 +192,8 @@ def case_panel(*, user, case: Case) -> dict:
         "can_decide": pending is not None and permissions.supervises(user, case),
         "ratings": ratings,
         "supplement_count": report.supplements.count() if report else 0,
+        "duplicate_of": report.duplicate_of.case if report and report.duplicate_of_id else None,
+        "repeats": repeats,
     }
 
 

@@ -3,22 +3,18 @@ disputes.services, so routing, numbering, SLA deadlines and the timeline are the
 for any other case. Errors follow disputes: ValidationError (400), PermissionDenied (403),
 Conflict (409, a TransitionError)."""
 
-import math
-import random
+import hashlib
 import re
 import secrets
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from disputes import services as case_services
-from disputes.attachments import ALLOWED_TYPES
 from disputes.models import (
     OPEN_STATUSES,
     Attachment,
@@ -29,20 +25,16 @@ from disputes.models import (
     Channel,
     PartySide,
 )
-from grids.models import Area, AreaLevel, Assignment, Role, User
+from grids.models import Area, Assignment, Role, User
 from notifications.services import ASSIGNER_ROLES, notify
 
 from . import conf, permissions
 from .models import (
     REPORT_LEVELS,
-    CallbackDraw,
-    CallbackPolicy,
-    CallbackTask,
     PublicUpdate,
     Rating,
     ReopenRequest,
     ResidentReport,
-    ResidentSupplement,
     Satisfaction,
     Topic,
 )
@@ -50,7 +42,9 @@ from .models import (
 # No 0/O, 1/I/L: read out over the phone without mistakes. 31^10 ≈ 8·10^14 codes.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
-MERGE_WINDOW = timedelta(hours=24)
+# A repeat from the same phone for the same place within this window is flagged to staff
+# as a possible duplicate; the resident still gets a report (and a code) of their own.
+DUPLICATE_WINDOW = timedelta(hours=24)
 # Timeline entries a handler may show the resident (their notes; never an internal outcome).
 PUBLISHABLE_KINDS = (CaseEvent.Kind.PROGRESS, CaseEvent.Kind.RESOLVED, CaseEvent.Kind.CLOSED)
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -66,7 +60,7 @@ class Conflict(case_services.TransitionError):
         Exception.__init__(self, message)
 
 
-def _require(allowed: bool):
+def require(allowed: bool):
     if not allowed:
         raise PermissionDenied(_("You may not do this for this case."))
 
@@ -147,7 +141,7 @@ def _open_report(phone: str, area: Area, now: datetime) -> ResidentReport | None
             phone=phone,
             case__area=area,
             case__status__in=OPEN_STATUSES,
-            created_at__gte=now - MERGE_WINDOW,
+            created_at__gte=now - DUPLICATE_WINDOW,
         )
         .select_related("case")
         .order_by("-created_at")
@@ -200,34 +194,6 @@ def report_validate(
     }
 
 
-def _size(upload) -> int:
-    size = getattr(upload, "size", None)
-    if size is None:
-        upload.seek(0, 2)
-        size = upload.tell()
-        upload.seek(0)
-    return size
-
-
-def _store_photos(case: Case, photos, event: CaseEvent):
-    for photo in photos:
-        mime, kind = case_services.attachment_check(photo)
-        token = secrets.token_hex(16)
-        attachment = Attachment(
-            case=case,
-            event=event,
-            token=token,
-            extension=ALLOWED_TYPES[mime][0],
-            kind=kind,
-            content_type=mime,
-            size=_size(photo),
-            original_name=(getattr(photo, "name", "") or "photo")[:200],
-            uploaded_by=None,
-        )
-        attachment.file.save(f"{token}{attachment.extension}", photo, save=False)
-        attachment.save()
-
-
 def _handling_staff(case: Case) -> list[User]:
     """Who runs the new case's queue: the assigners there (a grid's own worker for a
     grid-level case), or the mediator once there is one."""
@@ -249,19 +215,18 @@ def report_submit(
     phone: str,
     photos=(),
     ip: str | None = None,
-) -> tuple[ResidentReport, bool]:
+) -> tuple[ResidentReport, str]:
     """File a resident's report as a case (channel "resident QR", the resident as applicant).
+    Returns the report and its tracking key, which is shown once and stored only hashed.
 
-    A second report from the same phone for the same area within 24 hours, while the first
-    case is open, is added to that case instead (returns it with merged=True)."""
+    Every submission is a report of its own: knowing someone's phone number must never give
+    access to their report. A repeat from the same phone for the same area within a day is
+    linked for staff (duplicate_of), never merged."""
     data = report_validate(
         area=area, topic=topic, text=text, address=address, name=name, phone=phone, photos=photos
     )
     now = timezone.now()
-    existing = _open_report(data["phone"], area, now)
-    if existing is not None:
-        _supplement(existing, data)
-        return existing, True
+    earlier = _open_report(data["phone"], area, now)
     case = case_services.case_file(
         actor=None,
         public=True,
@@ -275,9 +240,12 @@ def report_submit(
         parties=[{"side": PartySide.APPLICANT, "name": data["name"], "phone": data["phone"]}],
         photos=data["photos"],
     )
+    key = new_tracking_key()
     report = ResidentReport.objects.create(
         case=case,
         tracking_code=new_tracking_code(),
+        tracking_key_hash=hash_tracking_key(key),
+        duplicate_of=earlier,
         topic=topic,
         name=data["name"],
         phone=data["phone"],
@@ -289,50 +257,41 @@ def report_submit(
             case=case,
             kind="resident_report",
             title=_("New resident report %(number)s") % {"number": case.number},
-            body=f"{case.cause}\n{case.address}",
+            body=f"{case.cause}\n{case.address}" + _duplicate_note(earlier),
         )
-    return report, False
+    return report, key
 
 
-def _supplement(report: ResidentReport, data: dict) -> ResidentSupplement:
-    # Written for the staff while a resident (any language) is on the page: use the
-    # product's language, not the resident's.
-    with translation.override(settings.LANGUAGE_CODE):
-        return _supplement_in_staff_language(report, data)
+def _duplicate_note(earlier: ResidentReport | None) -> str:
+    if earlier is None:
+        return ""
+    return "\n" + _("Possibly the same as %(number)s (same phone, same place, within a day).") % {
+        "number": earlier.case.number
+    }
 
 
-def _supplement_in_staff_language(report: ResidentReport, data: dict) -> ResidentSupplement:
-    case = Case.objects.select_for_update(of=("self",)).get(pk=report.case_id)
-    photos = data["photos"]
-    note = data["text"]
-    if data["address"] and data["address"] != case.address:
-        note = f"{note}\n{_('Address')}: {data['address']}"
-    event = CaseEvent.objects.create(
-        case=case,
-        kind=CaseEvent.Kind.ATTACHMENT,
-        actor=None,
-        at=timezone.now(),
-        from_status=case.status,
-        to_status=case.status,
-        note=note,
-        data={"resident_supplement": True, "count": len(photos)},
-    )
-    _store_photos(case, photos, event)
-    supplement = ResidentSupplement.objects.create(
-        report=report,
-        event=event,
-        text=data["text"],
-        address=data["address"],
-        photo_count=len(photos),
-    )
-    notify(
-        users=_handling_staff(case),
-        case=case,
-        kind="resident_supplement",
-        title=_("The resident added to case %(number)s") % {"number": case.number},
-        body=data["text"],
-    )
-    return supplement
+# Unambiguous capitals and digits (no 0/O, 1/I/L): read out over the phone without errors.
+KEY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+KEY_LENGTH = 12
+
+
+def new_tracking_key() -> str:
+    """The reporter's secret: 12 characters from 31 (about 59 bits), so guessing it online is
+    hopeless and no lockout is needed that a stranger could trigger."""
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
+
+
+def normalise_key(value: str) -> str:
+    return "".join(ch for ch in (value or "").upper() if ch.isalnum())
+
+
+def hash_tracking_key(key: str) -> str:
+    return hashlib.sha256(normalise_key(key).encode()).hexdigest()
+
+
+def format_key(key: str) -> str:
+    """ABCD-EFGH-JKMN: three groups of four."""
+    return "-".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
 # --- public progress notes -------------------------------------------------------------------
@@ -341,7 +300,7 @@ def _supplement_in_staff_language(report: ResidentReport, data: dict) -> Residen
 @transaction.atomic
 def public_note_add(*, case: Case, actor: User, note: str) -> PublicUpdate:
     """Post a progress update (as disputes.case_progress) and show it to the resident."""
-    _require(permissions.can_publish(actor, case))
+    require(permissions.can_publish(actor, case))
     case_services.case_progress(case=case, actor=actor, note=note)
     # case_progress locked the case until this transaction ends, so the newest progress
     # entry is the one just written.
@@ -354,7 +313,7 @@ def public_update_publish(*, event: CaseEvent, actor: User, text: str = "") -> P
     """Show an existing timeline note to the resident, optionally in other words."""
     case = Case.objects.select_for_update(of=("self",)).select_related("handling_area")
     case = case.get(pk=event.case_id)
-    _require(permissions.can_publish(actor, case))
+    require(permissions.can_publish(actor, case))
     if event.kind not in PUBLISHABLE_KINDS:
         message = _("Only progress, resolution and closing notes can be shown.")
         raise ValidationError({"event": [message]})
@@ -370,7 +329,7 @@ def public_update_publish(*, event: CaseEvent, actor: User, text: str = "") -> P
 def public_update_withdraw(*, update: PublicUpdate, actor: User) -> PublicUpdate:
     locked = PublicUpdate.objects.select_for_update(of=("self",))
     update = locked.select_related("case__handling_area").get(pk=update.pk)
-    _require(permissions.can_publish(actor, update.case))
+    require(permissions.can_publish(actor, update.case))
     if update.withdrawn_at is not None:
         raise Conflict(_("This note is no longer shown."))
     update.withdrawn_at, update.withdrawn_by = timezone.now(), actor
@@ -454,7 +413,7 @@ def reopen_decide(
 ) -> ReopenRequest:
     request = ReopenRequest.objects.select_for_update().get(pk=request.pk)
     case = Case.objects.select_related("handling_area").get(pk=request.case_id)
-    _require(permissions.supervises(actor, case))
+    require(permissions.supervises(actor, case))
     if request.status != ReopenRequest.Status.PENDING:
         raise Conflict(_("This request has already been decided."))
     note = (note or "").strip()
@@ -478,219 +437,3 @@ def reopen_decide(
     request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     return request
-
-
-# --- callbacks (回访) --------------------------------------------------------------------------
-
-
-def month_start(value: date | datetime) -> date:
-    if isinstance(value, datetime):
-        value = timezone.localtime(value).date()
-    return value.replace(day=1)
-
-
-def previous_month(today: date | None = None) -> date:
-    first = month_start(today or timezone.localdate())
-    return month_start(first - timedelta(days=1))
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    """[first instant, first instant of the next month) in local time."""
-    start = month_start(month)
-    following = month_start(start + timedelta(days=32))
-    tz = timezone.get_current_timezone()
-    return (
-        timezone.make_aware(datetime.combine(start, datetime.min.time()), tz),
-        timezone.make_aware(datetime.combine(following, datetime.min.time()), tz),
-    )
-
-
-def street_share(street: Area) -> Decimal:
-    policy = CallbackPolicy.objects.filter(street=street).first()
-    return policy.share if policy else conf.callback_share()
-
-
-def callback_sample(
-    *, population: list[int], required: list[int], share: Decimal, seed: int
-) -> list[int]:
-    """The cases to call back: every required one, plus a seeded random sample of the others
-    so that at least ceil(share × population) of the population is covered. Pure and
-    deterministic: the same arguments give the same ids."""
-    population = sorted(set(population))
-    required_set = set(required)
-    target = math.ceil(Decimal(share) * len(population))
-    covered = len(required_set.intersection(population))
-    others = [pk for pk in population if pk not in required_set]
-    extra = random.Random(seed).sample(others, min(max(target - covered, 0), len(others)))
-    return sorted(required_set.union(extra))
-
-
-def _closed_in(month: date, streets: list[Area]) -> dict[int, dict[int, datetime]]:
-    """street id → {case id: closed_at} for cases closed in the month and still closed."""
-    start, end = month_bounds(month)
-    rows = Case.objects.filter(
-        status=CaseStatus.CLOSED,
-        closed_at__gte=start,
-        closed_at__lt=end,
-        street_id__in=[s.pk for s in streets],
-    ).values_list("street_id", "pk", "closed_at")
-    found: dict[int, dict[int, datetime]] = {}
-    for street_id, pk, closed_at in rows:
-        found.setdefault(street_id, {})[pk] = closed_at
-    return found
-
-
-def _unsatisfied(month: date, streets: list[Area]) -> dict[int, dict[int, datetime]]:
-    """street id → {case id: closed_at} for closed cases whose current closing was rated
-    unsatisfied, closed or rated in the month, and never called back about that closing.
-    (A case closed on the 30th and rated on the 2nd is caught by the next month's draw.)"""
-    start, end = month_bounds(month)
-    called = CallbackTask.objects.filter(case=OuterRef("case"), closed_at=OuterRef("closed_at"))
-    rows = (
-        Rating.objects.filter(
-            satisfaction=Satisfaction.UNSATISFIED,
-            case__status=CaseStatus.CLOSED,
-            case__street_id__in=[s.pk for s in streets],
-        )
-        .filter(closed_at=F("case__closed_at"))
-        .filter(
-            Q(closed_at__gte=start, closed_at__lt=end)
-            | Q(created_at__gte=start, created_at__lt=end)
-        )
-        .filter(~Exists(called))
-        .values_list("case__street_id", "case_id", "closed_at")
-    )
-    found: dict[int, dict[int, datetime]] = {}
-    for street_id, pk, closed_at in rows:
-        found.setdefault(street_id, {})[pk] = closed_at
-    return found
-
-
-def callback_draw_month(
-    *, month: date, actor: User | None = None, seed: int | None = None, streets=None
-) -> list[tuple[CallbackDraw, bool]]:
-    """Draw every street's callbacks for a month: [(draw, created)]. Idempotent: a street
-    already drawn for the month keeps its draw and gets no new tasks."""
-    month = month_start(month)
-    if month >= month_start(timezone.localdate()):
-        raise ValidationError({"month": [_("Only a month that has ended can be drawn.")]})
-    streets = list(streets if streets is not None else Area.objects.filter(level=AreaLevel.STREET))
-    done = dict(
-        CallbackDraw.objects.filter(month=month, street__in=streets).values_list("street_id", "pk")
-    )
-    todo = [s for s in streets if s.pk not in done]
-    closed = _closed_in(month, todo)
-    unsatisfied = _unsatisfied(month, todo)
-    results = [(CallbackDraw.objects.get(pk=pk), False) for pk in done.values()]
-    for street in todo:
-        results.append(
-            _draw_street(
-                street=street,
-                month=month,
-                actor=actor,
-                seed=seed if seed is not None else secrets.randbits(62),
-                closed=closed.get(street.pk, {}),
-                unsatisfied=unsatisfied.get(street.pk, {}),
-            )
-        )
-    return results
-
-
-def _draw_street(*, street, month, actor, seed, closed, unsatisfied) -> tuple[CallbackDraw, bool]:
-    share = street_share(street)
-    chosen = callback_sample(
-        population=list(closed), required=list(unsatisfied), share=share, seed=seed
-    )
-    closings = {**closed, **unsatisfied}
-    try:
-        with transaction.atomic():
-            draw = CallbackDraw.objects.create(
-                street=street,
-                month=month,
-                seed=seed,
-                share=share,
-                population_ids=sorted(closed),
-                required_ids=sorted(unsatisfied),
-                chosen_ids=chosen,
-                created_by=actor,
-            )
-            CallbackTask.objects.bulk_create(
-                [
-                    CallbackTask(
-                        draw=draw,
-                        case_id=pk,
-                        street=street,
-                        closed_at=closings[pk],
-                        reason=CallbackTask.Reason.UNSATISFIED
-                        if pk in unsatisfied
-                        else CallbackTask.Reason.SAMPLED,
-                    )
-                    for pk in chosen
-                ]
-            )
-            if chosen:
-                callers = Assignment.objects.active().filter(
-                    area=street, role__in=(Role.STREET_STAFF, Role.STREET_LEADER)
-                )
-                notify(
-                    users=User.objects.filter(pk__in=callers.values("user_id")),
-                    case=None,
-                    kind="callbacks_drawn",
-                    title=_("%(count)d callbacks to make for %(month)s")
-                    % {"count": len(chosen), "month": f"{month:%Y-%m}"},
-                )
-    except IntegrityError:
-        # Another worker drew this street first; theirs stands.
-        return CallbackDraw.objects.get(street=street, month=month), False
-    return draw, True
-
-
-@transaction.atomic
-def callback_record(
-    *,
-    task: CallbackTask,
-    actor: User,
-    reached: bool,
-    settled: bool | None = None,
-    satisfaction: str = "",
-    notes: str = "",
-) -> CallbackTask:
-    """Record one call. Not reached: try again later. "Not really settled": the case is
-    reopened through disputes.case_reopen."""
-    locked = CallbackTask.objects.select_for_update(of=("self",)).select_related("street")
-    task = locked.get(pk=task.pk)
-    _require(permissions.does_callbacks(actor, task.street))
-    if task.status == CallbackTask.Status.DONE:
-        raise Conflict(_("This callback has already been recorded."))
-    notes = (notes or "").strip()
-    errors = {}
-    if not isinstance(reached, bool):
-        errors["reached"] = [_("Say whether the resident was reached.")]
-    elif reached:
-        if not isinstance(settled, bool):
-            errors["settled"] = [_("Say whether the dispute is really settled.")]
-        if satisfaction not in Satisfaction.values:
-            errors["satisfaction"] = [_("Choose how satisfied the resident is.")]
-    elif settled is not None or satisfaction:
-        errors["reached"] = [_("A resident who was not reached cannot answer.")]
-    if errors:
-        raise ValidationError(errors)
-    now = timezone.now()
-    task.attempts += 1
-    task.reached, task.done_by, task.done_at = reached, actor, now
-    task.notes = f"{task.notes}\n{notes}".strip() if task.notes and notes else (notes or task.notes)
-    if reached:
-        task.status, task.settled, task.satisfaction = (
-            CallbackTask.Status.DONE,
-            settled,
-            satisfaction,
-        )
-    else:
-        task.status = CallbackTask.Status.UNREACHED
-    case = Case.objects.select_related("handling_area").get(pk=task.case_id)
-    if reached and settled is False and case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
-        reason = _("Callback: the dispute is not really settled.")
-        case_services.case_reopen(case=case, actor=actor, reason=f"{reason}\n{notes}".strip())
-        task.reopened = True
-    task.save()
-    return task

@@ -2,7 +2,7 @@ from datetime import date
 
 from celery import shared_task
 
-from .services import callback_draw_month, previous_month
+from .callbacks import callback_draw_month, previous_month
 
 
 @shared_task(ignore_result=True)

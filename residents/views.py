@@ -21,6 +21,7 @@ from grids.models import Area
 from grids.selectors import area_breadcrumbs
 
 from . import permissions, qr, ratelimit, selectors, services
+from .callbacks import callback_record
 from .forms import (
     HONEYPOT,
     CallbackForm,
@@ -92,7 +93,7 @@ def report(request, area_code):
                 refusal, status = TOO_MANY_FROM_PHONE, 429
             else:
                 try:
-                    filed, merged = services.report_submit(
+                    filed, key = services.report_submit(
                         area=area,
                         topic=data["topic"],
                         text=data["text"],
@@ -108,7 +109,8 @@ def report(request, area_code):
                             form.add_error(field if field in form.fields else None, error)
                 else:
                     _remember(request, filed)
-                    request.session[SESSION_LAST] = {"id": filed.pk, "merged": merged}
+                    # The key is shown on the next page only, in this browser's session.
+                    request.session[SESSION_LAST] = {"id": filed.pk, "key": key}
                     return redirect("resident_public:done")
         if request.FILES and (refusal or form.errors):
             form.photos_lost = True
@@ -129,7 +131,8 @@ def report_done(request):
     found = selectors.tracked_report(last["id"]) if last else None
     if found is None:
         return redirect("resident_public:track")
-    context = {"report": found, "merged": last["merged"]}
+    key = last.get("key", "")
+    context = {"report": found, "key": services.format_key(key) if key else ""}
     return _noindex(render(request, "residents/report_done.html", context))
 
 
@@ -155,17 +158,26 @@ def track(request):
         if form.is_valid():
             ip = ratelimit.client_ip(request)
             code = services.normalise_code(form.cleaned_data["code"])
-            if ratelimit.exhausted("track_ip", ip) or ratelimit.exhausted("track_code", code):
+            # Keyed reports cannot be guessed, so only the guesser's network and its tries at
+            # this code are limited: nobody can lock a reporter out of their own report.
+            legacy = selectors.is_legacy(selectors.report_by_code(code))
+            if (
+                ratelimit.exhausted("track_ip", ip)
+                or ratelimit.exhausted("track_pair", f"{ip}|{code}")
+                or (legacy and ratelimit.exhausted("track_code", code))
+            ):
                 error, status = TOO_MANY_TRIES, 429
             else:
-                found = selectors.report_for_tracking(code, form.cleaned_data["digits"])
+                found = selectors.report_for_tracking(code, form.cleaned_data["secret"])
                 if found is not None:
                     _remember(request, found)
                     return redirect("resident_public:case", code=found.tracking_code)
                 ratelimit.hit("track_ip", ip)
-                ratelimit.hit("track_code", code)
+                ratelimit.hit("track_pair", f"{ip}|{code}")
+                if legacy:
+                    ratelimit.hit("track_code", code)
                 error = NO_MATCH
-                # Keep the code for a second try, never echo the phone digits back.
+                # Keep the code for a second try, never echo the secret back.
                 form = TrackForm(initial={"code": form.cleaned_data["code"]})
     else:
         form = TrackForm(initial={"code": request.GET.get("code", "")[:20]})
@@ -431,7 +443,7 @@ def callback(request, pk):
         form = CallbackForm(request.POST)
         if form.is_valid():
             try:
-                services.callback_record(task=task, actor=request.user, **form.service_kwargs())
+                callback_record(task=task, actor=request.user, **form.service_kwargs())
             except PermissionDenied:
                 error, status = _("You may not do this for this case."), 403
             except services.case_services.TransitionError as exc:

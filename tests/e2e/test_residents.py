@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from disputes import services as case_services
 from disputes.models import CaseStatus, Outcome
 from grids.models import Area, User
-from residents import qr
+from residents import qr, selectors
 from residents.models import PublicUpdate, ReopenRequest, ResidentReport
 from tests.e2e.helpers import assert_no_horizontal_scroll, screenshot
 
@@ -65,6 +65,10 @@ def test_a_resident_reports_follows_and_rates_and_the_supervisor_reopens(
     expect(code).to_have_text(re.compile(r"^[0-9A-Z]{5}-[0-9A-Z]{5}$"))
     filed = ResidentReport.objects.select_related("case").get()
     assert code.inner_text() == filed.display_code
+    # The secret that opens the report from any other phone: shown once, stored hashed.
+    key = resident.locator("[data-testid=tracking-key]")
+    expect(key).to_have_text(re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$"))
+    assert selectors.report_for_tracking(filed.tracking_code, key.inner_text()) == filed
     case = filed.case
     assert case.channel == "resident_qr" and case.filed_by is None
     assert case.attachments.get().original_name == "现场照片.png"
@@ -158,8 +162,8 @@ def test_a_wrong_code_tells_nothing_on_a_phone(phone, server_url):
     page = phone.new_page()
     page.goto(f"{server_url}/r/track/")
     page.locator("#id_code").fill("ABCDE-FGHJK")
-    page.locator("#id_digits").fill("1234")
+    page.locator("#id_secret").fill("1234")
     page.locator("#track-form button[type=submit]").click()
     expect(page.locator("[data-testid=track-error]")).to_be_visible()
-    expect(page.locator("#id_digits")).to_have_value("")
+    expect(page.locator("#id_secret")).to_have_value("")
     assert_no_horizontal_scroll(page)

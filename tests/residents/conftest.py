@@ -112,10 +112,11 @@ def world(_demo_district, db, time_machine):
 
 def report(world, area=None, *, phone=PHONE, topic="neighbours", text="楼上每天深夜装修，噪音很大",
            photos=(), name="王阿姨"):  # fmt: skip
-    filed, _merged = services.report_submit(
+    filed, key = services.report_submit(
         area=area or world.grid, topic=topic, text=text, address="民生路12号3单元", name=name,
         phone=phone, photos=photos, ip="10.0.0.1",
     )  # fmt: skip
+    filed.key = key  # shown once to the reporter; the tests play the reporter
     return filed
 
 
@@ -139,3 +140,11 @@ def staff_case(world, area: Area, cause="楼道堆物") -> Case:
         cause=cause, address="某路1号", channel="grid_worker",
         parties=[{"side": "applicant", "name": "赵大妈", "phone": "13700000000"}],
     )  # fmt: skip
+
+
+@pytest.fixture
+def client_factory():
+    """A fresh browser (its own cookies and session) per call: another person's phone."""
+    from django.test import Client
+
+    return lambda: Client()

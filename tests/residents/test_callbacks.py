@@ -18,7 +18,7 @@ from disputes import services as case_services
 from disputes.models import CaseEvent, CaseStatus
 from grids.models import Area, Role
 from notifications.models import Notification
-from residents import services
+from residents import callbacks, services
 from residents.models import CallbackDraw, CallbackPolicy, CallbackTask, ReopenRequest
 from residents.tasks import draw_callbacks
 from tests.factories import UserFactory, assign
@@ -88,7 +88,7 @@ def september_unsatisfied(world):
 
 def draw(world, **kwargs):
     world.at(DRAW_TIME)
-    return services.callback_draw_month(month=OCTOBER, **kwargs)
+    return callbacks.callback_draw_month(month=OCTOBER, **kwargs)
 
 
 def test_the_sample_covers_at_least_30_percent_in_every_street_and_every_unsatisfied_case(
@@ -119,7 +119,7 @@ def test_the_sample_covers_at_least_30_percent_in_every_street_and_every_unsatis
 
 
 def test_ten_cases_at_30_percent_are_exactly_three_not_four():
-    chosen = services.callback_sample(
+    chosen = callbacks.callback_sample(
         population=list(range(1, 11)), required=[], share=Decimal("0.30"), seed=7
     )
     assert len(chosen) == 3
@@ -128,7 +128,7 @@ def test_ten_cases_at_30_percent_are_exactly_three_not_four():
 def test_the_draw_is_reproducible_from_its_seed_and_ids(world, october):
     results = draw(world)
     for drawn, _created in results:
-        again = services.callback_sample(
+        again = callbacks.callback_sample(
             population=drawn.population_ids, required=drawn.required_ids, share=drawn.share,
             seed=drawn.seed,
         )  # fmt: skip
@@ -137,7 +137,7 @@ def test_the_draw_is_reproducible_from_its_seed_and_ids(world, october):
     street1 = next(d for d, _c in results if d.street.code == "500103001")
     seed, chosen = street1.seed, street1.chosen_ids
     street1.delete()
-    redrawn, created = services.callback_draw_month(
+    redrawn, created = callbacks.callback_draw_month(
         month=OCTOBER, seed=seed, streets=[Area.objects.get(code="500103001")]
     )[0]
     assert created and redrawn.chosen_ids == chosen
@@ -164,7 +164,7 @@ def test_a_draw_racing_another_worker_keeps_the_first_one(world, october):
     world.at(DRAW_TIME)
     winner = CallbackDraw.objects.create(street=street, month=OCTOBER, seed=1,
                                          share=Decimal("0.30"), chosen_ids=[])  # fmt: skip
-    drawn, created = services._draw_street(
+    drawn, created = callbacks._draw_street(
         street=street, month=OCTOBER, actor=None, seed=2, closed={1: DRAW_TIME}, unsatisfied={}
     )
     assert (drawn, created) == (winner, False)
@@ -188,7 +188,7 @@ def test_street_staff_are_told_how_many_calls_to_make(world, october):
 def test_only_an_ended_month_can_be_drawn(world):
     world.at(datetime(2026, 10, 31, 23, 0, tzinfo=SH))
     with pytest.raises(ValidationError):
-        services.callback_draw_month(month=OCTOBER)
+        callbacks.callback_draw_month(month=OCTOBER)
 
 
 def test_the_command_draws_a_given_month_and_reports_each_street(world, october):
@@ -303,7 +303,7 @@ def test_bad_callback_input_is_refused(client, world, task, data):
 
 def test_the_service_refuses_answers_from_a_resident_not_reached(world, task):
     with pytest.raises(ValidationError):
-        services.callback_record(task=task, actor=world.u("street"), reached=False,
+        callbacks.callback_record(task=task, actor=world.u("street"), reached=False,
                                  satisfaction="satisfied")  # fmt: skip
 
 
@@ -336,7 +336,7 @@ def test_only_the_streets_callers_may_see_and_record(
 
 def test_the_service_checks_the_caller_too(world, task):
     with pytest.raises(services.PermissionDenied):
-        services.callback_record(task=task, actor=world.u("gridworker"), reached=False)
+        callbacks.callback_record(task=task, actor=world.u("gridworker"), reached=False)
 
 
 def test_the_callback_list_has_a_fixed_number_of_queries(
@@ -380,4 +380,4 @@ def test_the_api_hides_other_streets_callbacks(client, world, task, other_street
 
 def test_last_month_is_counted_in_local_time(world):
     world.at(datetime(2026, 12, 1, 0, 30, tzinfo=SH))  # still 30 November in UTC
-    assert services.previous_month() == datetime(2026, 11, 1).date()
+    assert callbacks.previous_month() == datetime(2026, 11, 1).date()

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import pytest
 from django.utils import timezone
 
-from residents import services
+from residents import callbacks, services
 from residents.models import CallbackTask
 from residents.selectors import area_figures, callback_coverage, satisfaction_rate
 from tests.residents.conftest import SH, handle_to_close, report
@@ -39,12 +39,12 @@ def scene(world):
         services.rating_submit(report=filed, satisfaction=answer, comment="意见")
         cases[name] = filed.case
     world.at(at(11, 1, 2))
-    services.callback_draw_month(month=date(2026, 10, 1))
+    callbacks.callback_draw_month(month=date(2026, 10, 1))
     world.at(at(11, 2))
     street = world.u("street")
-    services.callback_record(task=CallbackTask.objects.get(case=cases["C"]), actor=street,
+    callbacks.callback_record(task=CallbackTask.objects.get(case=cases["C"]), actor=street,
                              reached=True, settled=True, satisfaction="satisfied")  # fmt: skip
-    services.callback_record(task=CallbackTask.objects.get(case=cases["D"]),
+    callbacks.callback_record(task=CallbackTask.objects.get(case=cases["D"]),
                              actor=world.u("district"), reached=False)  # fmt: skip
     return cases
 

@@ -170,9 +170,7 @@ def test_it_refuses_a_pdf_a_fake_photo_and_too_many_photos(client, world, settin
 
 
 def test_it_refuses_a_photo_over_10_mb(client, world, monkeypatch):
-    from disputes import services as case_services
-
-    monkeypatch.setattr(case_services, "MAX_ATTACHMENT_BYTES", 100)
+    monkeypatch.setattr("disputes.attachments.MAX_ATTACHMENT_BYTES", 100)
     response = client.post(url(world.grid), form(photos=[png(size=(64, 64))]))
     assert "10 MB" in response.context["form"].errors["photos"][0]
     assert nothing_saved()
@@ -245,27 +243,7 @@ def test_it_trusts_forwarded_addresses_only_behind_a_configured_proxy(rf, settin
     assert client_ip(request) == "2.2.2.2"
 
 
-# --- a second report from the same phone --------------------------------------------------------
-
-
-def test_a_second_report_within_a_day_is_added_to_the_open_case(client, world):
-    first = report(world)
-    world.at(T0 + timedelta(hours=5))
-    response = client.post(
-        url(world.grid), form(text="今晚又在敲，已经凌晨一点", photos=[png("二次.png")])
-    )
-    assert response.status_code == 302
-    assert Case.objects.count() == 1
-    supplement = ResidentSupplement.objects.get()
-    assert supplement.report == first and supplement.photo_count == 1
-    event = supplement.event
-    assert event.kind == CaseEvent.Kind.ATTACHMENT and event.actor is None
-    assert event.note.startswith("今晚又在敲") and event.data["resident_supplement"] is True
-    assert event.attachments.get().original_name == "二次.png"
-    done = client.get(reverse("resident_public:done"))
-    assert first.display_code in done.content.decode()
-    assert done.context["merged"] is True
-    assert Notification.objects.filter(case=first.case, kind="resident_supplement").exists()
+# --- a second report from the same phone (see also test_takeover.py) -----------------------------
 
 
 @pytest.mark.parametrize("why", ["after_a_day", "other_area", "other_phone", "first_closed"])
@@ -283,3 +261,4 @@ def test_other_repeats_open_a_new_case(world, why):
     second = report(world, area, phone=phone)
     assert second.case_id != first.case_id
     assert Case.objects.count() == 2
+    assert second.duplicate_of is None  # only a same-day repeat at the same place is hinted

@@ -1,4 +1,4 @@
-"""Following a report: the tracking code plus the phone's last four digits open a page with
+"""Following a report: the tracking code plus the tracking key open a page with
 the stages and the notes the handler made public, nothing else. After closing, the resident
 rates the outcome; "unsatisfied" asks the handler's supervisor to reopen the case."""
 
@@ -12,7 +12,7 @@ from disputes import services as case_services
 from disputes.models import CaseStatus, Party
 from notifications.models import Notification
 from residents import services, views
-from residents.models import Rating, ReopenRequest
+from residents.models import Rating, ReopenRequest, ResidentReport
 from residents.selectors import stages
 from tests.residents.conftest import T0, handle_to_close, report
 
@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 TRACK = "/r/track/"
 
 
-def lookup(client, code, digits, **extra):
-    return client.post(TRACK, {"code": code, "digits": digits}, **extra)
+def lookup(client, code, secret, **extra):
+    return client.post(TRACK, {"code": code, "secret": secret}, **extra)
 
 
 def without_echo(response, code: str) -> str:
@@ -41,8 +41,9 @@ def filed(world):
     return report(world)
 
 
-def test_the_code_and_the_last_four_digits_open_the_tracking_page(client, filed):
-    response = lookup(client, filed.display_code.lower(), "5678")  # any case, with the dash
+def test_the_code_and_the_key_open_the_tracking_page(client, filed):
+    key = services.format_key(filed.key).lower()  # any case, with the dashes
+    response = lookup(client, filed.display_code.lower(), key)
     assert response.status_code == 302
     assert response["Location"] == reverse("resident_public:case", args=[filed.tracking_code])
     page = client.get(response["Location"])
@@ -81,23 +82,43 @@ def test_an_unknown_code_link_redirects_exactly_like_a_real_one(client, filed):
     assert unknown.status_code == 302 and unknown["Location"] == f"{TRACK}?code=ZZZZZZZZZZ"
 
 
-def test_guessing_is_rate_limited_per_network_and_per_code(client, filed, settings):
-    settings.RESIDENT_RATE_LIMITS = {"track_ip": (3, 900), "track_code": (2, 86400)}
+def test_guessing_is_limited_per_network_and_cannot_lock_the_reporter_out(client, filed, settings):
+    settings.RESIDENT_RATE_LIMITS = {"track_ip": (3, 900), "track_pair": (2, 3600)}
     assert lookup(client, filed.tracking_code, "0000").status_code == 200
     assert lookup(client, filed.tracking_code, "0001").status_code == 200
-    # The code's limit is spent: even the right digits are refused, from any network.
-    refused = lookup(client, filed.tracking_code, "5678", REMOTE_ADDR="10.2.2.2")
-    assert refused.status_code == 429
-    assert str(views.TOO_MANY_TRIES) in refused.content.decode()
+    # This network's tries at this code are spent…
+    assert lookup(client, filed.tracking_code, filed.key).status_code == 429
+    # …but the reporter, elsewhere, still gets in with the key.
+    owner = lookup(client, filed.tracking_code, filed.key, REMOTE_ADDR="10.2.2.2")
+    assert owner.status_code == 302
     # The network's limit: a third failure from this address blocks other codes too.
     lookup(client, "AAAAAAAAAA", "0000")
-    assert lookup(client, "BBBBBBBBBB", "0000").status_code == 429
+    refused = lookup(client, "BBBBBBBBBB", "0000")
+    assert refused.status_code == 429 and str(views.TOO_MANY_TRIES) in refused.content.decode()
 
 
-@pytest.mark.parametrize("digits", ["", "12", "abcd", "123456"])
-def test_bad_digits_are_a_form_error(client, filed, digits):
-    response = lookup(client, filed.tracking_code, digits)
-    assert response.status_code == 200 and response.context["form"].errors["digits"]
+def test_an_old_report_still_opens_with_the_phone_digits_under_a_per_code_limit(
+    client, filed, settings
+):
+    ResidentReport.objects.filter(pk=filed.pk).update(tracking_key_hash="")  # filed before keys
+    settings.RESIDENT_RATE_LIMITS = {"track_code": (2, 86400)}
+    assert lookup(client, filed.tracking_code, "5678").status_code == 302
+    client.logout()
+    assert lookup(client, filed.tracking_code, "0000", REMOTE_ADDR="10.3.3.3").status_code == 200
+    assert lookup(client, filed.tracking_code, "0001", REMOTE_ADDR="10.4.4.4").status_code == 200
+    # Four digits can be guessed, so an old report's code has a limit of its own.
+    assert lookup(client, filed.tracking_code, "5678", REMOTE_ADDR="10.5.5.5").status_code == 429
+
+
+def test_a_keyed_report_does_not_open_with_the_phone_digits(client, filed):
+    response = lookup(client, filed.tracking_code, "5678")
+    assert response.status_code == 200 and str(views.NO_MATCH) in response.content.decode()
+
+
+@pytest.mark.parametrize("secret", ["", "12", "abcd", "123456", "ABCD-EFGH"])
+def test_a_malformed_secret_is_a_form_error(client, filed, secret):
+    response = lookup(client, filed.tracking_code, secret)
+    assert response.status_code == 200 and response.context["form"].errors["secret"]
 
 
 def test_the_page_shows_public_notes_but_no_internal_note_or_other_party(client, world, filed):
@@ -108,7 +129,7 @@ def test_the_page_shows_public_notes_but_no_internal_note_or_other_party(client,
     case_services.case_progress(case=case, actor=worker, note=internal)
     Party.objects.create(case=case, side="respondent", name="李四", phone="13600001111")
     services.public_note_add(case=case, actor=worker, note="已联系双方，约定周五上门协调。")
-    lookup(client, filed.tracking_code, "5678")
+    lookup(client, filed.tracking_code, filed.key)
     page = client.get(reverse("resident_public:case", args=[filed.tracking_code]))
     body = page.content.decode()
     assert "已联系双方，约定周五上门协调。" in body
@@ -126,7 +147,7 @@ def test_the_tracking_page_has_a_fixed_number_of_queries(
     assign_to_gridworker(world, filed.case)
     for n in range(5):
         services.public_note_add(case=filed.case, actor=world.u("gridworker"), note=f"进展{n}")
-    lookup(client, filed.tracking_code, "5678")
+    lookup(client, filed.tracking_code, filed.key)
     url = reverse("resident_public:case", args=[filed.tracking_code])
     with django_assert_max_num_queries(7):
         assert client.get(url).status_code == 200
@@ -154,12 +175,12 @@ def closed(world, filed):
 
 
 def rate(client, filed, **data):
-    lookup(client, filed.tracking_code, "5678")
+    lookup(client, filed.tracking_code, filed.key)
     return client.post(reverse("resident_public:rate", args=[filed.tracking_code]), data)
 
 
 def test_there_is_no_rating_before_closing(client, world, filed):
-    lookup(client, filed.tracking_code, "5678")
+    lookup(client, filed.tracking_code, filed.key)
     page = client.get(reverse("resident_public:case", args=[filed.tracking_code]))
     assert page.context["can_rate"] is False and 'id="rating-form"' not in page.content.decode()
     response = rate(client, filed, satisfaction="satisfied")

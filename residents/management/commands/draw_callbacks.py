@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from grids.models import Area, AreaLevel
-from residents.services import callback_draw_month, previous_month
+from residents.callbacks import callback_draw_month, previous_month
 
 
 def _month(value: str) -> date:
