@@ -391,6 +391,11 @@ class CaseEvent(models.Model):
         EXTENSION_REFUSED = "extension_refused", _("Extension refused")
         CLOCK_PAUSED = "clock_paused", _("Clock paused for judicial confirmation")
         CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
+        # What residents' side adds to the record (residents app, through case_record).
+        PUBLISHED = "published", _("Shown to the resident")
+        RATED = "rated", _("Rated by the resident")
+        REOPEN_REFUSED = "reopen_refused", _("Reopen request refused")
+        CALLBACK = "callback", _("Callback")
 
     # No index of its own: caseevent_case_at (case, at) serves every lookup by case, and
     # each index costs every insert (a sweep tick writes thousands of events).

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from disputes import services as case_services
-from disputes.models import Case, CaseStatus
+from disputes.models import Case, CaseEvent, CaseStatus
 from grids.models import Area, AreaLevel, Assignment, Role, User
 from notifications.services import notify
 
@@ -228,6 +228,18 @@ def callback_record(
     else:
         task.status = CallbackTask.Status.UNREACHED
     case = Case.objects.select_related("handling_area").get(pk=task.case_id)
+    case_services.case_record(
+        case=case,
+        kind=CaseEvent.Kind.CALLBACK,
+        actor=actor,
+        note=notes,
+        data={
+            "reached": reached,
+            "settled": settled,
+            "satisfaction": satisfaction,
+            "attempt": task.attempts,
+        },
+    )
     if reached and settled is False and case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         reason = _("Callback: the dispute is not really settled.")
         case_services.case_reopen(case=case, actor=actor, reason=f"{reason}\n{notes}".strip())

@@ -305,6 +305,10 @@ def public_note_add(*, case: Case, actor: User, note: str) -> PublicUpdate:
     # case_progress locked the case until this transaction ends, so the newest progress
     # entry is the one just written.
     event = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.PROGRESS).latest("id")
+    case_services.case_record(
+        case=case, kind=CaseEvent.Kind.PUBLISHED, actor=actor, note=event.note,
+        data={"event": event.pk},
+    )  # fmt: skip
     return PublicUpdate.objects.create(case=case, event=event, text=event.note, published_by=actor)
 
 
@@ -322,6 +326,9 @@ def public_update_publish(*, event: CaseEvent, actor: User, text: str = "") -> P
         raise ValidationError({"text": [_("There is nothing to show: the note is empty.")]})
     if PublicUpdate.objects.filter(event=event, withdrawn_at__isnull=True).exists():
         raise Conflict(_("This note is already shown to the resident."))
+    case_services.case_record(
+        case=case, kind=CaseEvent.Kind.PUBLISHED, actor=actor, note=text, data={"event": event.pk}
+    )
     return PublicUpdate.objects.create(case=case, event=event, text=text, published_by=actor)
 
 
@@ -387,6 +394,10 @@ def rating_submit(*, report: ResidentReport, satisfaction: str, comment: str = "
         comment=comment,
         closed_at=case.closed_at,
     )
+    case_services.case_record(
+        case=case, kind=CaseEvent.Kind.RATED, actor=None, note=comment,
+        data={"satisfaction": satisfaction, "label": str(Satisfaction(satisfaction).label)},
+    )  # fmt: skip
     if satisfaction == Satisfaction.UNSATISFIED:
         with translation.override(settings.LANGUAGE_CODE):
             _reopen_request(case, rating)
@@ -436,4 +447,9 @@ def reopen_decide(
     request.status = ReopenRequest.Status.APPROVED if approve else ReopenRequest.Status.REFUSED
     request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    if not approve:
+        case_services.case_record(
+            case=case, kind=CaseEvent.Kind.REOPEN_REFUSED, actor=actor, note=note,
+            data={"request": request.pk, "reason": request.reason},
+        )  # fmt: skip
     return request

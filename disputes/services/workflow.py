@@ -355,3 +355,24 @@ def case_attach(*, case: Case, actor: User, files: Iterable, note: str = "") -> 
     )
     store_attachments(case, files, actor=actor, event=event)
     return case
+
+
+# The timeline kinds other apps may add without changing the case: a note published to
+# the resident, the resident's rating, a refused reopen request, a callback's result.
+RECORD_KINDS = (
+    CaseEvent.Kind.PUBLISHED,
+    CaseEvent.Kind.RATED,
+    CaseEvent.Kind.REOPEN_REFUSED,
+    CaseEvent.Kind.CALLBACK,
+)
+
+
+def case_record(*, case: Case, kind: str, actor: User | None, note: str = "", data=None):
+    """Put something that happened around the case on its timeline, without changing the
+    case (other apps never write CaseEvent rows themselves). `actor` None: the resident or
+    the system. Call inside the caller's transaction."""
+    if kind not in RECORD_KINDS:
+        raise ValueError(f"{kind} changes the case; use its own service")
+    return append_event(
+        case, kind=kind, actor=actor, from_status=case.status, note=note, data=data or {}
+    )

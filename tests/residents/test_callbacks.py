@@ -381,3 +381,11 @@ def test_the_api_hides_other_streets_callbacks(client, world, task, other_street
 def test_last_month_is_counted_in_local_time(world):
     world.at(datetime(2026, 12, 1, 0, 30, tzinfo=SH))  # still 30 November in UTC
     assert callbacks.previous_month() == datetime(2026, 11, 1).date()
+
+
+def test_a_callback_is_recorded_on_the_case_timeline(world, task):
+    callbacks.callback_record(task=task, actor=world.u("street"), reached=True, settled=True,
+                              satisfaction="satisfied", notes="很满意")  # fmt: skip
+    event = task.case.events.get(kind="callback")
+    assert (event.actor, event.note) == (world.u("street"), "很满意")
+    assert event.data["reached"] is True and event.data["satisfaction"] == "satisfied"

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from disputes import services as case_services
-from disputes.models import CaseStatus, Party
+from disputes.models import CaseEvent, CaseStatus, Party
 from notifications.models import Notification
 from residents import services, views
 from residents.models import Rating, ReopenRequest, ResidentReport
@@ -247,3 +247,29 @@ def test_a_case_closed_again_after_a_reopen_can_be_rated_again(client, world, cl
     assert list(Rating.objects.order_by("id").values_list("satisfaction", flat=True)) == [
         "unsatisfied", "satisfied"
     ]  # fmt: skip
+
+
+def test_the_residents_side_lands_on_the_case_timeline(client, world, closed):
+    """A note shown to the resident, their rating and a refused reopen request are part of
+    the case's record, written through disputes' services (no other app writes events)."""
+    K = CaseEvent.Kind
+    rate(client, closed, satisfaction="unsatisfied", comment="没解决")
+    services.reopen_decide(
+        request=ReopenRequest.objects.get(), actor=world.u("secretary"), approve=False,
+        note="已核实，双方已签协议",
+    )  # fmt: skip
+    events = list(closed.case.events.filter(kind__in=[K.RATED, K.REOPEN_REFUSED]).order_by("id"))
+    assert [(e.kind, e.actor_id) for e in events] == [
+        (K.RATED, None),
+        (K.REOPEN_REFUSED, world.u("secretary").pk),
+    ]
+    assert events[0].data["satisfaction"] == "unsatisfied" and events[0].note == "没解决"
+    assert events[1].note == "已核实，双方已签协议"
+
+
+def test_a_note_shown_to_the_resident_is_recorded_on_the_timeline(world, filed):
+    worker = world.u("gridworker")
+    assign_to_gridworker(world, filed.case)
+    services.public_note_add(case=filed.case, actor=worker, note="约定周五上门")
+    shown = filed.case.events.get(kind=CaseEvent.Kind.PUBLISHED)
+    assert (shown.actor, shown.note) == (worker, "约定周五上门")
