@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from disputes.models import OPEN_STATUSES, Case, CaseEvent
 from grids.models import Role
 from grids.selectors import user_scope
+from grids.workdays import calendar_coverage
 from notifications.delivery import outbox_backlog
 from sla import clock
 from sla.models import SlaCheck, SweepRun
@@ -51,10 +52,13 @@ def health_figures(now: datetime | None = None) -> dict:
         row["sla_colour"]: row["n"] for row in rows
     }
     last = SweepRun.objects.filter(pk=1).first()
+    calendar = calendar_coverage(timezone.localdate(now))
     return {
         "now": now,
         "last_sweep": last,
         "sweep_stale": last is None or now - last.finished_at > SWEEP_STALE_AFTER,
+        # Working-day deadlines in a year with no holiday schedule are Monday–Friday guesses.
+        "calendar": calendar,
         "oldest_due_at": oldest,
         "sweep_lag": max(now - oldest, timedelta(0)) if oldest else timedelta(0),
         "breaches_last_hour": breaches,

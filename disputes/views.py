@@ -11,7 +11,9 @@ from django.views.decorators.http import require_POST
 from common.errors import attempt, errors_to_form
 from grids.models import Role
 from grids.selectors import user_scope
+from grids.workdays import uncovered_years
 from sla import clock
+from sla.models import TimeBasis
 
 from . import actions, permissions, selectors, services, upload_stash
 from .forms import CaseFileForm, CaseFilterForm, PartyFormSet
@@ -147,9 +149,20 @@ def _detail_context(request, case: Case, forms=None, error: str = "") -> dict:
             for a in actions.available(request.user, case)
         ],
         "action_error": error,
+        "estimated_years": _estimated_years(case),
         "laws": case.category.laws.all(),
         "typical_cases": case.category.typical_cases.all(),
     }
+
+
+def _estimated_years(case: Case) -> list[int]:
+    """Years of the case's working-day deadlines that the holiday calendar does not cover
+    yet: those deadlines assume Monday to Friday until an admin imports the notice."""
+    policy = case.sla_policy if case.sla_policy_id else None
+    if policy is None or policy.time_basis != TimeBasis.WORKDAYS:
+        return []
+    due = (case.assign_due_at, case.first_update_due_at, case.close_due_at)
+    return sorted(uncovered_years({d.year for d in due if d is not None}))
 
 
 @login_required

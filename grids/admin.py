@@ -18,7 +18,6 @@ from .models import (
     Area,
     AreaLevel,
     Assignment,
-    CalendarDay,
     Department,
     ImportJob,
     User,
@@ -415,9 +414,5 @@ class ImportJobAdmin(admin.ModelAdmin):
         return TemplateResponse(request, template, context)
 
 
-@admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
-    list_display = ["date", "is_workday", "name"]
-    list_filter = ["is_workday"]
-    date_hierarchy = "date"
-    search_fields = ["name"]
+# The working-day calendar's admin (days, years, importing a notice) lives beside this one.
+from . import admin_calendar  # noqa: E402, F401

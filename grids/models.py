@@ -420,6 +420,9 @@ class CalendarDay(models.Model):
     date = models.DateField(_("date"), unique=True)
     is_workday = models.BooleanField(_("working day"))
     name = models.CharField(_("name"), max_length=50, blank=True)
+    # The notice (or CSV) year this row came from; empty for a local exception typed by
+    # hand, which a re-import of the year leaves alone.
+    notice_year = models.PositiveSmallIntegerField(_("from the notice of"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -430,3 +433,29 @@ class CalendarDay(models.Model):
 
     def __str__(self):
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class CalendarYear(models.Model):
+    """A year whose holidays and make-up working days were entered in full (the State
+    Council's notice pasted, or a CSV), so the working-day calendar covers it even where
+    the chinese-calendar package does not."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(
+        _("source"),
+        max_length=16,
+        choices=[("notice", _("State Council notice")), ("csv", _("CSV file"))],
+    )
+    text = models.TextField(_("notice text"), blank=True)
+    imported_at = models.DateTimeField(_("imported at"), auto_now=True)
+    imported_by = models.ForeignKey(
+        User, verbose_name=_("imported by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["-year"]
+
+    def __str__(self):
+        return str(self.year)

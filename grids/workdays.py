@@ -1,15 +1,18 @@
 """The Chinese statutory working-day calendar, holidays and make-up days (调休) included.
 
-Source of truth, in order: the admin's CalendarDay overrides; the chinese-calendar package
-for the years it knows; Monday–Friday for years nobody has entered yet (logged, so an admin
-can add the State Council's schedule when it is published)."""
+Source of truth, in order: the admin's CalendarDay overrides (a year's notice imported in
+admin, or local exceptions); the chinese-calendar package for the years it knows;
+Monday–Friday for years nobody has entered yet. Such a year is "not covered": /sla/health/,
+`manage.py sla_status` and the admin warn when one falls within the next 90 days, and cases
+whose working-day deadlines fall in one say so."""
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import chinese_calendar
 
-from .models import CalendarDay
+from .models import CalendarDay, CalendarYear
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +27,53 @@ def _statutory(day: date) -> bool:
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        log.warning("No statutory calendar for %s; assuming Monday–Friday", day.year)
+        # An imported year's days off are all CalendarDay rows; an uncovered one is warned
+        # about by calendar_coverage, not here (this runs for every day of every deadline).
         return day.weekday() < 5
+
+
+def package_knows(year: int) -> bool:
+    """Whether the chinese-calendar package has the State Council's schedule for the year."""
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Coverage:
+    start: date
+    end: date
+    uncovered: tuple[int, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.uncovered
+
+
+def calendar_coverage(today: date, days: int = 90) -> Coverage:
+    """Which years between today and `days` ahead have no statutory schedule: neither the
+    package nor an imported notice (CalendarYear). One query at most."""
+    end = today + timedelta(days=days)
+    years = range(today.year, end.year + 1)
+    unknown = [y for y in years if not package_knows(y)]
+    imported = (
+        set(CalendarYear.objects.filter(year__in=unknown).values_list("year", flat=True))
+        if unknown
+        else set()
+    )
+    return Coverage(today, end, tuple(y for y in unknown if y not in imported))
+
+
+def uncovered_years(years) -> set[int]:
+    """Of these years, those the calendar does not cover (deadlines there are estimates)."""
+    unknown = {y for y in years if not package_knows(y)}
+    if not unknown:
+        return set()
+    return unknown - set(
+        CalendarYear.objects.filter(year__in=unknown).values_list("year", flat=True)
+    )
 
 
 class Calendar:

@@ -59,7 +59,9 @@ def test_brackets_and_asides_state_no_rule():
 
 
 def test_it_reports_an_item_it_cannot_read_instead_of_skipping_it():
-    parsed = parse_notice("2027年部分节假日安排\n一、元旦：元月一日放假。\n二、春节：2月6日至12日放假。")
+    parsed = parse_notice(
+        "2027年部分节假日安排\n一、元旦：元月一日放假。\n二、春节：2月6日至12日放假。"
+    )
     assert parsed.warnings == ["未能识别日期：一、元旦：元月一日放假。"]
     assert len(parsed.holidays) == 7
 

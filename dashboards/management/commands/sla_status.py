@@ -42,6 +42,19 @@ class Command(BaseCommand):
                 f"(red {colours[clock.RED]}, orange {colours[clock.ORANGE]}, "
                 f"green {colours[clock.GREEN]})"
             )
+        calendar = health["calendar"]
+        if not as_json:
+            if calendar.ok:
+                self.stdout.write(f"working-day calendar:     covers {calendar.end.isoformat()}")
+            else:
+                years = ", ".join(str(y) for y in calendar.uncovered)
+                self.stdout.write(f"working-day calendar:     NOT covered: {years}")
+        if not calendar.ok:
+            years = ", ".join(str(y) for y in calendar.uncovered)
+            raise CommandError(
+                f"the working-day calendar does not cover {years} (within 90 days): "
+                "import the State Council's holiday notice in admin"
+            )
         if max_lag is not None and lag > max_lag:
             raise CommandError(f"the SLA sweep is {lag} s behind (more than {max_lag} s)")
 
@@ -57,5 +70,6 @@ def _json(health: dict, lag: int) -> str:
             "outbox_backlog": health["outbox_backlog"],
             "open_by_colour": health["open_by_colour"],
             "open_total": health["open_total"],
+            "calendar_uncovered_years": list(health["calendar"].uncovered),
         }
     )
