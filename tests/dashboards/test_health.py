@@ -37,7 +37,7 @@ def _fast_password_hashing(settings):
 
 class World:
     def __init__(self):
-        tree = Tree()
+        self.tree = tree = Tree()
         parent = Category.objects.create(code="02", name="邻里纠纷")
         self.category = Category.objects.create(
             code="0203", name="房屋漏水", parent=parent,
@@ -280,7 +280,7 @@ def test_it_fails_when_the_sweep_is_further_behind_than_allowed(world, late):
 
 def test_it_shows_street_centre_staff_the_health_page_in_chinese(client, world):
     street = UserFactory()
-    assign(street, Role.STREET_STAFF, world.area.get_parent().get_parent())
+    assign(street, Role.STREET_STAFF, world.tree.streets[0])
     client.force_login(street)
 
     response = client.get(reverse("sla_health"))
