@@ -149,6 +149,11 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # A prefix on every key Celery writes, for several deployments (or a test run) sharing
+    # one Redis database without touching each other's keys.
+    if _prefix := env("CELERY_KEY_PREFIX", default=""):
+        CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": _prefix}
+        CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": _prefix}
 else:
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_URL = "filesystem://"
@@ -156,11 +161,18 @@ else:
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Broadcast/pidbox exchanges; kombu's default is a "control" folder in the cwd.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'results'}"
     # kombu's filesystem transport and the file result backend do not create their folders.
-    for _folder in (_broker_dir / "out", _broker_dir / "processed", VAR_DIR / "results"):
+    for _folder in (
+        _broker_dir / "out",
+        _broker_dir / "processed",
+        _broker_dir / "control",
+        VAR_DIR / "results",
+    ):
         _folder.mkdir(parents=True, exist_ok=True)
 # Shared between web and worker processes (import progress, rate limits).
 if REDIS_URL:

@@ -1,13 +1,14 @@
 """The SLA sweep through real Celery workers on Redis, against the test database.
 
-Two worker processes (`celery -A grid_governance worker --pool=solo`) consume a private Redis
-database (REDIS_URL with its database number replaced by SLA_IT_REDIS_DB, 15 by default,
-flushed before and after) and connect to the very PostgreSQL database this test writes to
-(committed data: a transactional test). The workers run on the real clock, so time cannot be
-travelled there: the case's deadlines are moved into the past with an UPDATE, step by step,
-and the sweep is sent as a task each time: green → orange (not assigned) → red (past its
-closing deadline), the last step by two sweeps sent at once to two workers, with 200 other
-cases crossing a deadline at the same moment. Every wait is a bounded poll."""
+Two worker processes (`celery -A grid_governance worker --pool=solo`) consume a private
+Redis database (REDIS_URL, every key prefixed by the run's own KEY_PREFIX and deleted
+afterwards; nothing else in that database is touched) and connect to the very PostgreSQL
+database this test writes to (committed data: a transactional test). The workers run on the
+real clock, so time cannot be travelled there: the case's deadlines are moved into the past
+with an UPDATE, step by step, and the sweep is sent as a task each time: green → orange (not
+assigned) → red (past its closing deadline), the last step by two sweeps sent at once to two
+workers, with 200 other cases crossing a deadline at the same moment. Every wait is a
+bounded poll."""
 
 import os
 import signal
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from disputes import tasks as _registers_the_sweep_task  # noqa: F401  (shared_task)
 from disputes.models import Case, CaseEvent
 from notifications.models import Notification, OutboxMessage
 from sla import clock
@@ -42,12 +44,20 @@ SWEEP = "disputes.tasks.sla_sweep"
 K = CaseEvent.Kind
 
 
+# Every key this test's Celery client and workers write starts with this, so the test
+# shares the Redis database it was given with anything else and deletes only its own keys.
+KEY_PREFIX = f"sla-it-{uuid.uuid4().hex[:8]}:"
+
+
 def private_redis_url() -> str:
-    """REDIS_URL with a database number of its own, so nothing else shares the queues."""
+    """REDIS_URL (or its database SLA_IT_REDIS_DB, if set): the keys are kept apart by
+    KEY_PREFIX, never by flushing a database."""
     if not settings.REDIS_URL:
         service_missing("the Celery integration test needs REDIS_URL")
-    parts = urlsplit(settings.REDIS_URL)
-    url = urlunsplit(parts._replace(path=f"/{os.environ.get('SLA_IT_REDIS_DB', '15')}"))
+    url = settings.REDIS_URL
+    if os.environ.get("SLA_IT_REDIS_DB"):
+        parts = urlsplit(url)
+        url = urlunsplit(parts._replace(path=f"/{os.environ['SLA_IT_REDIS_DB']}"))
     import redis
 
     try:
@@ -75,6 +85,7 @@ class Workers:
             "DJANGO_SETTINGS_MODULE": "grid_governance.settings",
             "DATABASE_URL": live_database_url(),
             "REDIS_URL": redis_url,
+            "CELERY_KEY_PREFIX": KEY_PREFIX,
             "DEBUG": "0",
             "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-key"),
             "CELERY_TASK_ALWAYS_EAGER": "0",
@@ -158,10 +169,11 @@ def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, setti
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     client = Celery("sla-integration-test", broker=redis_url, backend=redis_url)
     client.conf.task_default_queue = "celery"
+    client.conf.broker_transport_options = {"global_keyprefix": KEY_PREFIX}
+    client.conf.result_backend_transport_options = {"global_keyprefix": KEY_PREFIX}
     import redis
 
     store = redis.Redis.from_url(redis_url)
-    store.flushdb()
     world = World()
     case = file(world)
     workers = Workers(2, redis_url=redis_url, logs=tmp_path)
@@ -239,5 +251,10 @@ def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, setti
     finally:
         workers.stop()
         client.close()
-        store.flushdb()
+        # Only this run's keys (queues, bindings, results); a stopping worker may still
+        # write a binding, hence a second pass.
+        for _ in range(2):
+            for key in store.scan_iter(f"{KEY_PREFIX}*"):
+                store.delete(key)
+            time.sleep(0.5)
         store.close()
