@@ -12,6 +12,7 @@ from common.errors import StateConflict
 from sla import clock
 from sla.models import SlaCheck
 
+from . import handoffs
 from .breaches import record_missed
 from .models import Case, CaseEvent
 
@@ -54,7 +55,9 @@ def require_status(case: Case, allowed: Iterable[str], action: str):
 
 
 def append_event(case, *, kind, actor, from_status="", note="", data=None, at=None) -> CaseEvent:
-    return CaseEvent.objects.create(
+    """The timeline entry of a change, and the hand-off: whoever must act next is told in
+    the same transaction (handoffs.py says who)."""
+    event = CaseEvent.objects.create(
         case=case,
         kind=kind,
         actor=actor,
@@ -64,6 +67,8 @@ def append_event(case, *, kind, actor, from_status="", note="", data=None, at=No
         note=note,
         data=data or {},
     )
+    handoffs.tell(event)
+    return event
 
 
 def save_case(case: Case, *fields: str):

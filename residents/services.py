@@ -434,16 +434,8 @@ def reopen_decide(
         reason = _("The resident is not satisfied: %(comment)s") % {"comment": request.reason}
         if note:
             reason = f"{reason}\n{note}"
+        # case_reopen tells the mediator, the filer and the unit (disputes.handoffs).
         case = case_services.case_reopen(case=case, actor=actor, reason=reason)
-        if case.mediator_id:
-            notify(
-                users=[case.mediator],
-                case=case,
-                kind="reopened",
-                title=_("Case %(number)s reopened at the resident's request")
-                % {"number": case.number},
-                body=request.reason,
-            )
     request.status = ReopenRequest.Status.APPROVED if approve else ReopenRequest.Status.REFUSED
     request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])

@@ -1,17 +1,18 @@
 """`make run` and `make test` leave `git status` clean: whatever they write is ignored."""
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the commands write: the venv, SQLite, the filesystem broker (its control folder
 # included), results, media, the cache, beat's schedule, caches of the tools, benchmarks' data.
 WRITTEN = [
-    ".venv/bin/python", "var/db.sqlite3", "var/broker/out/x.msg", "var/broker/control/x",
+    ".venv", "var/db.sqlite3", "var/broker/out/x.msg", "var/broker/control/x",
     "var/results/x", "var/media/x.png", "var/cache/x", "var/celerybeat-schedule",
     "var/staticfiles/x.css", ".ruff_cache/x", ".pytest_cache/x", "benchmarks/data/x.csv",
     "test-results/x.png", "tests/__pycache__/x.pyc",
@@ -26,7 +27,15 @@ def test_what_the_commands_write_is_ignored(path):
 
 
 def test_the_filesystem_broker_keeps_its_control_folder_under_var():
-    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
-    if "control_folder" not in options:
-        pytest.skip("Redis is the broker here")
-    assert Path(options["control_folder"]).is_relative_to(ROOT / "var")
+    """The settings `make run` gets without Redis (read in a fresh process)."""
+    code = (
+        "from grid_governance import settings as s; "
+        "print(s.CELERY_BROKER_URL, s.CELERY_BROKER_TRANSPORT_OPTIONS['control_folder'])"
+    )
+    env = {**os.environ, "REDIS_URL": "", "DEBUG": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=True,
+    ).stdout.split()  # fmt: skip
+    assert out[0] == "filesystem://"
+    assert Path(out[1]).is_relative_to(ROOT / "var")

@@ -190,7 +190,7 @@ def test_the_supervisor_sees_the_request_and_approves_it(client, world, unsatisf
     assert case.status == CaseStatus.IN_MEDIATION and case.reopened_at is not None
     reopened = case.events.get(kind=CaseEvent.Kind.REOPENED)
     assert reopened.actor == secretary and "还是很吵" in reopened.note
-    assert Notification.objects.filter(recipient=world.u("mediator"), kind="reopened").exists()
+    assert Notification.objects.filter(recipient=world.u("mediator"), kind="case_reopened").exists()
 
 
 def test_refusing_needs_a_reason_and_keeps_the_case_closed(client, world, unsatisfied):

@@ -1,0 +1,101 @@
+"""Who learns of each step of a case: the person who must act next, or who is waiting for
+it. Called by ledger.append_event for every timeline entry a person's action writes, inside
+the same transaction (the inbox row commits with the change; email/SMS leave through the
+outbox after commit, outside quiet hours).
+
+- filed / resubmitted → the handling unit's assigners (a grid-level case: its grid worker),
+  and the lead department's liaisons when the type has one;
+- accepted / sent back → the filer;
+- assigned → the mediator and the assisting staff;
+- progress → the filer (the grid worker who brought the case);
+- resolved → whoever closes it: the handling unit's assigners;
+- closed / reopened / withdrawn → the filer, the mediator and the handling unit.
+
+One notification per person per event, and never to the person who acted. Escalation,
+dispatch, extensions and breaches notify in their own services (they have other readers)."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from grids.models import Assignment, Role, User
+from notifications.services import ASSIGNER_ROLES, notify
+
+from .models import Case, CaseEvent, Channel, HandlingLevel
+
+K = CaseEvent.Kind
+TITLES = {
+    K.FILED: gettext_noop("New case to handle: %(number)s"),
+    K.RESUBMITTED: gettext_noop("Case resubmitted with more information: %(number)s"),
+    K.ACCEPTED: gettext_noop("Your case was accepted: %(number)s"),
+    K.SENT_BACK: gettext_noop("Your case was sent back: %(number)s"),
+    K.ASSIGNED: gettext_noop("Case assigned to you: %(number)s"),
+    K.PROGRESS: gettext_noop("Progress on your case: %(number)s"),
+    K.RESOLVED: gettext_noop("Case resolved, to close: %(number)s"),
+    K.CLOSED: gettext_noop("Case closed: %(number)s"),
+    K.REOPENED: gettext_noop("Case reopened: %(number)s"),
+    K.WITHDRAWN: gettext_noop("Case withdrawn: %(number)s"),
+}
+
+
+def _unit(case: Case) -> list[User]:
+    """The people who run the case's queue now."""
+    roles = ASSIGNER_ROLES
+    if case.handling_level == HandlingLevel.GRID:
+        roles = (*ASSIGNER_ROLES, Role.GRID_WORKER)
+    return list(
+        User.objects.filter(
+            pk__in=Assignment.objects.active()
+            .filter(area_id=case.handling_area_id, role__in=roles)
+            .values("user_id")
+        )
+    )
+
+
+def _liaisons(case: Case) -> list[User]:
+    if not case.lead_department_id:
+        return []
+    return list(
+        User.objects.filter(
+            pk__in=Assignment.objects.active()
+            .filter(department_id=case.lead_department_id, role=Role.DEPARTMENT_LIAISON)
+            .values("user_id")
+        )
+    )
+
+
+def _by_id(*pks) -> list[User]:
+    return list(User.objects.filter(pk__in=[pk for pk in pks if pk]))
+
+
+def recipients(case: Case, kind: str) -> list[User]:
+    if kind in (K.FILED, K.RESUBMITTED):
+        if case.channel == Channel.RESIDENT_QR and kind == K.FILED:
+            return []  # the residents app tells the unit itself, with the report's details
+        return _unit(case) + _liaisons(case)
+    if kind in (K.ACCEPTED, K.SENT_BACK, K.PROGRESS):
+        return _by_id(case.filed_by_id)
+    if kind == K.ASSIGNED:
+        return _by_id(case.mediator_id, *case.assistants.values_list("pk", flat=True))
+    if kind == K.RESOLVED:
+        return _unit(case)
+    if kind in (K.CLOSED, K.REOPENED, K.WITHDRAWN):
+        return _by_id(case.filed_by_id, case.mediator_id) + _unit(case)
+    return []
+
+
+def tell(event: CaseEvent) -> None:
+    """Notify the next people of this event (see the module's docstring)."""
+    template = TITLES.get(event.kind)
+    if template is None:
+        return
+    case = event.case
+    people = {u.pk: u for u in recipients(case, event.kind) if u.pk != event.actor_id}
+    if not people:
+        return
+    notify(
+        users=people.values(),
+        case=case,
+        kind=f"case_{event.kind}",
+        title=_(template) % {"number": case.number},
+        body="\n".join(part for part in (case.cause, event.note) if part),
+    )
