@@ -3,6 +3,7 @@ cycle, no private name crosses a module boundary, no product module outgrows a r
 (The layers themselves are import-linter's contract in pyproject.toml, run by make test.)"""
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,13 @@ def test_no_private_name_crosses_modules(path):
 def test_no_product_module_is_over_600_lines(path):
     lines = len(path.read_text().splitlines())
     assert lines <= MAX_LINES, f"{rel(path)} has {lines} lines"
+
+
+def test_the_layer_contract_names_every_app_once():
+    """Deleting an app's layer from the contract would let anything import it unchecked."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["type"] == "layers")["layers"]
+    named = [app.strip() for layer in layers for app in layer.split("|")]
+    assert sorted(named) == sorted(APPS) == sorted(config["root_packages"])
+    acyclic = next(c for c in config["contracts"] if c["type"] == "acyclic_siblings")
+    assert sorted(acyclic["ancestors"]) == sorted(APPS)
