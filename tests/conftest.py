@@ -17,6 +17,13 @@ def service_missing(reason: str):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Every test user's password is hashed with MD5: PBKDF2 costs ~0.1 s per user and tests
+    nothing here (the login tests check behaviour, not the hash's strength)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -30,11 +30,6 @@ T0 = (datetime.now(ZoneInfo("Asia/Shanghai")) + DAY).replace(
 )
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class World:
     def __init__(self):
         self.tree = tree = Tree()

@@ -47,11 +47,6 @@ PHONE = "13912345678"
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
-
-
 class World:
     """Demo people, places and dispute types, looked up by name."""
 

@@ -20,11 +20,6 @@ S = CaseStatus
 K = CaseEvent.Kind
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def w(demo):
     if connection.vendor != "postgresql":

@@ -1,8 +1,6 @@
 """The demo categories and cases: the 15 national people's-mediation types as the first level,
 the types from the source reports under them, and a few cases through the real services."""
 
-import pytest
-
 from disputes.demo import seed
 from disputes.models import (
     Case,
@@ -16,11 +14,6 @@ from disputes.models import (
     TypicalCase,
 )
 from grids.models import Department
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def counts():

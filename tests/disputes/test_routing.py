@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 H = HandlingLevel
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class World:
     def __init__(self):
         self.tree = t = Tree()

@@ -49,11 +49,6 @@ GREEN, ORANGE, RED = clock.GREEN, clock.ORANGE, clock.RED
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _clock(time_machine):
     # Frozen before any assignment is created, so every assignment is active "now".
     time_machine.move_to(T0, tick=False)

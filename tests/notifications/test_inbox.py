@@ -20,11 +20,6 @@ from tests.factories import Tree, UserFactory, assign
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class World:
     def __init__(self):
         tree = Tree()

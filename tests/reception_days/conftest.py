@@ -27,11 +27,6 @@ def _clock(time_machine):
     time_machine.move_to(NOW, tick=False)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def staff(role, area=None, **user):
     person = UserFactory(**user)
     assign(person, role, area=area, started_at=datetime(2026, 1, 1, tzinfo=SH))

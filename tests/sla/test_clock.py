@@ -22,11 +22,6 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _clock(time_machine):
     time_machine.move_to(T0, tick=False)
 
