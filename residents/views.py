@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_POST
 
+from common.errors import attempt
 from disputes import selectors as case_selectors
 from disputes.models import Case, CaseEvent
 from grids.models import Area
@@ -294,22 +295,12 @@ def _panel_action(request, case: Case, action, form=None):
     only the resident section is swapped, carrying the error."""
     error = ""
     if form is None or form.is_valid():
-        try:
-            action()
-        except PermissionDenied:
-            error = _("You may not do this for this case.")
-        except services.case_services.TransitionError as exc:
-            error = exc.message
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
-            if form is not None:
-                for field, errors in exc.message_dict.items():
-                    for message in errors:
-                        form.add_error(field if field in form.fields else None, message)
-        else:
+        outcome = attempt(action, form=form)
+        if outcome.ok:
             if not request.htmx:
                 messages.success(request, _("Saved."))
             return _back(request, case.pk)
+        error = outcome.error or " ".join(m for errs in form.errors.values() for m in errs)
     elif not isinstance(form, PublicNoteForm):
         # The small forms in the panel (decisions) show their messages in one line.
         error = " ".join(m for errors in form.errors.values() for m in errors)
@@ -442,19 +433,15 @@ def callback(request, pk):
     if request.method == "POST":
         form = CallbackForm(request.POST)
         if form.is_valid():
-            try:
-                callback_record(task=task, actor=request.user, **form.service_kwargs())
-            except PermissionDenied:
-                error, status = _("You may not do this for this case."), 403
-            except services.case_services.TransitionError as exc:
-                error, status = exc.message, 409
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    for message in errors:
-                        form.add_error(field if field in form.fields else None, message)
-            else:
+            outcome = attempt(
+                lambda: callback_record(task=task, actor=request.user, **form.service_kwargs()),
+                form=form,
+            )
+            if outcome.ok:
                 messages.success(request, _("Callback recorded."))
                 return redirect("residents:callbacks")
+            if outcome.error:
+                error, status = outcome.error, outcome.status
     else:
         form = CallbackForm()
     applicants = [p for p in task.case.parties.all() if p.side == "applicant"]
