@@ -245,7 +245,7 @@ ACTION_LIST = [
     Action(
         "resume_clock", _("Resume the clock"),
         "Resume the closing clock; the deadline moves by the paused time",
-        lambda v, c: c.clock_paused_at is not None and v.runs_it,
+        lambda v, c: c.clock_paused_at is not None and c.status in OPEN_STATUSES and v.runs_it,
         forms.NoteForm, serializers.NoteInputSerializer,
         _perform(services.case_resume_clock),
     ),

@@ -14,6 +14,7 @@ from .. import permissions
 from ..ledger import (
     TransitionError,
     append_event,
+    end_pause,
     lock_case,
     record_missed_breaches,
     require,
@@ -49,6 +50,7 @@ def escalate_locked(case: Case, *, actor, reason: str, at_least: str | None = No
     if area is None:
         raise TransitionError(case, _("escalated (it is already at the top level)"))
     record_missed_breaches(case)
+    end_pause(case, actor)
     from_status, from_area = case.status, case.handling_area
     previous_mediator = case.mediator
     now = timezone.now()
@@ -285,8 +287,11 @@ def case_pause_clock(*, case: Case, actor: User, note: str = "") -> Case:
 def case_resume_clock(*, case: Case, actor: User, note: str = "") -> Case:
     case = lock_case(case)
     require(case.mediator_id == actor.pk or permissions.is_manager(actor, case))
+    require_status(case, OPEN_STATUSES, _("resumed"))
     if case.clock_paused_at is None:
         raise TransitionError(case, _("resumed (its clock is running)"))
+    # A deadline missed before the pause began is recorded at its true time, before it moves.
+    record_missed_breaches(case)
     paused_for = timezone.now() - case.clock_paused_at
     case.close_due_at += paused_for
     case.clock_paused_at = None

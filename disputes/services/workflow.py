@@ -15,6 +15,7 @@ from .. import permissions
 from ..attachments import store_attachments, validate_attachments
 from ..ledger import (
     append_event,
+    end_pause,
     lock_case,
     record_missed_breaches,
     require,
@@ -202,6 +203,7 @@ def case_resolve(*, case: Case, actor: User, note: str = "", outcome: str | None
         raise ValidationError(
             {"outcome": [_("Record an agreement or a partial agreement before resolving.")]}
         )
+    end_pause(case, actor)
     case.status, case.resolved_at = S.RESOLVED, timezone.now()
     save_case(case, "status", "resolved_at", "outcome", "outcome_at", "outcome_note")
     append_event(
@@ -229,6 +231,7 @@ def case_close(*, case: Case, actor: User, note: str = "") -> Case:
     else:
         case.close_kind = CloseKind.PROCEDURAL
         case.outcome = case.outcome or Outcome.FAILED
+    end_pause(case, actor)
     case.status, case.closed_at = S.CLOSED, timezone.now()
     case.closed_on_time = case.closed_at <= case.close_due_at
     save_case(case, "status", "closed_at", "close_kind", "outcome", "closed_on_time")
@@ -292,6 +295,7 @@ def case_withdraw(*, case: Case, actor: User, reason: str) -> Case:
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Say why the case is withdrawn.")]})
     from_status = case.status
+    end_pause(case, actor)
     case.status, case.withdrawn_at = S.WITHDRAWN, timezone.now()
     save_case(case, "status", "withdrawn_at")
     append_event(
@@ -318,6 +322,7 @@ def case_refer(
     if errors:
         raise ValidationError(errors)
     from_status = case.status
+    end_pause(case, actor)
     case.status, case.referred_at = S.REFERRED, timezone.now()
     case.referral_kind = kind
     case.referral_department = department if kind == ReferralKind.DEPARTMENT else None
