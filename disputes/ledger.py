@@ -85,22 +85,27 @@ def record_missed_breaches(case: Case):
     record_missed(case, timezone.now())
 
 
-def end_pause(case: Case, actor) -> None:
-    """A case leaving mediation while its clock is paused (resolved, closed, referred,
-    withdrawn, escalated) resumes it first: the paused time is added to the closing deadline
-    and recorded, so the on-time judgement, the colour and the breaches agree. Call under
-    the row lock, before the status changes; the caller saves the case."""
+def end_pause(case: Case, actor, note: str = "", *, automatic: bool = True) -> None:
+    """Resume a paused clock: the paused time is added to the closing deadline and the
+    resumption recorded. By hand (case_resume_clock), or automatically when a case leaves
+    mediation while paused (resolved, closed, referred, withdrawn, escalated), so the on-time
+    judgement, the colour and the breaches agree. Call under the row lock, before the status
+    changes."""
     if case.clock_paused_at is None:
         return
     paused_for = timezone.now() - case.clock_paused_at
     case.close_due_at += paused_for
     case.clock_paused_at = None
     save_case(case, "clock_paused_at", "close_due_at")
+    data = {"paused_seconds": int(paused_for.total_seconds())}
+    if automatic:
+        data["automatic"] = True
+        note = note or _("The clock resumes as the case leaves mediation.")
     append_event(
         case,
         kind=CaseEvent.Kind.CLOCK_RESUMED,
         actor=actor,
         from_status=case.status,
-        note=_("The clock resumes as the case leaves mediation."),
-        data={"paused_seconds": int(paused_for.total_seconds()), "automatic": True},
+        note=note,
+        data=data,
     )

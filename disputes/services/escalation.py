@@ -292,16 +292,5 @@ def case_resume_clock(*, case: Case, actor: User, note: str = "") -> Case:
         raise TransitionError(case, _("resumed (its clock is running)"))
     # A deadline missed before the pause began is recorded at its true time, before it moves.
     record_missed_breaches(case)
-    paused_for = timezone.now() - case.clock_paused_at
-    case.close_due_at += paused_for
-    case.clock_paused_at = None
-    save_case(case, "clock_paused_at", "close_due_at")
-    append_event(
-        case,
-        kind=CaseEvent.Kind.CLOCK_RESUMED,
-        actor=actor,
-        from_status=case.status,
-        note=note,
-        data={"paused_seconds": int(paused_for.total_seconds())},
-    )
+    end_pause(case, actor, note, automatic=False)
     return case
