@@ -105,13 +105,17 @@ ANCESTOR_COLUMN = {
 }
 
 
-def has_parent_queue(case: Case) -> bool:
-    """Whether parent_queue(case) finds a queue, without its query: above the grid level
-    every queue sits at a community, street or district, whose ids are copied onto the case."""
+def parent_queue_area_id(case: Case) -> int | None:
+    """The area of parent_queue(case), without its query: above the grid level every queue
+    sits at a community, street or district, whose ids are copied onto the case."""
     current = HANDLING_ORDER.index(case.handling_level)
     for level in HANDLING_ORDER[current + 1 :]:
         for area_level in QUEUE_AREA_LEVELS[level]:
             area_id = getattr(case, ANCESTOR_COLUMN[area_level])
             if area_id is not None and area_id != case.handling_area_id:
-                return True
-    return False
+                return area_id
+    return None
+
+
+def has_parent_queue(case: Case) -> bool:
+    return parent_queue_area_id(case) is not None

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.bulk import insert_rows
-from grids.models import AreaLevel, Role, User
+from grids.models import Role, User
 from notifications.services import ASSIGNER_ROLES, Holders, Message, Recipient, notify_many
 from sla import clock
 from sla.clock import FLAG_FOR
@@ -41,7 +41,7 @@ from sla.models import SlaCheck, SlaPolicy
 from .breaches import EVENT_COLUMNS, breach_row, event_constants, missed_deadlines
 from .ledger import TransitionError
 from .models import Case, CaseEvent
-from .routing import ESCALATABLE, HANDLING_ORDER, QUEUE_AREA_LEVELS
+from .routing import ESCALATABLE, parent_queue_area_id
 from .services import escalate_locked
 
 # Cases per transaction: large enough that per-statement and per-commit costs (a WAL flush
@@ -316,7 +316,7 @@ def _notify(notices: list[tuple[Case, str]], holders):
         elif reason == "not_handled":
             lookups = [(case.community_id, (Role.COMMUNITY_SECRETARY,))]
         else:
-            lookups = [(_parent_queue_area_id(case) or case.handling_area_id, ASSIGNER_ROLES)]
+            lookups = [(parent_queue_area_id(case) or case.handling_area_id, ASSIGNER_ROLES)]
         wanted.append((case, reason, lookups))
     holders.prefetch(area for _case, _reason, lookups in wanted for area, _roles in lookups)
     wanted_mediators = {case.mediator_id for case, reason in notices if reason == "not_handled"}
@@ -341,21 +341,3 @@ def _notify(notices: list[tuple[Case, str]], holders):
             )
         )
     notify_many(messages)
-
-
-def _parent_queue_area_id(case: Case) -> int | None:
-    """The area of the next queue up, as services._parent_queue finds it, but read from the
-    ancestor ids copied onto the case instead of one tree query per case."""
-    column = {
-        AreaLevel.DISTRICT: case.district_id,
-        AreaLevel.STREET: case.street_id,
-        AreaLevel.COMMUNITY: case.community_id,
-        AreaLevel.GRID: case.grid_id,
-        AreaLevel.DEDICATED: case.grid_id,
-    }
-    for level in HANDLING_ORDER[HANDLING_ORDER.index(case.handling_level) + 1 :]:
-        for area_level in QUEUE_AREA_LEVELS[level]:
-            area_id = column.get(area_level)
-            if area_id is not None and area_id != case.handling_area_id:
-                return area_id
-    return None
