@@ -321,6 +321,15 @@ class Case(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def resolved_on_time(self) -> bool | None:
+        """Whether a resolved case, still waiting to be closed, was resolved within its
+        closing deadline (a closed case has `closed_on_time`); None otherwise. The colour
+        stops at resolution, so without this mark a late resolution would look on time."""
+        if self.status != CaseStatus.RESOLVED or self.resolved_at is None:
+            return None
+        return self.resolved_at <= self.close_due_at
+
 
 class CaseNumberSequence(models.Model):
     """One row per year; incremented under a row lock so concurrent filings never share a

@@ -287,6 +287,12 @@ class CaseDetailSerializer(CaseListSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
     sla_policy = SlaPolicyRefSerializer(read_only=True)
     extensions = ExtensionRequestSerializer(many=True, read_only=True)
+    resolved_on_time = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Resolved within the closing deadline "
+        "(only while resolved and not yet closed; closed_on_time once closed).",
+    )
 
     class Meta(CaseListSerializer.Meta):
         fields = [
@@ -327,6 +333,7 @@ class CaseDetailSerializer(CaseListSerializer):
             "assigned_on_time",
             "first_update_on_time",
             "closed_on_time",
+            "resolved_on_time",
             "clock_paused_at",
             "extensions",
         ]

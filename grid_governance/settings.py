@@ -265,6 +265,9 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@grid.example")
 SMS_BACKEND = env("SMS_BACKEND", default="notifications.backends.ConsoleSmsBackend")
 # Email and SMS wait outside these local hours ("22-7" = 22:00 to 07:00); the inbox does not.
+# Office hours of the working-day calendar: a working-day time limit that starts outside them
+# (a night, a weekend, a holiday) starts at the next opening, as a clerk would count it.
+SLA_OFFICE_HOURS = tuple(env("SLA_OFFICE_HOURS", default="08:30-17:30").split("-"))
 NOTIFY_QUIET_HOURS = tuple(int(h) for h in env("NOTIFY_QUIET_HOURS", default="22-7").split("-"))
 
 LOGGING = {

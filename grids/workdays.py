@@ -8,9 +8,10 @@ whose working-day deadlines fall in one say so."""
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+from django.conf import settings
 
 from .models import CalendarDay, CalendarYear
 
@@ -92,16 +93,37 @@ class Calendar:
             day += timedelta(days=1)
         return day
 
+    def start_of_work(self, start: datetime) -> datetime:
+        """When work on something that arrives at `start` can begin: at once in office hours
+        of a working day; otherwise at the next opening (the same day before it opens, else
+        the next working day). Assigned at 00:30 on 1 October, it starts on 8 October at
+        08:30, not the moment the holiday ends at midnight."""
+        opens, closes = office_hours()
+        day = start.date()
+        if self.is_workday(day) and opens <= start.time() < closes:
+            return start
+        if not self.is_workday(day) or start.time() >= closes:
+            day = self.next_workday(day + timedelta(days=1))
+        return datetime.combine(day, opens, tzinfo=start.tzinfo)
+
     def add_workdays(self, start: datetime, days: int) -> datetime:
-        """`days` working days after `start`, at the same time of day. A start on a day off
-        counts from the next working day, as a clerk would."""
-        current = start
+        """`days` working days after work can begin (`start_of_work`), at that time of day:
+        a case filed on Monday at 10:00 with one working day is due on Tuesday at 10:00; one
+        filed on Saturday is due on Tuesday at the opening."""
+        if days <= 0:
+            return start
+        current = self.start_of_work(start)
         remaining = days
         while remaining > 0:
             current += timedelta(days=1)
             if self.is_workday(current.date()):
                 remaining -= 1
         return current
+
+
+def office_hours() -> tuple[time, time]:
+    opens, closes = (time.fromisoformat(t) for t in settings.SLA_OFFICE_HOURS)
+    return opens, closes
 
 
 def calendar_for(start: date, span_days: int) -> Calendar:

@@ -186,6 +186,9 @@ def extension_request(*, case: Case, actor: User, days: int, reason: str):
         errors["days"] = [_("Ask for 1 to 60 days.")]
     if not (reason or "").strip():
         errors["reason"] = [_("Say why more time is needed.")]
+    elif clock.extend(case.sla_policy, case.close_due_at, days) <= timezone.now():
+        # More time that ends in the past relieves nobody: ask for enough days.
+        errors["days"] = [_past_extension_message(case, days)]
     if errors:
         raise ValidationError(errors)
     if case.extensions.filter(status=ExtensionRequest.Status.PENDING).exists():
@@ -228,6 +231,19 @@ def extension_decide(*, extension, actor: User, approve: bool, note: str = ""):
         # deadline afterwards would make the ledger contradict itself. Refusing stays possible.
         raise TransitionError(case, _("given more time"))
     now = timezone.now()
+    if approve and clock.extend(case.sla_policy, case.close_due_at, extension.days) <= now:
+        # The request sat undecided until even the extended deadline had passed: approving
+        # would leave the case red with a deadline nobody can meet. Refuse it instead, and
+        # the mediator asks again for the days actually needed.
+        raise ValidationError(
+            {
+                "approve": [
+                    _past_extension_message(case, extension.days)
+                    + " "
+                    + _("Refuse this request; the mediator can ask again for enough days.")
+                ]
+            }
+        )
     extension.status = "approved" if approve else "refused"
     extension.decided_by, extension.decided_at, extension.decision_note = actor, now, note
     extension.old_close_due_at = case.close_due_at
@@ -262,6 +278,14 @@ def extension_decide(*, extension, actor: User, approve: bool, note: str = ""):
         body=note,
     )
     return extension
+
+
+def _past_extension_message(case: Case, days: int) -> str:
+    new_due = timezone.localtime(clock.extend(case.sla_policy, case.close_due_at, days))
+    return _("%(days)s more days would end on %(date)s, which has already passed.") % {
+        "days": days,
+        "date": f"{new_due:%Y-%m-%d %H:%M}",
+    }
 
 
 @transaction.atomic
