@@ -17,4 +17,9 @@ def sla_sweep() -> dict:
         checked=result.checked,
         breaches=result.breaches,
     )
-    return {"checked": result.checked, "breaches": result.breaches, "skipped": result.skipped}
+    return {
+        "checked": result.checked,
+        "breaches": result.breaches,
+        "skipped": result.skipped,
+        "escalated": result.escalated,
+    }

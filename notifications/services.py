@@ -3,6 +3,8 @@ worker drains, honouring quiet hours. Delivery claims each row with a conditiona
 a retried task or a second worker never sends a message twice (at most once)."""
 
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -64,8 +66,47 @@ def notify_many(messages: Iterable[Message]) -> list[int]:
         ids = [n.pk for n in created]
         queued = _queue_outbox(ids, not_before=not_before, now=now)
     if queued and not_before <= now:
-        transaction.on_commit(outbox_deliver.delay)
+        _kick_delivery()
     return ids
+
+
+# Set inside `one_delivery_task()`: delivery wanted, the task not started yet.
+_held_kick: ContextVar[list | None] = ContextVar("held_delivery_kick", default=None)
+
+
+def _deliver():
+    outbox_deliver.delay()
+
+
+def _kick_delivery():
+    """Start one delivery task when the current transaction commits, however many notices
+    it wrote (each notify() asking would queue a task per notice: a sweep escalating a
+    thousand cases once queued a thousand tasks, and the next tick waited behind them)."""
+    held = _held_kick.get()
+    if held is not None:
+        held.append(True)
+        return
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(func is _deliver for _ids, func, _r in conn.run_on_commit):
+        return
+    transaction.on_commit(_deliver)
+
+
+@contextmanager
+def one_delivery_task():
+    """Within the block, notices of many transactions (the sweep's batches, then each
+    escalation in its own short transaction) start a single delivery task at the end."""
+    if _held_kick.get() is not None:
+        yield
+        return
+    token = _held_kick.set([])
+    try:
+        yield
+    finally:
+        wanted = bool(_held_kick.get())
+        _held_kick.reset(token)
+        if wanted:
+            _kick_delivery()
 
 
 def _insert_with_outbox(rows: list[tuple], *, not_before: datetime, now: datetime):

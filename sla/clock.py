@@ -219,5 +219,11 @@ def rearm(case) -> None:
     case's row lock by every service that changes the case, and by the sweep."""
     check = check_of(case)
     check.next_check_at = next_check_at(case, breached_reasons(case))
+    if check.escalation_due:
+        # An escalation the sweep decided on and has not done yet (it crashed, or this
+        # change came in between): the next tick looks at the case again, and escalates
+        # it if it is still red and open.
+        now = timezone.now()
+        check.next_check_at = min(check.next_check_at or now, now)
     check.version += 1
     check.save()

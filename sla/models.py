@@ -85,6 +85,12 @@ class SlaCheck(models.Model):
     breached_assign = models.BooleanField(_("assignment overdue"), default=False)
     breached_first_update = models.BooleanField(_("first handling overdue"), default=False)
     breached_close = models.BooleanField(_("closing overdue"), default=False)
+    # The sweep found the closing deadline missed on a policy that escalates on red, and the
+    # escalation is still to be done: it runs after the sweep's batch commits, in a short
+    # transaction of its own (see sweep.py), and this flag survives a crash in between.
+    escalation_due = models.BooleanField(
+        _("escalation due"), default=False, db_default=False, editable=False
+    )
     # Bumped by every change to the case (sla.rearm), so the sweep can tell a case changed
     # since it read it even when the next check time stayed the same.
     version = models.PositiveIntegerField(default=0, db_default=0, editable=False)

@@ -13,6 +13,7 @@ from django.core import mail
 from django.utils import timezone
 from django.utils.translation import gettext
 
+import notifications.services
 from disputes import services
 from disputes.models import Case, CaseEvent, CaseStatus, Channel, HandlingLevel, RiskLevel
 from disputes.routing import parent_queue
@@ -357,18 +358,47 @@ def test_it_writes_the_inbox_at_once_but_holds_email_and_sms_in_quiet_hours(
     assert mail.outbox[0].subject.startswith("未按时分配")
 
 
-def test_it_kicks_delivery_once_per_batch_outside_quiet_hours(
-    world, time_machine, django_capture_on_commit_callbacks, celery_eager
+@pytest.fixture
+def kicks(monkeypatch):
+    """Each delivery task started (the real task runs: Celery is eager here)."""
+    started = []
+    original = notifications.services._deliver
+
+    def counted():
+        started.append(timezone.now())
+        original()
+
+    monkeypatch.setattr(notifications.services, "_deliver", counted)
+    return started
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("escalating", [False, True])
+def test_a_tick_starts_one_delivery_task_however_many_batches_and_escalations(
+    world, time_machine, celery_eager, kicks, escalating
 ):
-    for _ in range(3):
-        file(world)
-    time_machine.shift(25 * HOUR)  # 10:00 the next day
+    """Each batch, and each escalation, commits on its own; their email and SMS leave with
+    one delivery task at the end of the tick (a storm once queued a task per escalation)."""
+    if escalating:
+        world.policy.auto_escalate_on_red = True
+        world.policy.save()
+    for _ in range(5):
+        progress(world, assign_case(world, file(world)))
+    time_machine.move_to(T0 + 30 * DAY + HOUR, tick=False)  # 10:00, past every close deadline
     forget_handoffs()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        sla_sweep_step()
-    assert len(callbacks) == 1
-    assert OutboxMessage.objects.filter(status="sent").count() == 6
-    assert len(mail.outbox) == 3 and len(MemorySmsBackend.outbox) == 3
+    kicks.clear()
+
+    result = sla_sweep_step(batch=2)  # three batches
+
+    assert (result.checked, result.breaches, result.escalated) == (5, 5, 5 * escalating)
+    assert len(kicks) == 1
+    # Every message went with that one task: the street's per breach, and as many again
+    # for the escalations (the street is the new queue).
+    sent = Counter(
+        OutboxMessage.objects.filter(status="sent").values_list("notification__kind", flat=True)
+    )
+    assert sent == {"sla_past_close": 5} | ({"escalated": 5} if escalating else {})
+    assert not OutboxMessage.objects.exclude(status="sent").exists()
 
 
 def test_it_sends_each_outbox_message_once_however_often_delivery_runs(world, time_machine):
