@@ -400,6 +400,7 @@ class CaseEvent(models.Model):
         EXTENSION_REFUSED = "extension_refused", _("Extension refused")
         CLOCK_PAUSED = "clock_paused", _("Clock paused for judicial confirmation")
         CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
+        DEADLINES_PLACED = "deadlines_placed", _("Deadlines placed on the new year's calendar")
         # What residents' side adds to the record (residents app, through case_record).
         PUBLISHED = "published", _("Shown to the resident")
         RATED = "rated", _("Rated by the resident")

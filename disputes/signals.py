@@ -1,10 +1,15 @@
+from django.db import transaction
+from django.db.models import Q
 from django.dispatch import receiver
 
 from grids.models import AreaLevel
-from grids.signals import area_moved
+from grids.signals import area_moved, calendar_year_covered
+from sla.models import TimeBasis
 
 from .models import LEVEL_COLUMN, Case
 from .routing import ancestors_by_level
+from .services.escalation import DEADLINE_FIELDS
+from .tasks import place_deadlines
 
 ABOVE = {
     AreaLevel.STREET: ("district",),
@@ -27,3 +32,30 @@ def refresh_case_ancestors(sender, area, **kwargs):
         changes[column] = found
     if changes:
         Case.objects.filter(area__path__startswith=area.path).update(**changes)
+
+
+@receiver(calendar_year_covered)
+def place_estimated_deadlines(sender, year, **kwargs):
+    """A year's calendar was filled in: open working-day cases with a deadline in that year
+    had it estimated on Monday–Friday. Their ids and deadlines are taken now, inside the
+    import's transaction; a task places them once it commits (tasks.place_deadlines), each
+    only if it is still the value taken here."""
+    snapshot = estimated_deadlines(year)
+    if snapshot:
+        transaction.on_commit(lambda: place_deadlines.delay(year, snapshot))
+
+
+def estimated_deadlines(year: int) -> dict[str, list]:
+    """{case id: [assign_due_at, first_update_due_at, close_due_at] as ISO text} for the open
+    working-day cases with any of them in `year`."""
+    rows = (
+        Case.objects.open()
+        .filter(sla_policy__time_basis=TimeBasis.WORKDAYS)
+        .filter(
+            Q(assign_due_at__year=year)
+            | Q(first_update_due_at__year=year)
+            | Q(close_due_at__year=year)
+        )
+        .values_list("pk", *DEADLINE_FIELDS)
+    )
+    return {str(pk): [d.isoformat() if d else None for d in dues] for pk, *dues in rows}

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from sla.services import sweep_run_record
 
+from .services import deadlines_place_estimates
 from .sweep import sla_sweep_step
 
 
@@ -23,3 +24,9 @@ def sla_sweep() -> dict:
         "skipped": result.skipped,
         "escalated": result.escalated,
     }
+
+
+@shared_task(ignore_result=True)
+def place_deadlines(year: int, snapshot: dict[str, list]) -> int:
+    """After a year's calendar is filled in (see signals.place_estimated_deadlines)."""
+    return deadlines_place_estimates(year=year, snapshot=snapshot)

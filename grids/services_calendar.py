@@ -11,6 +11,8 @@ from django.db import transaction
 
 from .holiday_notice import NoticeDay
 from .models import CalendarDay, CalendarYear, User
+from .signals import calendar_year_covered
+from .workdays import package_knows
 
 CSV_HEADERS = {
     "date": ("date", "日期"),
@@ -27,6 +29,8 @@ class CalendarImport:
     written: int = 0
     # Days typed by hand that the import did not overwrite: (date, what the notice says).
     kept: list[tuple[date, bool]] = field(default_factory=list)
+    # Whether the cases' estimated deadlines in this year are being recomputed.
+    recompute_queued: bool = False
 
 
 @transaction.atomic
@@ -51,9 +55,15 @@ def calendar_year_import(
         )
     CalendarDay.objects.bulk_create(rows)
     result.written = len(rows)
+    newly_covered = not package_knows(year) and not CalendarYear.objects.filter(year=year).exists()
     CalendarYear.objects.update_or_create(
         year=year, defaults={"source": source, "text": text, "imported_by": actor}
     )
+    if newly_covered:
+        # Deadlines placed in this year so far were Monday–Friday estimates. Only the first
+        # import: after it, deadlines are computed on real days, and a corrected re-import
+        # leaves them where they are (a clerk moves one by hand, with an extension).
+        result.recompute_queued = bool(calendar_year_covered.send(sender=CalendarYear, year=year))
     return result
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
 from django.conf import settings
+from django.utils import timezone
 
 from .models import CalendarDay, CalendarYear
 
@@ -119,6 +120,33 @@ class Calendar:
             if self.is_workday(current.date()):
                 remaining -= 1
         return current
+
+
+def place_estimate(moment: datetime) -> datetime:
+    """A working-day deadline that was computed while its year was not covered (Monday to
+    Friday assumed) placed on the calendar as it is now: the k-th weekday of the year
+    becomes the k-th working day, at the same time of day. A moment on a weekend keeps its
+    distance after the weekday before it. Call after the year is filled in."""
+    moment = timezone.localtime(moment)
+    year = moment.date().year
+    jan1 = date(year, 1, 1)
+    calendar = Calendar(jan1 - timedelta(days=31), date(year + 1, 3, 1))
+    day, extra = moment.date(), timedelta(0)
+    while day >= jan1 and day.weekday() >= 5:  # a weekend: count from the weekday before
+        day, extra = day - timedelta(days=1), extra + timedelta(days=1)
+    ordinal = sum(
+        1 for n in range((day - jan1).days + 1) if (jan1 + timedelta(days=n)).weekday() < 5
+    )
+    # The 0th working day is the last one before the year, as the estimate had it.
+    real = jan1 - timedelta(days=1)
+    while not calendar.is_workday(real):
+        real -= timedelta(days=1)
+    while ordinal:
+        real += timedelta(days=1)
+        if calendar.is_workday(real):
+            ordinal -= 1
+    return moment + (datetime.combine(real, time(), tzinfo=moment.tzinfo) + extra
+                     - datetime.combine(moment.date(), time(), tzinfo=moment.tzinfo))  # fmt: skip
 
 
 def office_hours() -> tuple[time, time]:

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids.models import Department, User
+from grids.workdays import place_estimate
 from notifications.services import ASSIGNER_ROLES, holders, notify
 from sla import clock
 
@@ -318,3 +319,59 @@ def case_resume_clock(*, case: Case, actor: User, note: str = "") -> Case:
     record_missed_breaches(case)
     end_pause(case, actor, note, automatic=False)
     return case
+
+
+# --- a year's calendar filled in ---------------------------------------------------------------
+
+DEADLINE_FIELDS = ("assign_due_at", "first_update_due_at", "close_due_at")
+
+
+def deadlines_place_estimates(*, year: int, snapshot: dict[str, list]) -> int:
+    """Place deadlines estimated on Monday–Friday for `year` (before its calendar was filled
+    in) on its real working days. `snapshot` is {case id: the three deadlines as ISO text}
+    as they were when the year was imported: a deadline changed since (an extension, an
+    escalation) was computed on the real calendar already and is left alone. One short
+    transaction per case. Returns how many cases changed."""
+    changed = 0
+    for pk, taken in snapshot.items():
+        changed += _place_estimates(int(pk), year, taken)
+    return changed
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).isoformat()
+
+
+@transaction.atomic
+def _place_estimates(pk: int, year: int, taken: list) -> bool:
+    case = lock_case(Case(pk=pk))
+    if case.status not in OPEN_STATUSES:
+        return False
+    moves = {}
+    for field, then in zip(DEADLINE_FIELDS, taken, strict=True):
+        due = getattr(case, field)
+        if due is None or then is None or due.isoformat() != then:
+            continue
+        if timezone.localtime(due).year == year:
+            placed = place_estimate(due)
+            if placed != due:
+                moves[field] = (due, placed)
+    if not moves:
+        return False
+    # A deadline the estimate made pass already stays missed in the timeline.
+    record_missed_breaches(case)
+    for field, (_old, new) in moves.items():
+        setattr(case, field, new)
+    save_case(case, *moves)
+    append_event(
+        case,
+        kind=CaseEvent.Kind.DEADLINES_PLACED,
+        actor=None,
+        from_status=case.status,
+        note=_("The %(year)s holiday calendar was filled in; deadlines in %(year)s moved.")
+        % {"year": year},
+        data={
+            field: {"from": _local(old), "to": _local(new)} for field, (old, new) in moves.items()
+        },
+    )
+    return True

@@ -297,9 +297,7 @@ def test_it_records_each_breach_once_when_two_sweeps_run_at_once(world):
     assert run(sla_sweep_step) == SweepResult()
 
 
-def test_a_storm_of_escalations_never_holds_a_user_for_the_whole_tick(
-    world, monkeypatch, settings
-):
+def test_a_storm_of_escalations_never_holds_a_user_for_the_whole_tick(world, monkeypatch, settings):
     """500 cases turn red at once on a policy that escalates on red. The tick records the
     500 breaches in one short batch and escalates each case in a transaction of its own, so
     a mediator writing progress on one of them mid-storm is answered while the tick is still
