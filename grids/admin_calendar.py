@@ -107,6 +107,16 @@ class CalendarDayAdmin(admin.ModelAdmin):
                 )  # fmt: skip
                 text = _("Saved %(n)s days of %(year)s.") % {"n": result.written, "year": year}
                 messages.success(request, text)
+                if result.recompute_queued:
+                    messages.info(
+                        request,
+                        _(
+                            "Open cases with working-day deadlines in %(year)s estimated on "
+                            "Monday–Friday are being moved onto its real working days; each "
+                            "case's timeline records the move."
+                        )
+                        % {"year": year},
+                    )
                 for day, is_workday in result.kept:
                     messages.warning(
                         request,
