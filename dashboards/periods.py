@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from common.dates import out_of_range
 from grids.models import Area, Role
 from grids.selectors import user_scope
 
@@ -147,6 +148,9 @@ def period_for(start: date | None, end: date | None, *, today: date | None = Non
     """This month so far by default; one missing end is filled in. ValueError if reversed
     or longer than about ten years."""
     today = today or timezone.localdate()
+    refused = out_of_range(start, end)
+    if refused:
+        raise ValueError(refused)
     if start is None and end is None:
         return Period(today.replace(day=1), today)
     if start is None:

@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 
 class ChineseFirstLocaleMiddleware:
@@ -22,3 +24,32 @@ class ChineseFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class RejectNulBytesMiddleware:
+    """400 for a NUL byte in the path, the query string or a plain form post. PostgreSQL
+    refuses NUL in text, so one in `?q=` or a public URL reached the database and came back
+    as a server error. Multipart posts are left to the views (reading them here would parse
+    uploads before the view chose how), and their text fields go through forms, which refuse
+    NUL themselves (ProhibitNullCharactersValidator)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            message = _("The request contains a NUL character, which no field accepts.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message, "errors": {}}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        if "\x00" in request.path or "\x00" in request.path_info:
+            return True
+        if any("\x00" in k or "\x00" in v for k, vs in request.GET.lists() for v in [k, *vs]):
+            return True
+        if request.content_type == "application/x-www-form-urlencoded":
+            return any("\x00" in v for k, vs in request.POST.lists() for v in [k, *vs])
+        return False

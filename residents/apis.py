@@ -12,6 +12,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.dates import out_of_range
 from disputes.models import Case
 from grids.models import Area
 from grids.selectors import user_scope
@@ -53,6 +54,9 @@ class FiguresQuerySerializer(serializers.Serializer):
         today = timezone.localdate()
         attrs["to"] = attrs.get("to") or today
         attrs["from"] = attrs.get("from") or attrs["to"].replace(day=1)
+        refused = out_of_range(attrs["from"], attrs["to"])
+        if refused:
+            raise serializers.ValidationError({"to": [refused]})
         if attrs["from"] > attrs["to"]:
             raise serializers.ValidationError({"from": ["“from” must not be after “to”."]})
         if attrs["to"] - attrs["from"] > MAX_PERIOD:
