@@ -2,11 +2,14 @@
 or a plain form post (PostgreSQL refuses NUL in text), and a report period ending on
 9999-12-31 (its end, "the next day 00:00", overflowed)."""
 
+from io import StringIO
 from urllib.parse import urlencode
 
 import pytest
+from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from grids.models import User
 from tests.factories import SuperuserFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +81,10 @@ def test_a_period_beyond_the_year_2099_is_a_form_error_on_the_dashboard(admin_cl
 
     assert response.status_code == 400
     assert "2099-12-31" in response.content.decode()
+
+
+def test_seed_demo_refuses_a_server_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not User.objects.filter(username="admin").exists()

@@ -1,7 +1,7 @@
 from importlib import import_module
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from grids.demo import DEMO_PASSWORD
@@ -10,7 +10,21 @@ from grids.demo import DEMO_PASSWORD
 class Command(BaseCommand):
     help = "Create the demo district, its people and sample data (safe to run again)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even with DEBUG off (a throw-away demo server only).",
+        )
+
     def handle(self, *args, **options):
+        # The demo logins share one published password, admin included: on a production
+        # server (DEBUG off) that would be an open door, so it takes an explicit --force.
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates logins with the published demo password (admin included) "
+                "and DEBUG is off: refused. On a throw-away demo server, add --force."
+            )
         translation.activate(settings.LANGUAGE_CODE)
         logins = {}
         # Each app that has demo data ships a `demo.seed()`; areas and people come first.
