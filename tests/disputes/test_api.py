@@ -35,6 +35,7 @@ from disputes.models import (
 from grids.demo import DEMO_PASSWORD
 from grids.demo import seed as seed_demo
 from grids.models import Area, Department, User
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -729,7 +730,10 @@ def test_it_shows_a_case_with_a_fixed_number_of_queries(w, django_assert_max_num
 # --- schema and documentation --------------------------------------------------------------------
 
 
-def test_it_serves_the_openapi_schema_and_an_offline_docs_page(client):
+def test_it_serves_the_openapi_schema_and_an_offline_docs_page_to_signed_in_users(client):
+    for path in ("/api/schema/", "/api/docs/", "/api/redoc/"):
+        assert client.get(path).status_code in (401, 403)  # nothing for strangers
+    client.force_login(UserFactory())
     schema = client.get("/api/schema/")
     docs = client.get("/api/docs/")
 
