@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from dashboards import health
 from grids import views as grid_views
@@ -16,6 +15,18 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="registration/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
     path("cases/", include("disputes.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("notifications/", include("notifications.urls")),
@@ -26,7 +37,7 @@ urlpatterns = [
     path("residents/", include("residents.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", grid_views.IssueToken.as_view(), name="api-token"),
     path("api/v1/", include("disputes.api_urls")),
     path("api/v1/notifications/", include("notifications.api_urls")),
     path("api/v1/stats/", include("dashboards.api_urls")),

@@ -1,8 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
 
 from .models import AreaLevel
 from .selectors import area_breadcrumbs, area_counts_by_level, user_scope
+from .tokens import expired, token_lifetime
 
 
 @login_required
@@ -24,3 +30,26 @@ def home(request):
         "sees_everything": scope.sees_everything,
     }
     return render(request, "grids/home.html", context)
+
+
+class IssueToken(ObtainAuthToken):
+    """POST username + password → a token. An expired token is replaced, never handed out
+    again (DRF's view returns whatever token the user has)."""
+
+    @extend_schema(
+        operation_id="auth_token",
+        responses=inline_serializer(
+            "IssuedToken",
+            {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()},
+        ),
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        token, _created = Token.objects.get_or_create(user=user)
+        if expired(token):
+            token.delete()
+            token = Token.objects.create(user=user)
+        expires = token.created + token_lifetime()
+        return Response({"token": token.key, "expires_at": expires.isoformat()})
