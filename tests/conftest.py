@@ -24,6 +24,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _long_sessions(settings):
+    """Many tests log in and then move the clock by days; a login lasts 12 hours in the
+    product (SESSION_COOKIE_AGE), which tests/security/test_logins.py checks itself."""
+    settings.SESSION_COOKIE_AGE = 60 * 24 * 3600
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -148,3 +148,13 @@ def test_every_signed_in_user_finds_the_password_page(client, person):
     assert client.get("/accounts/password/", follow=False).status_code == 200
     client.logout()
     assert client.get("/accounts/password/").status_code == 302  # to the login page
+
+
+def test_a_login_lasts_a_working_day(client, person, settings, time_machine):
+    settings.SESSION_COOKIE_AGE = 12 * 3600  # the product's default (settings.py)
+    time_machine.move_to(timezone.now(), tick=False)
+    assert page_login(client, PASSWORD).status_code == 302
+    time_machine.shift(timedelta(hours=11))
+    assert client.get("/").status_code == 200
+    time_machine.shift(timedelta(hours=2))
+    assert client.get("/").status_code == 302  # back to the login page
