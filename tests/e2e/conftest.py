@@ -57,27 +57,45 @@ def server_url(seeded) -> str:
 
 
 def _context(new_context, **kwargs):
+    """A browser context that fails the test if any page breaks the Content-Security-Policy
+    (an inline script or handler the policy blocks would leave a button dead)."""
     context = new_context(**kwargs)
     context.set_default_timeout(TIMEOUT_MS)
+    context.csp_violations = []
+
+    def on_console(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            context.csp_violations.append(message.text)
+
+    context.on("console", on_console)
     return context
+
+
+def _without_csp_violations(context):
+    yield context
+    assert context.csp_violations == [], context.csp_violations
 
 
 @pytest.fixture
 def phone(new_context, seeded):
     """A small Android phone. Its locale is Chinese, as most users' phones are."""
-    return _context(
-        new_context,
-        viewport={"width": PHONE_WIDTH, "height": 740},
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
+    yield from _without_csp_violations(
+        _context(
+            new_context,
+            viewport={"width": PHONE_WIDTH, "height": 740},
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+        )
     )
 
 
 @pytest.fixture
 def desktop(new_context, seeded):
     """An office PC whose browser asks for English: the product must still be Chinese."""
-    return _context(new_context, viewport={"width": 1280, "height": 900}, locale="en-US")
+    yield from _without_csp_violations(
+        _context(new_context, viewport={"width": 1280, "height": 900}, locale="en-US")
+    )
 
 
 @pytest.fixture
