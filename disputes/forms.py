@@ -3,6 +3,7 @@ from django.forms import formset_factory
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
+from common.limits import PARTIES_MAX, TEXT_MAX
 from grids.models import Area, AreaLevel, Department
 from sla import clock
 
@@ -84,7 +85,10 @@ class CaseFileForm(forms.Form):
     cause = forms.CharField(label=_("Cause"), max_length=200)
     address = forms.CharField(label=_("Address"), max_length=200)
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        max_length=TEXT_MAX,
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     occurred_at = forms.DateTimeField(
         label=_("Happened at"),
@@ -109,7 +113,10 @@ class CaseFileForm(forms.Form):
     photos = MultipleFileField(label=_("Photos or PDF"))
     resolved_on_spot = forms.BooleanField(label=_("Resolved on the spot"), required=False)
     outcome_note = forms.CharField(
-        label=_("How it was resolved"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=TEXT_MAX,
+        label=_("How it was resolved"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, filing_areas=None, **kwargs):
@@ -142,11 +149,14 @@ class PartyForm(forms.Form):
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
 
-PartyFormSet = formset_factory(PartyForm, extra=0, min_num=1, max_num=50)
+PartyFormSet = formset_factory(
+    PartyForm, extra=0, min_num=1, max_num=PARTIES_MAX, validate_max=True
+)
 
 
 class CaseFilterForm(forms.Form):
     q = forms.CharField(
+        max_length=TEXT_MAX,
         label=_("Search"),
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("Number, cause, address or party")}),
@@ -206,12 +216,17 @@ class CaseFilterForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=TEXT_MAX,
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class AssignForm(forms.Form):
@@ -233,14 +248,19 @@ class AssignForm(forms.Form):
 
 
 class ProgressForm(forms.Form):
-    note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("What was done"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
     photos = MultipleFileField(label=_("Photos or PDF"))
 
 
 class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
     note = forms.CharField(
-        label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=TEXT_MAX,
+        label=_("Details"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -252,7 +272,10 @@ class ResolveForm(forms.Form):
         + [c for c in Outcome.choices if c[0] != Outcome.FAILED],
     )
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=TEXT_MAX,
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -261,7 +284,9 @@ class ReferForm(forms.Form):
     department = forms.ModelChoiceField(
         label=_("Department"), required=False, queryset=Department.objects.filter(is_active=True)
     )
-    note = forms.CharField(label=_("Why and how"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Why and how"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class AttachForm(forms.Form):
@@ -271,7 +296,9 @@ class AttachForm(forms.Form):
 
 class RaiseRiskForm(forms.Form):
     risk_level = forms.ChoiceField(label=_("New risk level"), choices=RiskLevel.choices)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -291,14 +318,18 @@ class DispatchForm(forms.Form):
         label=_("Department"), queryset=Department.objects.filter(is_active=True)
     )
     note = forms.CharField(
-        label=_("What the department should do"), widget=forms.Textarea(attrs={"rows": 2})
+        max_length=TEXT_MAX,
+        label=_("What the department should do"),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class ExtensionRequestForm(forms.Form):
     days = forms.IntegerField(label=_("Extra days"), min_value=1, max_value=60, initial=30)
     reason = forms.CharField(
-        label=_("Why more time is needed"), widget=forms.Textarea(attrs={"rows": 2})
+        max_length=TEXT_MAX,
+        label=_("Why more time is needed"),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -311,7 +342,10 @@ class ExtensionDecideForm(forms.Form):
         label=_("Decision"), choices=[("approve", _("Approve")), ("refuse", _("Refuse"))]
     )
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=TEXT_MAX,
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, case=None, **kwargs):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.limits import FILES_MAX, PARTIES_MAX, TEXT_MAX
 from grids.models import Area, Department, User, mask_phone
 from sla import clock
 from sla.models import SlaPolicy
@@ -352,11 +353,11 @@ class CaseDetailSerializer(CaseListSerializer):
 class PartyInputSerializer(serializers.Serializer):
     side = serializers.ChoiceField(choices=PartySide.choices, default=PartySide.APPLICANT)
     kind = serializers.ChoiceField(choices=PartyKind.choices, default=PartyKind.PERSON)
-    name = serializers.CharField(allow_blank=True, default="")
-    phone = serializers.CharField(allow_blank=True, default="")
-    id_number = serializers.CharField(allow_blank=True, default="")
-    address = serializers.CharField(allow_blank=True, default="")
-    relationship = serializers.CharField(allow_blank=True, default="")
+    name = serializers.CharField(allow_blank=True, default="", max_length=100)
+    phone = serializers.CharField(allow_blank=True, default="", max_length=32)
+    id_number = serializers.CharField(allow_blank=True, default="", max_length=32)
+    address = serializers.CharField(allow_blank=True, default="", max_length=200)
+    relationship = serializers.CharField(allow_blank=True, default="", max_length=100)
 
 
 class PartiesField(serializers.ListField):
@@ -376,12 +377,16 @@ class PartiesField(serializers.ListField):
 
 def _upload_list(**kwargs):
     return serializers.ListField(
-        child=serializers.FileField(allow_empty_file=False), default=list, **kwargs
+        child=serializers.FileField(allow_empty_file=False),
+        default=list,
+        max_length=FILES_MAX,
+        **kwargs,
     )
 
 
 def _text(*, required=False, **kwargs):
     # Blank passes here so that the service, which knows why a text is needed, says so.
+    kwargs.setdefault("max_length", TEXT_MAX)
     if required:
         return serializers.CharField(allow_blank=True, **kwargs)
     return serializers.CharField(allow_blank=True, default="", **kwargs)
@@ -403,7 +408,7 @@ class CaseCreateSerializer(serializers.Serializer):
     amount_involved = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, allow_null=True, default=None
     )
-    parties = PartiesField(child=PartyInputSerializer(), allow_empty=True)
+    parties = PartiesField(child=PartyInputSerializer(), allow_empty=True, max_length=PARTIES_MAX)
     photos = _upload_list()
     resolved_on_spot = serializers.BooleanField(default=False)
     outcome_note = _text()

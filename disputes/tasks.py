@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from sla.services import sweep_run_record
 
+from . import upload_stash
 from .services import deadlines_place_estimates
 from .sweep import sla_sweep_step
 
@@ -30,3 +31,9 @@ def sla_sweep() -> dict:
 def place_deadlines(year: int, snapshot: dict[str, list]) -> int:
     """After a year's calendar is filled in (see signals.place_estimated_deadlines)."""
     return deadlines_place_estimates(year=year, snapshot=snapshot)
+
+
+@shared_task(ignore_result=True)
+def purge_upload_stash() -> int:
+    """Hourly from beat: photos parked by failed filings nobody came back to."""
+    return upload_stash.purge()

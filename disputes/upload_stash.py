@@ -6,10 +6,14 @@ is bound to the user's session; the re-rendered form carries the tokens as hidde
 
 import secrets
 import time
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from common.limits import FILES_MAX
 
 from .attachments import attachment_check
 
@@ -34,6 +38,10 @@ def stash(request, uploads) -> list[dict]:
         path = default_storage.save(f"stash/{token}", upload)
         entries[token] = {"path": path, "name": upload.name, "at": time.time()}
         kept.append({"token": token, "name": upload.name})
+    # A session keeps at most one filing's worth: the oldest go first.
+    for token in sorted(entries, key=lambda t: entries[t]["at"])[:-FILES_MAX]:
+        default_storage.delete(entries.pop(token)["path"])
+        kept = [k for k in kept if k["token"] != token]
     request.session.modified = True
     return kept
 
@@ -66,3 +74,21 @@ def _expire(request):
     cutoff = time.time() - MAX_AGE_SECONDS
     for token in [t for t, e in entries.items() if e["at"] < cutoff]:
         default_storage.delete(entries.pop(token)["path"])
+
+
+def purge(now=None) -> int:
+    """Delete parked files older than MAX_AGE_SECONDS whatever session parked them (one
+    that never came back would otherwise keep them for ever). Hourly, from beat."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=MAX_AGE_SECONDS)
+    try:
+        _dirs, names = default_storage.listdir("stash")
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for name in names:
+        path = f"stash/{name}"
+        if default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
+            removed += 1
+    return removed

@@ -1,8 +1,11 @@
 from django.conf import settings
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+
+from common.limits import request_max_bytes
 
 
 class ChineseFirstLocaleMiddleware:
@@ -53,3 +56,33 @@ class RejectNulBytesMiddleware:
         if request.content_type == "application/x-www-form-urlencoded":
             return any("\x00" in v for k, vs in request.POST.lists() for v in [k, *vs])
         return False
+
+
+class RequestSizeLimitMiddleware:
+    """413 for a body larger than the path accepts (common/limits.py), decided on the
+    Content-Length header before a byte of it is read; a form or JSON body without files
+    is held to Django's DATA_UPLOAD_MAX_MEMORY_SIZE the same way, so the API answers in
+    its own JSON shape instead of Django's bare HTML 400."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = request_max_bytes(request.path)
+        if not request.content_type.startswith("multipart/"):
+            limit = min(limit, settings.DATA_UPLOAD_MAX_MEMORY_SIZE or limit)
+        if length > limit:
+            message = _("The request is too large (%(size)s); at most %(limit)s is accepted.") % {
+                "size": filesizeformat(length),
+                "limit": filesizeformat(limit),
+            }
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message, "errors": {}}, status=413)
+            response = HttpResponse(message, content_type="text/plain; charset=utf-8")
+            response.status_code = 413
+            return response
+        return self.get_response(request)

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "grid_governance.middleware.ChineseFirstLocaleMiddleware",
     "grid_governance.middleware.RejectNulBytesMiddleware",
+    "grid_governance.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -202,6 +203,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # A static schedule in code (DESIGN.md): one beat process, any number of workers.
 CELERY_BEAT_SCHEDULE: dict = {
     "sla-sweep": {"task": "disputes.tasks.sla_sweep", "schedule": 60.0},
+    # Photos parked by a filing that failed and was never sent again: gone after a day.
+    "purge-upload-stash": {"task": "disputes.tasks.purge_upload_stash", "schedule": 3600.0},
     # Catches messages held back by quiet hours; fresh ones are sent on commit.
     "outbox-deliver": {"task": "notifications.tasks.outbox_deliver", "schedule": 60.0},
     # Idempotent, so daily is enough: monthly sessions two months ahead, duty rotas two weeks.
@@ -216,6 +219,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(minute=30, hour=1, day_of_month=1),
     },
 }
+
+# Request bodies (common/limits.py): staff pages and the API take up to nine 10 MB files at
+# once, the residents' public form three; a larger body is refused before it is read (413).
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=95 * 1024 * 1024)
+PUBLIC_REQUEST_MAX_BYTES = env.int("PUBLIC_REQUEST_MAX_BYTES", default=32 * 1024 * 1024)
 
 # Tests that need PostgreSQL/Redis/Chromium fail instead of skipping when this is on (CI).
 REQUIRE_SERVICES = env("REQUIRE_SERVICES")

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.limits import FILES_MAX, PARTIES_MAX, TEXT_MAX, too_long
 from grids.models import Area, User
 from sla import clock
 
@@ -54,11 +55,26 @@ def _next_number(year: int) -> str:
 # --- filing -------------------------------------------------------------------------------
 
 
+# The longest value each party field takes (the columns' lengths): longer input is refused
+# with a message, never cut short without a word.
+PARTY_FIELD_MAX = {"name": 100, "phone": 32, "id_number": 32, "address": 200, "relationship": 100}
+
+
 def _validate_parties(parties: list[dict]) -> list[dict]:
+    if len(parties) > PARTIES_MAX:
+        raise ValidationError(
+            {"parties": [_("Name at most %(n)d parties on one case.") % {"n": PARTIES_MAX}]}
+        )
     errors = {}
     cleaned = []
     for index, party in enumerate(parties):
         row_errors = []
+        for field, longest in PARTY_FIELD_MAX.items():
+            if len((party.get(field) or "").strip()) > longest:
+                row_errors.append(
+                    _("Party %(n)d: %(field)s is longer than %(max)d characters.")
+                    % {"n": index + 1, "field": _(field.replace("_", " ")), "max": longest}
+                )
         name = (party.get("name") or "").strip()
         if not name:
             row_errors.append(_("Party %(n)d: the name is required.") % {"n": index + 1})
@@ -152,11 +168,16 @@ def case_file(
         errors["risk_level"] = [_("Unknown risk level.")]
     if resolved_on_spot and not (outcome_note or "").strip():
         errors["outcome_note"] = [_("Say how it was resolved on the spot.")]
+    for field, text in (("description", description), ("outcome_note", outcome_note)):
+        if len((text or "").strip()) > TEXT_MAX:
+            errors[field] = [too_long(TEXT_MAX)]
     try:
         cleaned_parties = _validate_parties(parties)
     except ValidationError as exc:
         errors |= exc.message_dict
     photos = list(photos)
+    if len(photos) > FILES_MAX:
+        errors["photos"] = [_("Attach at most %(n)d files at once.") % {"n": FILES_MAX}]
     try:
         validate_attachments(photos)
     except ValidationError as exc:
