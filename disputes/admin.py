@@ -6,7 +6,15 @@ from grids.models import Role
 from notifications.models import Notification, OutboxMessage
 from sla.models import SlaPolicy
 
-from .models import Case, CaseEvent, Category, ExtensionRequest, Law, TypicalCase
+from .models import (
+    Case,
+    CaseEvent,
+    Category,
+    ExtensionRequest,
+    Law,
+    PartyDisclosure,
+    TypicalCase,
+)
 
 
 class LawInline(admin.StackedInline):
@@ -148,6 +156,27 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return obj is None or not obj.cases.exists()
+
+
+@admin.register(PartyDisclosure)
+class PartyDisclosureAdmin(admin.ModelAdmin):
+    """Who saw which case's party phone and ID numbers in full, and when: for review
+    (PIPL). Read-only: a record of access is never edited or removed here."""
+
+    list_display = ["at", "user", "case", "channel"]
+    list_filter = ["channel", ("at", admin.DateFieldListFilter)]
+    list_select_related = ["user", "case"]
+    search_fields = ["=case__number", "user__username", "user__real_name"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ExtensionRequest)

@@ -6,7 +6,7 @@ an action the case's state forbids 409 (see grid_governance/api_errors.py)."""
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from common.api import error_responses, parsed
 
-from . import actions, permissions, selectors, services
+from . import actions, disclosure, permissions, selectors, services
 from .filters import CaseFilter
 from .models import Case
 from .serializers import (
@@ -43,12 +43,14 @@ def visible_case(user, pk) -> Case:
     return case
 
 
-def case_response(request, pk, *, status_code=status.HTTP_200_OK) -> Response:
+def case_response(request, pk, *, status_code=status.HTTP_200_OK, reveal=False) -> Response:
     try:
         case = selectors.case_detail(user=request.user, pk=pk)
     except Case.DoesNotExist:
         raise Http404 from None
-    context = {"request": request, "now": timezone.now()}
+    if reveal:  # recorded; refused (403) for whoever may not see party details
+        disclosure.reveal_parties(case=case, actor=request.user, channel="api")
+    context = {"request": request, "now": timezone.now(), "reveal_parties": reveal}
     return Response(CaseDetailSerializer(case, context=context).data, status=status_code)
 
 
@@ -94,10 +96,18 @@ class CaseDetailApi(APIView):
         operation_id="cases_retrieve",
         tags=[TAG],
         summary="One case with its parties, timeline, attachments and category guidance",
-        responses={200: CaseDetailSerializer, **error_responses(404)},
+        description=(
+            "Parties' phone and ID numbers are masked. `?reveal=parties` shows them in full "
+            "to those allowed (handlers, the filer, the case's queue); every such view is "
+            "recorded for review."
+        ),
+        parameters=[
+            OpenApiParameter("reveal", str, enum=["parties"], description="Show party details"),
+        ],
+        responses={200: CaseDetailSerializer, **error_responses(403, 404)},
     )
     def get(self, request, pk: int):
-        return case_response(request, pk)
+        return case_response(request, pk, reveal=request.query_params.get("reveal") == "parties")
 
 
 class MediatorCandidatesApi(APIView):

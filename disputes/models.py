@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from common.choices import OPEN_STATUSES, CaseStatus, RiskLevel
+from common.fields import EncryptedTextField
 from grids.models import Area, AreaLevel, Department, Role
 from grids.scope import user_scope
 from sla.clock import annotate_sla
@@ -352,6 +353,31 @@ class PartyKind(models.TextChoices):
     ORGANISATION = "organisation", _("Organisation")
 
 
+class PartyDisclosure(models.Model):
+    """Someone saw a case's parties' phone and ID numbers in full (pages and API show them
+    masked until asked): who, when, which case, where. Written by disclosure.reveal_parties,
+    read by admins; never changed."""
+
+    class Channel(models.TextChoices):
+        PAGE = "page", _("Case page")
+        API = "api", _("API")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    channel = models.CharField(_("where"), max_length=8, choices=Channel.choices)
+
+    class Meta:
+        verbose_name = _("view of party details")
+        verbose_name_plural = _("views of party details")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.user} · {self.case_id} · {self.at:%Y-%m-%d %H:%M}"
+
+
 class Party(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
     side = models.CharField(_("side"), max_length=16, choices=PartySide.choices)
@@ -360,7 +386,9 @@ class Party(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    # Encrypted at rest (PIPL: sensitive personal information); at most 32 characters,
+    # which the filing service checks (the stored ciphertext is longer).
+    id_number = EncryptedTextField(_("ID number"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     relationship = models.CharField(_("relationship"), max_length=100, blank=True)
 

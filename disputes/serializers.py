@@ -178,7 +178,7 @@ class CaseListSerializer(serializers.ModelSerializer):
 
 
 class PartySerializer(serializers.ModelSerializer):
-    """Phone and ID numbers are masked for anyone who may see the case but not handle it."""
+    """Phone and ID numbers are masked unless the reader asked to see them and may."""
 
     class Meta:
         model = Party
@@ -341,9 +341,8 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(PartySerializer(many=True))
     def get_parties(self, case: Case) -> list:
-        request = self.context.get("request")
-        sees = request is not None and permissions.sees_party_details(request.user, case)
-        context = {**self.context, "sees_party_details": sees}
+        # Masked unless asked for and recorded (disclosure.reveal_parties checked the right).
+        context = {**self.context, "sees_party_details": bool(self.context.get("reveal_parties"))}
         return PartySerializer(case.parties.all(), many=True, context=context).data
 
 

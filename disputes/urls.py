@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.case_file, name="file"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/actions/<slug:action>/", views.case_action, name="action"),
+    path("<int:pk>/parties/reveal/", views.reveal_parties, name="reveal_parties"),
     path(
         "<int:pk>/attachments/<int:attachment_id>/",
         views.attachment_download,

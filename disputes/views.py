@@ -15,7 +15,7 @@ from grids.workdays import uncovered_years
 from sla import clock
 from sla.models import TimeBasis
 
-from . import actions, permissions, selectors, services, upload_stash
+from . import actions, disclosure, permissions, selectors, services, upload_stash
 from .forms import CaseFileForm, CaseFilterForm, PartyFormSet
 from .models import Attachment, Case, Channel
 
@@ -135,7 +135,7 @@ def my_cases(request):
     return render(request, "disputes/list.html", context)
 
 
-def _detail_context(request, case: Case, forms=None, error: str = "") -> dict:
+def _detail_context(request, case: Case, forms=None, error: str = "", revealed=False) -> dict:
     forms = forms or {}
     colour, reasons = clock.evaluate(case, timezone.now())
     return {
@@ -143,7 +143,9 @@ def _detail_context(request, case: Case, forms=None, error: str = "") -> dict:
         "sla": (colour, reasons),
         "sla_labels": sla_labels(reasons),
         "extensions": case.extensions.all(),
-        "show_details": permissions.sees_party_details(request.user, case),
+        # Party phone and ID numbers are masked until an allowed reader asks (recorded).
+        "can_reveal": permissions.sees_party_details(request.user, case),
+        "revealed": revealed,
         "actions": [
             (a.name, forms.get(a.name) or a.build_form(case=case), a.label)
             for a in actions.available(request.user, case)
@@ -169,6 +171,18 @@ def _estimated_years(case: Case) -> list[int]:
 def case_detail(request, pk):
     case = _visible_case_or_404(request.user, pk)
     return render(request, "disputes/detail.html", _detail_context(request, case))
+
+
+@login_required
+@require_POST
+def reveal_parties(request, pk):
+    """Show the parties' phone and ID numbers in full, and record that this person saw
+    them (disclosure.py). With htmx only the parties section is swapped."""
+    case = _visible_case_or_404(request.user, pk)
+    disclosure.reveal_parties(case=case, actor=request.user, channel="page")
+    context = _detail_context(request, case, revealed=True)
+    template = "disputes/_parties.html" if request.htmx else "disputes/detail.html"
+    return render(request, template, context)
 
 
 @login_required

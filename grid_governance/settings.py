@@ -12,6 +12,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
+from common.fields import derived_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -33,6 +35,11 @@ _key_optional = DEBUG or TESTING or Path(sys.argv[0]).name == "manage.py"
 SECRET_KEY = env(
     "SECRET_KEY", default="dev-only-insecure-key" if _key_optional else environ.Env.NOTSET
 )
+# ID numbers are encrypted at rest (common/fields.py). FIELD_ENCRYPTION_KEY: one Fernet key,
+# or several separated by commas (the first encrypts; all decrypt, for rotation). Without
+# it a key is derived from SECRET_KEY (development; `check --deploy` warns).
+FIELD_ENCRYPTION_KEY_FROM_ENV = bool(env.str("FIELD_ENCRYPTION_KEY", default=""))
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[]) or [derived_key(SECRET_KEY)]
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 

@@ -31,6 +31,7 @@ from disputes.models import (
     Category,
     Outcome,
     Party,
+    PartyDisclosure,
 )
 from grids.demo import DEMO_PASSWORD
 from grids.demo import seed as seed_demo
@@ -372,7 +373,7 @@ def test_it_files_a_case_with_its_parties(w):
         ("respondent", "王强"),
     ]
     assert [e.kind for e in case.events.all()] == [K.FILED]
-    assert body["parties"][0]["phone"] == PHONE  # the filer sees what they typed
+    assert body["parties"][0]["phone"] == "139****5678"  # masked until asked for
 
 
 def test_it_files_a_case_with_photos_in_a_multipart_form(w):
@@ -639,19 +640,25 @@ def test_it_shows_the_detail_with_timeline_attachments_and_category_guidance(w):
     assert body["sla"]["colour"] == "green"
 
 
-def test_it_masks_party_numbers_for_an_in_scope_reader_but_not_for_the_handlers(w):
+def test_it_masks_party_numbers_and_reveals_them_to_handlers_who_ask(w):
     case = file_case(w)
     services.case_assign(case=case, mediator=w.mediator, actor=w.secretary, assistants=[w.police])
 
-    def applicant(user):
-        body = client_for(user).get(f"/api/v1/cases/{case.pk}/").json()
-        return body["parties"][0]
+    def applicant(user, **params):
+        response = client_for(user).get(f"/api/v1/cases/{case.pk}/", params)
+        return response.status_code, response.json().get("parties", [{}])[0]
 
-    assert applicant(w.judge)["phone"] == "139****5678"
-    assert applicant(w.judge)["id_number"] == "110***********002X"
+    assert applicant(w.judge)[1]["phone"] == "139****5678"
+    assert applicant(w.judge)[1]["id_number"] == "110***********002X"
+    assert applicant(w.judge, reveal="parties")[0] == 403  # in scope, but not a handler
     for handler in (w.mediator, w.police, w.secretary, w.gridworker):
-        assert applicant(handler)["phone"] == PHONE
-        assert applicant(handler)["id_number"] == VALID_ID
+        assert applicant(handler)[1]["phone"] == "139****5678"
+        status_code, party = applicant(handler, reveal="parties")
+        assert (status_code, party["phone"], party["id_number"]) == (200, PHONE, VALID_ID)
+    seen = PartyDisclosure.objects.filter(case=case, channel="api")
+    assert sorted(seen.values_list("user__username", flat=True)) == sorted(
+        u.username for u in (w.mediator, w.police, w.secretary, w.gridworker)
+    )
 
 
 def test_it_lists_categories_with_laws_and_typical_cases(w, django_assert_max_num_queries):

@@ -79,7 +79,10 @@ def test_it_lets_a_grid_worker_file_a_wage_dispute_with_a_photo_on_a_phone(
     expect(page.locator("[data-testid=status]")).to_have_text(zh(CaseStatus.FILED.label))
     applicant = page.locator("[data-party='李大山']")
     expect(applicant).to_contain_text("申请人")
-    expect(applicant).to_contain_text("13912345678")  # the filer sees the full number
+    expect(applicant).to_contain_text("139****5678")  # masked until asked for
+    page.get_by_test_id("reveal-parties").click()  # the filer may: recorded
+    expect(page.get_by_test_id("revealed-note")).to_be_visible()
+    expect(page.locator("[data-party='李大山']")).to_contain_text("13912345678")
     expect(page.locator("[data-party='重庆某某建筑劳务有限公司']")).to_contain_text("被申请人")
     wait_for_image(page, page.locator(f"#case-panel img[alt='{photo.original_name}']"))
     expect(page.locator("#timeline li[data-event=filed]")).to_contain_text("张网格")
