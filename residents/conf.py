@@ -30,8 +30,12 @@ def max_photos() -> int:
 
 def trusted_proxies() -> int:
     """How many reverse proxies in front of the app append to X-Forwarded-For (0: use the
-    socket address; a client can write anything into that header)."""
-    return int(getattr(settings, "RESIDENT_TRUSTED_PROXIES", 0))
+    socket address; a client can write anything into that header). The same count the
+    login lockout uses (TRUSTED_PROXY_COUNT), so behind a proxy the residents' rate limits
+    count each phone's address, not the proxy's (one counter for the whole city)."""
+    return int(
+        getattr(settings, "RESIDENT_TRUSTED_PROXIES", getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    )
 
 
 def public_base_url() -> str:

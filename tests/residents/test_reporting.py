@@ -243,6 +243,14 @@ def test_it_trusts_forwarded_addresses_only_behind_a_configured_proxy(rf, settin
     assert client_ip(request) == "2.2.2.2"
 
 
+def test_it_follows_the_proxy_count_the_logins_use(rf, settings):
+    from residents.ratelimit import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2", REMOTE_ADDR="10.0.0.5")
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(request) == "1.1.1.1"
+
+
 # --- a second report from the same phone (see also test_takeover.py) -----------------------------
 
 
