@@ -83,14 +83,16 @@ def report(request, area_code):
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, area=area)
         ip = ratelimit.client_ip(request)
+        # Every attempt counts, refused ones too: only valid reports used to, so invalid
+        # posts (oversized photos, bad fields) could be sent without end.
+        within_limit = ratelimit.hit("report_ip", ip)
         if request.POST.get(HONEYPOT):
-            ratelimit.hit("report_ip", ip)
             refusal, status = REFUSED, 400
+        elif not within_limit:
+            refusal, status = TOO_MANY_FROM_NETWORK, 429
         elif form.is_valid():
             data = form.cleaned_data
-            if not ratelimit.hit("report_ip", ip):
-                refusal, status = TOO_MANY_FROM_NETWORK, 429
-            elif not ratelimit.hit("report_phone", data["phone"]):
+            if not ratelimit.hit("report_phone", data["phone"]):
                 refusal, status = TOO_MANY_FROM_PHONE, 429
             else:
                 try:

@@ -270,3 +270,13 @@ def test_other_repeats_open_a_new_case(world, why):
     assert second.case_id != first.case_id
     assert Case.objects.count() == 2
     assert second.duplicate_of is None  # only a same-day repeat at the same place is hinted
+
+
+def test_refused_attempts_count_toward_the_network_limit(client, world, settings):
+    settings.RESIDENT_RATE_LIMITS = {"report_ip": (2, 3600)}
+    bad = form(phone="123")  # not a phone number: refused with a form error
+    assert client.post(url(world.grid), bad).status_code == 200
+    assert client.post(url(world.grid), bad).status_code == 200
+    # The third attempt, valid or not, is over the limit: nothing is read or saved.
+    assert client.post(url(world.grid), form(phone="13900000001")).status_code == 429
+    assert not ResidentReport.objects.exists()
