@@ -9,15 +9,13 @@ from drf_spectacular.views import (
 )
 
 from dashboards import health
+from grids import two_factor
 from grids import views as grid_views
 
 urlpatterns = [
     path("", grid_views.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
-        name="login",
-    ),
+    path("accounts/login/", two_factor.Login.as_view(), name="login"),
+    path("accounts/two-factor/", two_factor.two_factor, name="two_factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",

@@ -1,14 +1,17 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from .models import AreaLevel
 from .selectors import area_breadcrumbs, area_counts_by_level, user_scope
 from .tokens import expired, token_lifetime
+from .two_factor import check_code, confirmed_device
 
 
 @login_required
@@ -47,6 +50,12 @@ class IssueToken(ObtainAuthToken):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
+        device = confirmed_device(user)
+        if device is not None and not check_code(device, str(request.data.get("otp_token", ""))):
+            # Two-factor login is on: the password alone gives no token either.
+            raise ValidationError(
+                {"otp_token": [_("Enter the six-digit code from your authenticator app.")]}
+            )
         token, _created = Token.objects.get_or_create(user=user)
         if expired(token):
             token.delete()
