@@ -158,3 +158,18 @@ def test_a_login_lasts_a_working_day(client, person, settings, time_machine):
     assert client.get("/").status_code == 200
     time_machine.shift(timedelta(hours=2))
     assert client.get("/").status_code == 302  # back to the login page
+
+
+def test_an_admin_resets_a_forgotten_password_and_the_old_token_ends(client, person):
+    token = token_for(APIClient())
+    client.force_login(SuperuserFactory())
+
+    reset = client.post(
+        f"/admin/grids/user/{person.pk}/password/",
+        {"password1": "N3w-Temp-Pass!", "password2": "N3w-Temp-Pass!"},
+    )
+
+    assert reset.status_code == 302
+    person.refresh_from_db()
+    assert person.check_password("N3w-Temp-Pass!")
+    assert not Token.objects.filter(key=token).exists()
