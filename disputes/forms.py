@@ -237,7 +237,7 @@ class AssignForm(forms.Form):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 3}),
     )
-    note = forms.CharField(label=_("Note"), required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=TEXT_MAX)
 
     def __init__(self, *args, candidates=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -291,7 +291,7 @@ class ReferForm(forms.Form):
 
 class AttachForm(forms.Form):
     files = MultipleFileField(label=_("Photos or PDF"))
-    note = forms.CharField(label=_("Note"), required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=TEXT_MAX)
 
 
 class RaiseRiskForm(forms.Form):

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.limits import TEXT_MAX
 from disputes.forms import GroupedCategoryField
 from disputes.models import RiskLevel
 from grids.models import Area, AreaLevel, Department
@@ -34,7 +35,9 @@ class VisitForm(forms.Form):
     resident_name = forms.CharField(label=_("Resident"), max_length=50)
     resident_phone = forms.CharField(label=_("Phone (optional)"), max_length=32, required=False)
     people = forms.IntegerField(label=_("People"), min_value=1, max_value=999, initial=1)
-    issue = forms.CharField(label=_("Issue raised"), widget=forms.Textarea(attrs={"rows": 2}))
+    issue = forms.CharField(
+        label=_("Issue raised"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
     common_services = forms.ModelMultipleChoiceField(
         label=_("Services given"),
         queryset=ServiceItem.objects.none(),
@@ -52,6 +55,7 @@ class VisitForm(forms.Form):
         label=_("How it was handled"), choices=RECORDABLE_OUTCOMES, initial=VisitOutcome.ANSWERED
     )
     advice = forms.CharField(
+        max_length=TEXT_MAX,
         label=_("Answer or prescription"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -123,7 +127,9 @@ class ConvertForm(forms.Form):
 
 class ReplyForm(forms.Form):
     reply = forms.CharField(
-        label=_("Reply to the resident"), widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reply to the resident"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, visit=None, **kwargs):
@@ -151,7 +157,9 @@ class HoldForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

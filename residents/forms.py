@@ -58,7 +58,7 @@ class ReportForm(forms.Form):
         ),
     )
     # Hidden from people by CSS; only bots fill it in (see views.report).
-    website = forms.CharField(required=False, label=_("Leave this empty"))
+    website = forms.CharField(required=False, max_length=200, label=_("Leave this empty"))
 
     def __init__(self, *args, area, **kwargs):
         super().__init__(*args, **kwargs)

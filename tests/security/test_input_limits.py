@@ -128,3 +128,27 @@ def test_the_purge_runs_hourly_from_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["purge-upload-stash"]
     assert entry["task"] == "disputes.tasks.purge_upload_stash"
     assert entry["schedule"] <= timedelta(hours=1).total_seconds()
+
+
+def every_text_field():
+    """(form, field name, field) for every text field of every form a person fills in."""
+    import inspect
+
+    from django import forms
+
+    from disputes import forms as dispute_forms
+    from reception_days import forms as reception_forms
+    from residents import forms as resident_forms
+
+    for module in (dispute_forms, reception_forms, resident_forms):
+        for name, form in inspect.getmembers(module, inspect.isclass):
+            if issubclass(form, forms.BaseForm) and form.__module__ == module.__name__:
+                for field_name, field in form.base_fields.items():
+                    if type(field) is forms.CharField:
+                        yield f"{module.__name__}.{name}.{field_name}", field
+
+
+def test_every_text_field_a_person_fills_in_has_a_length_limit():
+    unlimited = [name for name, field in every_text_field() if not field.max_length]
+    too_long = [name for name, field in every_text_field() if (field.max_length or 0) > TEXT_MAX]
+    assert unlimited == [] and too_long == []
