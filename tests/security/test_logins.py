@@ -173,3 +173,10 @@ def test_an_admin_resets_a_forgotten_password_and_the_old_token_ends(client, per
     person.refresh_from_db()
     assert person.check_password("N3w-Temp-Pass!")
     assert not Token.objects.filter(key=token).exists()
+
+
+def test_an_overlong_username_on_the_token_api_is_a_field_error(person):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "a" * 300, "password": "x"}, format="json"
+    )
+    assert response.status_code == 400 and "username" in response.json()["errors"]
