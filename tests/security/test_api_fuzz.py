@@ -9,8 +9,7 @@ import os
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
-from django.test import override_settings
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -21,6 +20,7 @@ from disputes.models import Category, Channel
 from grid_governance.wsgi import application
 from grids.demo import seed as seed_demo
 from grids.models import Area, User
+from tests.security.db import module_transaction
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 ROLES = ("gridworker", "secretary", "street")
@@ -31,30 +31,21 @@ schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=Non
 @pytest.fixture(scope="module")
 def tokens(django_db_setup, django_db_blocker):
     """The demo district with one case, and a token for each role; rolled back at the end."""
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-    ):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            seed_demo()
-            seed_categories()
-            worker = User.objects.get(username="gridworker")
-            services.case_file(
-                actor=worker, area=Area.objects.filter(level="micro_grid").first()
-                or Area.objects.filter(level="grid").first(),
-                category=Category.objects.filter(parent__isnull=False).first(),
-                cause="楼上漏水", address="民生路12号", channel=Channel.GRID_WORKER,
-                parties=[{"side": "applicant", "name": "李秀英", "phone": "13912345678"}],
-            )  # fmt: skip
-            yield {
-                role: Token.objects.get_or_create(user=User.objects.get(username=role))[0].key
-                for role in ROLES
-            }
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with module_transaction(django_db_blocker):
+        seed_demo()
+        seed_categories()
+        worker = User.objects.get(username="gridworker")
+        services.case_file(
+            actor=worker, area=Area.objects.filter(level="micro_grid").first()
+            or Area.objects.filter(level="grid").first(),
+            category=Category.objects.filter(parent__isnull=False).first(),
+            cause="楼上漏水", address="民生路12号", channel=Channel.GRID_WORKER,
+            parties=[{"side": "applicant", "name": "李秀英", "phone": "13912345678"}],
+        )  # fmt: skip
+        yield {
+            role: Token.objects.get_or_create(user=User.objects.get(username=role))[0].key
+            for role in ROLES
+        }
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ in a savepoint rolled back after it, so every one meets the cases as built."""
 
 import pytest
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from rest_framework.test import APIClient
 
 from disputes import actions, apis, services
@@ -14,6 +14,7 @@ from disputes.models import Case, Category
 from grids.demo import USERS
 from grids.demo import seed as seed_people
 from grids.models import Area, User
+from tests.security.db import module_transaction
 
 LOGINS = [username for username, *_rest in USERS]
 ALLOWED_WITHIN_REACH = {200, 302, 400, 403, 405, 409}
@@ -21,28 +22,19 @@ ALLOWED_WITHIN_REACH = {200, 302, 400, 403, 405, 409}
 
 @pytest.fixture(scope="module")
 def cases(django_db_setup, django_db_blocker):
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-    ):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            seed_people()
-            seed_categories()
-            leak = Category.objects.get(code="0203")
+    with module_transaction(django_db_blocker):
+        seed_people()
+        seed_categories()
+        leak = Category.objects.get(code="0203")
 
-            def file(worker, area_code):
-                return services.case_file(
-                    actor=User.objects.get(username=worker), area=Area.objects.get(code=area_code),
-                    category=leak, cause="楼上漏水", address="民生路12号", channel="grid_worker",
-                    parties=[{"side": "applicant", "name": "李秀英", "phone": "13800001111"}],
-                )  # fmt: skip
+        def file(worker, area_code):
+            return services.case_file(
+                actor=User.objects.get(username=worker), area=Area.objects.get(code=area_code),
+                category=leak, cause="楼上漏水", address="民生路12号", channel="grid_worker",
+                parties=[{"side": "applicant", "name": "李秀英", "phone": "13800001111"}],
+            )  # fmt: skip
 
-            yield [file("gridworker", "500103001001G01M01"), file("gridworker2", "500103002001G01")]
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+        yield [file("gridworker", "500103001001G01M01"), file("gridworker2", "500103002001G01")]
 
 
 def case_urls(pk: int) -> list[tuple[str, str, str]]:
@@ -58,6 +50,16 @@ def case_urls(pk: int) -> list[tuple[str, str, str]]:
     return urls
 
 
+def signed_in(username: str):
+    """A page client and an API client signed in as `username`, and the ids of the cases
+    within their reach."""
+    user = User.objects.get(username=username)
+    page, api = Client(), APIClient()
+    page.force_login(user)
+    api.force_authenticate(user)
+    return page, api, set(Case.objects.visible_to(user).values_list("pk", flat=True))
+
+
 def rolled_back(client, method: str, path: str):
     with transaction.atomic():
         response = getattr(client, method)(path)
@@ -68,11 +70,7 @@ def rolled_back(client, method: str, path: str):
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", LOGINS)
 def test_every_case_url_hides_what_is_out_of_reach(cases, username):
-    user = User.objects.get(username=username)
-    page, api = Client(), APIClient()
-    page.force_login(user)
-    api.force_authenticate(user)
-    within = set(Case.objects.visible_to(user).values_list("pk", flat=True))
+    page, api, within = signed_in(username)
     wrong = []
     for case in cases:
         for kind, method, path in case_urls(case.pk):
@@ -87,11 +85,7 @@ def test_every_case_url_hides_what_is_out_of_reach(cases, username):
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", LOGINS)
 def test_lists_name_only_cases_within_reach(cases, username):
-    user = User.objects.get(username=username)
-    page, api = Client(), APIClient()
-    page.force_login(user)
-    api.force_authenticate(user)
-    within = set(Case.objects.visible_to(user).values_list("pk", flat=True))
+    page, api, within = signed_in(username)
 
     listed = {row["id"] for row in api.get("/api/v1/cases/").json()["results"]}
     assert listed == within
