@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from common.admin import ReadOnlyAdmin
 from grids.models import Role
 from notifications.models import Notification, OutboxMessage
 from sla.models import SlaPolicy
@@ -94,7 +95,7 @@ class CaseEventInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     """Read-only: cases change only through the workflow (services), never by editing rows."""
 
     list_display = [
@@ -112,15 +113,6 @@ class CaseAdmin(admin.ModelAdmin):
     date_hierarchy = "filed_at"
     show_full_result_count = False
     inlines = [CaseEventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SlaPolicy)
@@ -159,7 +151,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartyDisclosure)
-class PartyDisclosureAdmin(admin.ModelAdmin):
+class PartyDisclosureAdmin(ReadOnlyAdmin):
     """Who saw which case's party phone and ID numbers in full, and when: for review
     (PIPL). Read-only: a record of access is never edited or removed here."""
 
@@ -168,15 +160,6 @@ class PartyDisclosureAdmin(admin.ModelAdmin):
     list_select_related = ["user", "case"]
     search_fields = ["=case__number", "user__username", "user__real_name"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ExtensionRequest)

@@ -378,6 +378,9 @@ class PartyDisclosure(models.Model):
         return f"{self.user} · {self.case_id} · {self.at:%Y-%m-%d %H:%M}"
 
 
+ID_NUMBER_MAX = 32
+
+
 class Party(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
     side = models.CharField(_("side"), max_length=16, choices=PartySide.choices)
@@ -386,8 +389,8 @@ class Party(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
-    # Encrypted at rest (PIPL: sensitive personal information); at most 32 characters,
-    # which the filing service checks (the stored ciphertext is longer).
+    # Encrypted at rest (PIPL: sensitive personal information); at most ID_NUMBER_MAX
+    # characters, which the filing service checks (the stored ciphertext is longer).
     id_number = EncryptedTextField(_("ID number"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     relationship = models.CharField(_("relationship"), max_length=100, blank=True)

@@ -34,6 +34,7 @@ from .models import (
     RiskLevel,
     TypicalCase,
 )
+from .services.filing import PARTY_FIELD_MAX
 
 
 def mask_id_number(value: str) -> str:
@@ -352,11 +353,17 @@ class CaseDetailSerializer(CaseListSerializer):
 class PartyInputSerializer(serializers.Serializer):
     side = serializers.ChoiceField(choices=PartySide.choices, default=PartySide.APPLICANT)
     kind = serializers.ChoiceField(choices=PartyKind.choices, default=PartyKind.PERSON)
-    name = serializers.CharField(allow_blank=True, default="", max_length=100)
-    phone = serializers.CharField(allow_blank=True, default="", max_length=32)
-    id_number = serializers.CharField(allow_blank=True, default="", max_length=32)
-    address = serializers.CharField(allow_blank=True, default="", max_length=200)
-    relationship = serializers.CharField(allow_blank=True, default="", max_length=100)
+    name = serializers.CharField(allow_blank=True, default="", max_length=PARTY_FIELD_MAX["name"])
+    phone = serializers.CharField(allow_blank=True, default="", max_length=PARTY_FIELD_MAX["phone"])
+    id_number = serializers.CharField(
+        allow_blank=True, default="", max_length=PARTY_FIELD_MAX["id_number"]
+    )
+    address = serializers.CharField(
+        allow_blank=True, default="", max_length=PARTY_FIELD_MAX["address"]
+    )
+    relationship = serializers.CharField(
+        allow_blank=True, default="", max_length=PARTY_FIELD_MAX["relationship"]
+    )
 
 
 class PartiesField(serializers.ListField):

@@ -25,7 +25,9 @@ def _entries(request) -> dict:
     return request.session.setdefault(SESSION_KEY, {})
 
 
-def stash(request, uploads) -> list[dict]:
+def stash(request, uploads, *, keep=()) -> list[dict]:
+    """Park the valid uploads for the re-rendered form. `keep`: the tokens the form is
+    still carrying (restored earlier); those and the new ones are never evicted."""
     entries = _entries(request)
     _expire(request)
     kept = []
@@ -38,10 +40,14 @@ def stash(request, uploads) -> list[dict]:
         path = default_storage.save(f"stash/{token}", upload)
         entries[token] = {"path": path, "name": upload.name, "at": time.time()}
         kept.append({"token": token, "name": upload.name})
-    # A session keeps at most one filing's worth: the oldest go first.
-    for token in sorted(entries, key=lambda t: entries[t]["at"])[:-FILES_MAX]:
+    # A session keeps at most one filing's worth: files left behind by an earlier form
+    # (abandoned, or filed from another tab) go first, oldest first. What the form on
+    # screen still shows is never dropped, even above the cap: the filing then says
+    # "at most 9 files" and the worker chooses which to remove.
+    in_use = {*keep, *(k["token"] for k in kept)}
+    spare = sorted((t for t in entries if t not in in_use), key=lambda t: entries[t]["at"])
+    for token in spare[: max(0, len(entries) - FILES_MAX)]:
         default_storage.delete(entries.pop(token)["path"])
-        kept = [k for k in kept if k["token"] != token]
     request.session.modified = True
     return kept
 

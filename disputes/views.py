@@ -67,7 +67,9 @@ def case_file(request):
                 messages.success(request, _("Dispute %(number)s filed.") % {"number": case.number})
                 return redirect("disputes:detail", pk=case.pk)
         # Photos already taken survive the error: they come back with the form.
-        kept_photos += upload_stash.stash(request, request.FILES.getlist("photos"))
+        kept_photos += upload_stash.stash(
+            request, request.FILES.getlist("photos"), keep=[k["token"] for k in kept_photos]
+        )
     else:
         form = CaseFileForm(filing_areas=filing_areas, initial=_filing_initial(request.user))
         parties = PartyFormSet(

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from common.admin import ReadOnlyAdmin
 from grids.models import THREE_OFFICERS_AND_A_LAWYER, AreaLevel
 
 from . import services
@@ -178,7 +179,7 @@ class ReceptionSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(ReadOnlyAdmin):
     """Read-only: visits are recorded and followed up on the session page."""
 
     list_display = ["created_at", "resident_name", "session", "outcome", "is_dispute", "case"]
@@ -187,15 +188,6 @@ class VisitAdmin(admin.ModelAdmin):
     list_select_related = ["session__community", "session__unit", "case"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TeamMember)

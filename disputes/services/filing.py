@@ -20,6 +20,7 @@ from ..ledger import (
     save_case,
 )
 from ..models import (
+    ID_NUMBER_MAX,
     Case,
     CaseEvent,
     CaseNumberSequence,
@@ -57,7 +58,10 @@ def _next_number(year: int) -> str:
 
 # The longest value each party field takes (the columns' lengths): longer input is refused
 # with a message, never cut short without a word.
-PARTY_FIELD_MAX = {"name": 100, "phone": 32, "id_number": 32, "address": 200, "relationship": 100}
+PARTY_FIELD_MAX = {
+    name: Party._meta.get_field(name).max_length
+    for name in ("name", "phone", "address", "relationship")
+} | {"id_number": ID_NUMBER_MAX}
 
 
 def _validate_parties(parties: list[dict]) -> list[dict]:
@@ -96,11 +100,11 @@ def _validate_parties(parties: list[dict]) -> list[dict]:
             {
                 "side": side,
                 "kind": kind,
-                "name": name[:100],
-                "phone": phone[:32],
-                "id_number": id_number[:32],
-                "address": (party.get("address") or "").strip()[:200],
-                "relationship": (party.get("relationship") or "").strip()[:100],
+                "name": name,
+                "phone": phone,
+                "id_number": id_number,
+                "address": (party.get("address") or "").strip(),
+                "relationship": (party.get("relationship") or "").strip(),
             }
         )
     messages = [m for rows in errors.values() for m in rows]

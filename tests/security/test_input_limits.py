@@ -118,10 +118,31 @@ def test_parked_photos_expire_even_if_their_session_never_returns(client, world)
 
 def test_a_session_parks_at_most_one_filing_worth_of_photos(client, world):
     login(client, world, "gridworker")
-    for round_ in range(3):
+    for round_ in range(3):  # three forms abandoned, five photos each
         photos = [png_bytes(f"{round_}-{n}.png") for n in range(5)]
         client.post(reverse("disputes:file"), filing_post(world, cause="", photos=photos))
     assert len(default_storage.listdir("stash")[1]) == FILES_MAX
+
+
+def test_the_photos_the_form_still_shows_are_never_dropped(client, world):
+    login(client, world, "gridworker")
+    first = client.post(
+        reverse("disputes:file"),
+        filing_post(world, cause="", photos=[png_bytes(f"a{n}.png") for n in range(6)]),
+    )
+    tokens = [k["token"] for k in first.context["kept_photos"]]
+    # The same form again, still with an error, and six more photos: twelve on screen.
+    second = client.post(
+        reverse("disputes:file"),
+        filing_post(
+            world, cause="", kept_photos=tokens,
+            photos=[png_bytes(f"b{n}.png") for n in range(6)],
+        ),
+    )  # fmt: skip
+
+    shown = [k["name"] for k in second.context["kept_photos"]]
+    assert len(shown) == 12 and {f"a{n}.png" for n in range(6)} <= set(shown)
+    assert len(default_storage.listdir("stash")[1]) == 12
 
 
 def test_the_purge_runs_hourly_from_beat(settings):
