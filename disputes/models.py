@@ -9,11 +9,15 @@ from grids.models import Area, AreaLevel, Department, Role
 from grids.scope import user_scope
 from sla.clock import annotate_sla
 
+from .models_filing import CaseNumberSequence, FilingKey
+
 __all__ = [
     "OPEN_STATUSES",
+    "CaseNumberSequence",
     "CaseStatus",
+    "FilingKey",
     "RiskLevel",
-]  # the case vocabulary, defined below every app
+]  # the case vocabulary, defined below every app; the filing's tables (models_filing.py)
 
 
 class HandlingLevel(models.TextChoices):
@@ -330,17 +334,6 @@ class Case(models.Model):
         if self.status != CaseStatus.RESOLVED or self.resolved_at is None:
             return None
         return self.resolved_at <= self.close_due_at
-
-
-class CaseNumberSequence(models.Model):
-    """One row per year; incremented under a row lock so concurrent filings never share a
-    number and numbers stay dense and readable (JF2026-000123)."""
-
-    year = models.PositiveIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
-
-    def __str__(self):
-        return f"{self.year}: {self.last}"
 
 
 class PartySide(models.TextChoices):

@@ -21,7 +21,7 @@ from .escalation import (
     extension_decide,
     extension_request,
 )
-from .filing import case_file
+from .filing import FilingKeyReused, case_file, case_file_once
 from .workflow import (
     case_accept,
     case_assign,
@@ -39,6 +39,7 @@ from .workflow import (
 )
 
 __all__ = [
+    "FilingKeyReused",
     "TransitionError",
     "attachment_check",
     "case_accept",
@@ -48,6 +49,7 @@ __all__ = [
     "case_dispatch",
     "case_escalate",
     "case_file",
+    "case_file_once",
     "case_pause_clock",
     "case_progress",
     "case_raise_risk",
