@@ -82,6 +82,51 @@ function sendWithProgress(form) {
     xhr.addEventListener("error", broken);
     xhr.addEventListener("abort", broken);
     xhr.addEventListener("timeout", broken);
-    xhr.send(new FormData(form));
+    lightPhotos(new FormData(form)).then(function (data) {
+      xhr.send(data);
+    });
   });
+}
+
+// Camera photos are 3–5 MB, minutes on a weak signal: scale them down in the browser (longest
+// side 1920 px, JPEG, turned upright by their EXIF orientation, which drops the rest of the
+// EXIF, location included) before they leave the phone. Small images, PDFs and anything
+// the browser cannot decode go as they are.
+var PHOTO_SIDE = 1920;
+var PHOTO_LIGHT_BYTES = 600 * 1024;
+
+function lightPhotos(data) {
+  var files = data.getAll("photos").filter(function (f) { return f && f.size; });
+  if (!files.length || !window.createImageBitmap || !window.HTMLCanvasElement) {
+    return Promise.resolve(data);
+  }
+  return Promise.all(files.map(lightPhoto)).then(function (light) {
+    data.delete("photos");
+    light.forEach(function (item) { data.append("photos", item.blob, item.name); });
+    return data;
+  });
+}
+
+function lightPhoto(file) {
+  var same = { blob: file, name: file.name };
+  if (!/^image\/(jpeg|png|webp)$/.test(file.type) || file.size <= PHOTO_LIGHT_BYTES) {
+    return Promise.resolve(same);
+  }
+  return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+    var scale = Math.min(1, PHOTO_SIDE / Math.max(bitmap.width, bitmap.height));
+    var canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    return new Promise(function (resolve) {
+      canvas.toBlob(function (blob) {
+        if (!blob || blob.size >= file.size) {
+          resolve(same);
+        } else {
+          resolve({ blob: blob, name: file.name.replace(/\.[^.]*$/, "") + ".jpg" });
+        }
+      }, "image/jpeg", 0.85);
+    });
+  }).catch(function () { return same; });
 }

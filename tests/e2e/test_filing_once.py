@@ -90,3 +90,46 @@ def test_a_connection_that_breaks_saves_nothing_and_the_retry_files_once(
     page.wait_for_url(re.compile(r"/cases/\d+/$"))
     case = Case.objects.get()
     assert case.attachments.get().original_name == "楼道现场.jpg"
+
+
+def camera_jpeg(tmp_path) -> tuple:
+    """A 4000×3000 camera JPEG of about 4 MB, held sideways (EXIF orientation 6) and
+    carrying the GPS position it was taken at."""
+    base = Image.effect_noise((500, 375), 100).convert("RGB").resize((4000, 3000))
+    image = Image.blend(base, Image.effect_noise((4000, 3000), 30).convert("RGB"), 0.15)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x8825] = {1: "N", 2: (29.0, 33.0, 12.0), 3: "E", 4: (106.0, 34.0, 5.0)}
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92, exif=exif.tobytes())
+    path = tmp_path / "IMG_20261203_101500.jpg"
+    path.write_bytes(buffer.getvalue())
+    return path, len(buffer.getvalue())
+
+
+def test_a_4_mb_camera_photo_is_made_light_upright_and_placeless_on_slow_3g(
+    phone, login, server_url, tmp_path
+):
+    path, size = camera_jpeg(tmp_path)
+    assert size > 3_500_000
+    page = login(phone.new_page(), "gridworker")
+    page.goto(server_url + reverse("disputes:file"))
+    fill_filing(page)
+    page.locator("#id_photos").set_input_files(path)
+    cdp = phone.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.locator("#send-progress")).to_have_text(re.compile(r"^([1-9]\d?)%$"))
+    page.wait_for_url(re.compile(r"/cases/\d+/$"), timeout=90_000)
+
+    photo = Case.objects.get().attachments.get()
+    assert photo.original_name == "IMG_20261203_101500.jpg"
+    assert photo.size < 1_000_000, photo.size  # was over 3.5 MB
+    stored = Image.open(photo.file)
+    assert max(stored.size) <= 1920
+    assert stored.height > stored.width  # turned upright, as the camera was held
+    exif = stored.getexif()
+    assert exif.get(0x0112) in (None, 1)
+    assert not exif.get_ifd(0x8825)  # no GPS position left in it
