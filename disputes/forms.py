@@ -123,6 +123,19 @@ class CaseFileForm(forms.Form):
     # Made with the blank form and sent back with every submit of it (and re-shown after an
     # error): a double tap or a retry after a lost reply files one case (case_file_once).
     filing_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+    # Filled by "use my location" (filing.js) when the worker asks for it, never otherwise.
+    latitude = forms.DecimalField(
+        required=False,
+        max_digits=9,
+        decimal_places=6,
+        min_value=-90,
+        max_value=90,
+        widget=forms.HiddenInput,
+    )
+    longitude = forms.DecimalField(
+        required=False, max_digits=9, decimal_places=6, min_value=-180, max_value=180,
+        widget=forms.HiddenInput,
+    )  # fmt: skip
 
     def __init__(self, *args, filing_areas=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -157,6 +157,9 @@ class Case(models.Model):
     description = models.TextField(_("description"), blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200)
+    # Where the worker stood, if they tapped "use my location" (WGS-84, from the phone).
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)  # noqa: E501  # fmt: skip
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)  # noqa: E501  # fmt: skip
     area = models.ForeignKey(
         Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="cases"
     )

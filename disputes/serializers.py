@@ -301,6 +301,8 @@ class CaseDetailSerializer(CaseListSerializer):
             *CaseListSerializer.Meta.fields,
             "description",
             "occurred_at",
+            "latitude",
+            "longitude",
             "district",
             "street",
             "community",
@@ -403,6 +405,13 @@ class CaseCreateSerializer(serializers.Serializer):
     description = _text()
     occurred_at = serializers.DateTimeField(allow_null=True, default=None)
     address = _text(required=True, max_length=200)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, allow_null=True, default=None
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-180, max_value=180, allow_null=True,
+        default=None,
+    )  # fmt: skip
     area = serializers.PrimaryKeyRelatedField(
         queryset=Area.objects.none(),
         error_messages={"does_not_exist": _("You cannot file cases in this area.")},

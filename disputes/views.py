@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -63,6 +63,8 @@ def case_file(request):
                     photos=[*earlier_photos, *data["photos"]],
                     resolved_on_spot=data["resolved_on_spot"],
                     outcome_note=data["outcome_note"],
+                    latitude=data["latitude"],
+                    longitude=data["longitude"],
                 )
             except ValidationError as exc:
                 errors_to_form(form, exc)
@@ -257,3 +259,21 @@ def attachment_download(request, pk, attachment_id):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@login_required
+def nearest_area(request):
+    """For "use my location" on the filing page: the nearest area the user may file in."""
+    if not permissions.can_file(request.user):
+        raise PermissionDenied
+    try:
+        latitude = float(request.GET["lat"])
+        longitude = float(request.GET["lon"])
+    except (KeyError, ValueError):
+        return JsonResponse({"error": _("Give lat and lon as numbers.")}, status=400)
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return JsonResponse({"error": _("This is not a position on Earth.")}, status=400)
+    area = selectors.nearest_filing_area(user=request.user, latitude=latitude, longitude=longitude)
+    if area is None:
+        return JsonResponse({"area": None})
+    return JsonResponse({"area": {"id": area.pk, "name": area.name, "code": area.code}})

@@ -1,6 +1,8 @@
 """Demo data: one district, 3 streets, 8 communities, their grids and micro-grids,
 departments and a user for every role. Idempotent: running it twice changes nothing."""
 
+from decimal import Decimal
+
 from django.db import transaction
 
 from .models import Area, AreaLevel, Assignment, Department, Role, User
@@ -56,12 +58,26 @@ USERS = [
 ]
 
 
-def _area(code, name, level, parent=None, households=0, kind=""):
+def _area(code, name, level, parent=None, households=0, kind="", at=None):
     existing = Area.objects.filter(code=code).first()
     if existing:
         return existing
+    latitude, longitude = at or (None, None)
     return area_create(
-        code=code, name=name, level=level, parent=parent, households=households, dedicated_kind=kind
+        code=code, name=name, level=level, parent=parent, households=households,
+        dedicated_kind=kind, latitude=latitude, longitude=longitude,
+    )  # fmt: skip
+
+
+# Where the demo's grids lie: Yuzhong district, Chongqing, a few hundred metres apart, so
+# "use my current location" on the filing page has something to find.
+ORIGIN = (Decimal("29.556000"), Decimal("106.568000"))
+
+
+def _spot(street: int, community: int, grid: int, micro: int = 0):
+    return (
+        ORIGIN[0] + Decimal("0.02") * street + Decimal("0.004") * grid + Decimal("0.0005") * micro,
+        ORIGIN[1] + Decimal("0.02") * community + Decimal("0.004") * grid,
     )
 
 
@@ -69,16 +85,17 @@ def _area(code, name, level, parent=None, households=0, kind=""):
 def seed() -> dict[str, str]:
     district = _area(DISTRICT[0], DISTRICT[1], AreaLevel.DISTRICT, households=260000)
     communities = {}
-    for street_code, street_name, community_list in STREETS:
+    for s, (street_code, street_name, community_list) in enumerate(STREETS):
         street = _area(street_code, street_name, AreaLevel.STREET, district, 30000)
-        for suffix, community_name in community_list:
+        for c, (suffix, community_name) in enumerate(community_list):
             code = street_code + suffix
             community = _area(code, community_name, AreaLevel.COMMUNITY, street, 3500)
             communities[community_name] = community
             for g in (1, 2, 3):
                 grid = _area(
-                    f"{code}G0{g}", f"{community_name}第{g}网格", AreaLevel.GRID, community, 500
-                )
+                    f"{code}G0{g}", f"{community_name}第{g}网格", AreaLevel.GRID, community, 500,
+                    at=_spot(s, c, g),
+                )  # fmt: skip
                 for m in (1, 2):
                     _area(
                         f"{code}G0{g}M0{m}",
@@ -86,6 +103,7 @@ def seed() -> dict[str, str]:
                         AreaLevel.MICRO_GRID,
                         grid,
                         70,
+                        at=_spot(s, c, g, m),
                     )
     for code, community_name, name, kind in DEDICATED:
         _area(code, name, AreaLevel.DEDICATED, communities[community_name], 0, kind)

@@ -119,6 +119,14 @@ def _validate_parties(parties: list[dict]) -> list[dict]:
     return cleaned
 
 
+def _location_errors(latitude, longitude) -> dict:
+    if (latitude is None) != (longitude is None):
+        return {"latitude": [_("Give both latitude and longitude, or neither.")]}
+    if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return {"latitude": [_("This is not a position on Earth.")]}
+    return {}
+
+
 def _id_number_ok(value: str) -> bool:
     """Mainland resident ID: 18 characters with the ISO 7064 check digit (or 15 digits for
     old cards). Organisations give a unified social credit code (18 characters) instead."""
@@ -152,6 +160,8 @@ def case_file(
     resolved_on_spot: bool = False,
     outcome_note: str = "",
     public: bool = False,
+    latitude=None,
+    longitude=None,
 ) -> Case:
     """File a dispute. A grid worker may record it as resolved on the spot ("small matters
     stay in the grid"), which keeps it in the grid's ledger as resolved.
@@ -190,6 +200,7 @@ def case_file(
         validate_attachments(photos)
     except ValidationError as exc:
         errors |= exc.message_dict
+    errors |= _location_errors(latitude, longitude)
     if errors:
         raise ValidationError(errors)
 
@@ -203,6 +214,8 @@ def case_file(
         description=description.strip(),
         occurred_at=occurred_at,
         address=address.strip(),
+        latitude=latitude,
+        longitude=longitude,
         area=area,
         category=category,
         risk_level=risk,

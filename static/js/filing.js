@@ -19,7 +19,48 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   sendWithProgress(document.getElementById("file-form"));
+  useLocation(document.getElementById("use-location"));
 });
+
+// "Use my current location": only when the worker taps it (the browser asks permission),
+// it records where they stand on the case and picks the nearest grid they may file in.
+function useLocation(button) {
+  if (!button) {
+    return;
+  }
+  var text = document.getElementById("location-text");
+  if (!navigator.geolocation) {
+    button.hidden = true;
+    return;
+  }
+  button.addEventListener("click", function () {
+    text.textContent = button.dataset.locating;
+    navigator.geolocation.getCurrentPosition(function (position) {
+      var lat = position.coords.latitude.toFixed(6);
+      var lon = position.coords.longitude.toFixed(6);
+      document.getElementById("id_latitude").value = lat;
+      document.getElementById("id_longitude").value = lon;
+      var found = button.dataset.found.replace("{m}", Math.round(position.coords.accuracy));
+      text.textContent = found;
+      fetch(button.dataset.nearest + "?lat=" + lat + "&lon=" + lon, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { area: null }; })
+        .then(function (body) {
+          var select = document.getElementById("id_area");
+          if (!body.area || !select) {
+            return;
+          }
+          var option = select.querySelector('option[value="' + body.area.id + '"]');
+          if (option) {
+            select.value = String(body.area.id);
+            text.textContent = found + " " + button.dataset.suggested.replace("{name}", body.area.name);
+          }
+        })
+        .catch(function () { /* the position is kept; the area stays as chosen */ });
+    }, function () {
+      text.textContent = button.dataset.denied;
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  });
+}
 
 // Submit the filing in the background so the worker sees the upload's progress (photos on a
 // slow network take a while) and cannot send it twice: the button is disabled until the

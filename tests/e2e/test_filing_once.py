@@ -9,6 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from disputes.models import Case
+from grids.models import Area
 
 # Chrome DevTools' "Slow 3G" preset, upload as slow as the download.
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 50_000,
@@ -133,3 +134,26 @@ def test_a_4_mb_camera_photo_is_made_light_upright_and_placeless_on_slow_3g(
     exif = stored.getexif()
     assert exif.get(0x0112) in (None, 1)
     assert not exif.get_ifd(0x8825)  # no GPS position left in it
+
+
+def test_use_my_location_records_the_position_and_picks_the_nearest_grid(phone, login, server_url):
+    target = Area.objects.get(code="500103001001G01M02")
+    phone.grant_permissions(["geolocation"])
+    phone.set_geolocation(
+        {"latitude": float(target.latitude), "longitude": float(target.longitude), "accuracy": 12}
+    )
+    page = login(phone.new_page(), "gridworker")
+    page.goto(server_url + reverse("disputes:file"))
+    fill_filing(page)
+
+    page.get_by_role("button", name="使用当前位置").click()
+
+    expect(page.locator("#location-text")).to_contain_text("已记录当前位置（误差约 12 米）")
+    expect(page.locator("#location-text")).to_contain_text(f"已选择最近的网格：{target.name}")
+    expect(page.locator("#id_area")).to_have_value(str(target.pk))
+    page.get_by_role("button", name="提交", exact=True).click()
+    page.wait_for_url(re.compile(r"/cases/\d+/$"))
+    expect(page.get_by_test_id("case-location")).to_contain_text(f"{target.latitude:.5f}")
+    case = Case.objects.get()
+    assert case.area == target
+    assert case.latitude == target.latitude
