@@ -9,11 +9,9 @@ from grids.models import Area, AreaLevel, Department, Role
 from grids.scope import user_scope
 from sla.clock import annotate_sla
 
-__all__ = [
-    "OPEN_STATUSES",
-    "CaseStatus",
-    "RiskLevel",
-]  # the case vocabulary, defined below every app
+from .department_models import DepartmentTask  # noqa: F401  (registered with this app)
+
+__all__ = ["OPEN_STATUSES", "CaseStatus", "RiskLevel"]  # the case vocabulary, from common
 
 
 class HandlingLevel(models.TextChoices):
@@ -156,8 +154,7 @@ class Case(models.Model):
     area = models.ForeignKey(
         Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="cases"
     )
-    # Ancestors copied from `area` at filing (and refreshed when an area moves) so scope and
-    # dashboard queries are one indexed equality instead of a join on the tree.
+    # Ancestors copied from `area` (refreshed when an area moves): scope is one equality.
     district = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
     street = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
     community = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
@@ -275,9 +272,8 @@ class Case(models.Model):
             models.Index(fields=["mediator", "-filed_at"], name="case_mediator_filed"),
             # Queue of a handling area (triage) by status.
             models.Index(fields=["handling_area", "status"], name="case_queue"),
-            # Dashboard (disputes.stats): "the period's cases or the open ones" of an area is
-            # a BitmapOr of <level>_filed and these. Partial: open cases are a few percent
-            # of the ledger.
+            # Dashboard (disputes.stats): an area's "period's cases or open ones" is a BitmapOr
+            # of <level>_filed and these. Partial: open cases are a few percent of the ledger.
             *(
                 models.Index(
                     fields=[level, "assign_due_at"],
@@ -437,6 +433,10 @@ class CaseEvent(models.Model):
         RATED = "rated", _("Rated by the resident")
         REOPEN_REFUSED = "reopen_refused", _("Reopen request refused")
         CALLBACK = "callback", _("Callback")
+        DEPT_SIGNED = "dept_signed", _("Signed for by the department")
+        DEPT_RETURNED = "dept_returned", _("Returned by the department")
+        DEPT_REPORTED = "dept_reported", _("Department reported completion")
+        DEPT_VERIFIED = "dept_verified", _("Department's report verified")
 
     # No index of its own: caseevent_case_at (case, at) serves every lookup by case, and
     # each index costs every insert (a sweep tick writes thousands of events).

@@ -5,6 +5,7 @@ from django.utils import timezone
 from grids.models import Area, Assignment, User
 from sla import clock
 
+from .department_models import DepartmentTask
 from .models import (
     LEVEL_COLUMN,
     OPEN_STATUSES,
@@ -131,6 +132,10 @@ def case_detail(*, user, pk: int) -> Case:
             ),
             "category__laws",
             "category__typical_cases",
+            Prefetch(
+                "department_tasks",
+                queryset=DepartmentTask.objects.select_related("department", "signed_by"),
+            ),
         )
         .get(pk=pk)
     )

@@ -498,3 +498,8 @@ class ExtensionDecideInputSerializer(serializers.Serializer):
 
 
 # --- inbox --------------------------------------------------------------------------------------
+
+
+class VerifyReportInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["pass", "fail"])
+    note = _text()

@@ -37,6 +37,7 @@ from ..routing import (
     RISK_ORDER,
     parent_queue,
 )
+from .departments import open_task
 
 S = CaseStatus
 
@@ -150,13 +151,15 @@ def case_dispatch(*, case: Case, actor: User, department: Department, note: str)
     old = case.lead_department
     case.lead_department = department
     save_case(case, "lead_department")
+    # The department's own record of its part: sign-for deadline, report, verification.
+    task = open_task(case, department, actor=actor, instructions=note, role="lead")
     append_event(
         case,
         kind=CaseEvent.Kind.DISPATCHED,
         actor=actor,
         from_status=case.status,
         note=note,
-        data={"department": department.name, "from": old.name if old else ""},
+        data={"department": department.name, "from": old.name if old else "", "task": task.pk},
     )
 
     liaisons = User.objects.filter(
