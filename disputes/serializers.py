@@ -18,6 +18,7 @@ from sla import clock
 from sla.models import SlaPolicy
 
 from . import permissions
+from .department_models import DepartmentTask
 from .models import (
     Attachment,
     Case,
@@ -278,6 +279,37 @@ class ExtensionRequestSerializer(serializers.ModelSerializer):
         ]
 
 
+class DepartmentTaskSerializer(serializers.ModelSerializer):
+    """A department's part in the case: lead or assisting, its state and deadlines."""
+
+    department = DepartmentRefSerializer(read_only=True)
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    signed_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = DepartmentTask
+        fields = [
+            "id",
+            "department",
+            "role",
+            "role_label",
+            "status",
+            "status_label",
+            "instructions",
+            "dispatched_at",
+            "sign_due_at",
+            "signed_at",
+            "signed_on_time",
+            "signed_by",
+            "reported_at",
+            "report",
+            "verified_at",
+            "returned_at",
+            "return_reason",
+        ]
+
+
 class CaseDetailSerializer(CaseListSerializer):
     category = CategorySerializer(read_only=True)
     lead_department = DepartmentRefSerializer(read_only=True)
@@ -289,6 +321,7 @@ class CaseDetailSerializer(CaseListSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
     sla_policy = SlaPolicyRefSerializer(read_only=True)
     extensions = ExtensionRequestSerializer(many=True, read_only=True)
+    department_tasks = DepartmentTaskSerializer(many=True, read_only=True)
     resolved_on_time = serializers.BooleanField(
         read_only=True,
         allow_null=True,
@@ -338,6 +371,7 @@ class CaseDetailSerializer(CaseListSerializer):
             "resolved_on_time",
             "clock_paused_at",
             "extensions",
+            "department_tasks",
         ]
 
     @extend_schema_field(PartySerializer(many=True))

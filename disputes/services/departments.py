@@ -20,7 +20,7 @@ from sla import clock
 from .. import permissions
 from ..attachments import store_attachments, validate_attachments
 from ..department_models import DepartmentTask
-from ..ledger import append_event, lock_case, require, save_case
+from ..ledger import append_event, lock_case, require
 from ..models import Case, CaseEvent
 
 T = DepartmentTask.Status
@@ -129,10 +129,9 @@ def task_return(*, case: Case, actor: User, reason: str) -> DepartmentTask:
     task = _locked_task(case, actor, [T.DISPATCHED, T.SIGNED], _("returned"))
     reason = _text(reason, "reason", _("Say why the department returns the case."))
     task.status, task.returned_at, task.return_reason = T.RETURNED, timezone.now(), reason
+    # The case stays visible to the department (its record of what it returned and why);
+    # the centre dispatches again, to it or another one, which opens a new task.
     task.save()
-    if task.role == DepartmentTask.Role.LEAD and case.lead_department_id == task.department_id:
-        case.lead_department = None  # nobody leads until the centre dispatches again
-        save_case(case, "lead_department")
     append_event(
         case,
         kind=CaseEvent.Kind.DEPT_RETURNED,
