@@ -8,6 +8,7 @@ registers the model with the disputes app."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -82,3 +83,15 @@ class DepartmentTask(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in self.LIVE
+
+    @property
+    def sign_colour(self) -> str:
+        """Like the assignment step's colour: red once the sign-for limit is missed (and
+        kept red when it was signed late), orange in the last quarter of the window."""
+        if self.signed_at is not None or self.status != self.Status.DISPATCHED:
+            return "red" if self.signed_on_time is False else "green"
+        now = timezone.now()
+        if now > self.sign_due_at:
+            return "red"
+        window = self.sign_due_at - self.dispatched_at
+        return "orange" if self.sign_due_at - now <= window / 4 else "green"
