@@ -3,6 +3,7 @@ from django.db.models import DateTimeField, F, Prefetch, Q, When
 from django.utils import timezone
 
 from grids.models import Area, Assignment, User
+from grids.selectors import user_scope
 from sla import clock
 
 from .department_models import DepartmentTask
@@ -15,7 +16,7 @@ from .models import (
     ExtensionRequest,
     case_scope_q,
 )
-from .permissions import MEDIATOR_ROLES
+from .permissions import MEDIATOR_ROLES, liaison_departments
 
 
 def case_list(*, user, filters: dict | None = None):
@@ -168,3 +169,17 @@ def mediator_candidates(*, case: Case):
 
 
 # --- SLA health -----------------------------------------------------------------------------
+
+
+def department_queue(*, user, live_only: bool = True):
+    """The tasks of the departments the user is liaison for: live ones first, the nearest
+    sign-for deadline first (the index depttask_queue). Every department's for those who
+    see everything (admins); empty for everyone else."""
+    qs = DepartmentTask.objects.all()
+    if not user_scope(user).sees_everything:
+        qs = qs.filter(department_id__in=liaison_departments(user))
+    if live_only:
+        qs = qs.filter(status__in=DepartmentTask.LIVE)
+    return qs.select_related("case", "department").order_by(
+        When_(When(status="dispatched", then=0), default=1), "sign_due_at", "id"
+    )

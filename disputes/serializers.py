@@ -310,6 +310,20 @@ class DepartmentTaskSerializer(serializers.ModelSerializer):
         ]
 
 
+class DepartmentQueueSerializer(DepartmentTaskSerializer):
+    """A row of a department's queue: the task with the case it belongs to."""
+
+    case = serializers.SerializerMethodField()
+    sign_colour = serializers.CharField(read_only=True)
+
+    class Meta(DepartmentTaskSerializer.Meta):
+        fields = [*DepartmentTaskSerializer.Meta.fields, "case", "sign_colour"]
+
+    def get_case(self, task) -> dict:
+        case = task.case
+        return {"id": case.pk, "number": case.number, "cause": case.cause, "status": case.status}
+
+
 class CaseDetailSerializer(CaseListSerializer):
     category = CategorySerializer(read_only=True)
     lead_department = DepartmentRefSerializer(read_only=True)

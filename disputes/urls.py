@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import department_pages, views
 
 app_name = "disputes"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.case_list, name="list"),
     path("mine/", views.my_cases, name="mine"),
     path("new/", views.case_file, name="file"),
+    path("department/", department_pages.department_queue, name="department_queue"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/actions/<slug:action>/", views.case_action, name="action"),
     path("<int:pk>/parties/reveal/", views.reveal_parties, name="reveal_parties"),

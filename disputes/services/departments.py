@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import StateConflict
-from grids.models import Department, Role, User
-from grids.selectors import user_scope
+from grids.models import Department, User
 from sla import clock
 
 from .. import permissions
@@ -35,20 +34,10 @@ class TaskStateError(StateConflict):
         )
 
 
-def liaison_department_ids(user) -> tuple[int, ...]:
-    """The departments the user is liaison (联络员) for now, from the cached scope."""
-    scope = user_scope(user)
-    return tuple(
-        a.department_id
-        for a in scope.assignments
-        if a.department_id and a.role == Role.DEPARTMENT_LIAISON
-    )
-
-
 def own_task(user, case: Case) -> DepartmentTask | None:
     """The viewer's department's live task on this case, from the prefetched list when the
     case page prefetched it."""
-    mine = set(liaison_department_ids(user))
+    mine = set(permissions.liaison_departments(user))
     if not mine:
         return None
     return next(
@@ -82,7 +71,7 @@ def open_task(case: Case, department: Department, *, actor, instructions: str, r
 def _locked_task(case: Case, actor, states: Iterable[str], action: str) -> DepartmentTask:
     """The actor's department's live task, locked; 403 when the actor is no liaison of a
     department working on the case, 409 when its task is not in one of `states`."""
-    mine = liaison_department_ids(actor)
+    mine = permissions.liaison_departments(actor)
     require(bool(mine))
     task = (
         DepartmentTask.objects.select_for_update()

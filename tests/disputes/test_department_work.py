@@ -240,3 +240,55 @@ def test_the_case_page_shows_the_departments_part_and_offers_the_liaison_sign_fo
     assert "区人力资源和社会保障局" in html or w.hrss.name in html
     assert 'name="sign_for-note"' in html
     assert len(queries) <= 40, len(queries)
+
+
+# --- the department queue: page and API ---------------------------------------------------------
+
+
+def test_the_queue_lists_the_departments_live_tasks_with_few_queries(
+    w, client, django_assert_max_num_queries
+):
+    cases = [dispatched(w) for _ in range(3)]
+    services.task_sign(case=cases[0], actor=w.labour)
+    client.force_login(w.labour)
+    url = reverse("disputes:department_queue")
+    with django_assert_max_num_queries(12):
+        page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    for case in cases:
+        assert f'data-case="{case.number}"' in html
+    # Awaiting sign-for first.
+    assert html.index(cases[1].number) < html.index(cases[0].number)
+    assert "待签收" in html
+
+    with django_assert_max_num_queries(12):
+        api = client_for(w.labour).get("/api/v1/department-tasks/")
+    assert api.status_code == 200
+    rows = api.json()["results"]
+    assert [r["case"]["number"] for r in rows][:2] == [cases[1].number, cases[2].number]
+    assert {r["status"] for r in rows} == {T.DISPATCHED, T.SIGNED}
+    assert all(r["sign_colour"] == "green" for r in rows)
+
+
+def test_finished_tasks_leave_the_queue_unless_asked_for(w):
+    case = dispatched(w)
+    services.task_return(case=case, actor=w.labour, reason="不属于本部门职责")
+    api = client_for(w.labour)
+    assert api.get("/api/v1/department-tasks/").json()["results"] == []
+    rows = api.get("/api/v1/department-tasks/?show=all").json()["results"]
+    assert [(r["case"]["number"], r["status"]) for r in rows] == [(case.number, T.RETURNED)]
+
+
+def test_the_queue_is_for_liaisons_only(w, client):
+    dispatched(w)
+    for user in (w.secretary, w.gridworker):
+        assert_error_body(client_for(user).get("/api/v1/department-tasks/"), 403)
+        client.force_login(user)
+        assert client.get(reverse("disputes:department_queue")).status_code == 403
+
+
+def test_an_empty_queue_says_so(w, client):
+    client.force_login(w.labour)
+    page = client.get(reverse("disputes:department_queue"))
+    assert "目前没有本部门的任务" in page.content.decode()
