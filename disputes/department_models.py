@@ -43,6 +43,7 @@ class DepartmentTask(models.Model):
     )
     dispatched_at = models.DateTimeField(_("dispatched at"))
     sign_due_at = models.DateTimeField(_("sign for by"))
+    report_due_at = models.DateTimeField(_("report by"), null=True, blank=True)
     signed_at = models.DateTimeField(_("signed for at"), null=True, blank=True)
     signed_on_time = models.BooleanField(null=True)
     signed_by = models.ForeignKey(

@@ -317,6 +317,12 @@ class DispatchForm(forms.Form):
     department = forms.ModelChoiceField(
         label=_("Department"), queryset=Department.objects.filter(is_active=True)
     )
+    assisting = forms.ModelMultipleChoiceField(
+        label=_("Assisting departments"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+    )
     note = forms.CharField(
         max_length=TEXT_MAX,
         label=_("What the department should do"),

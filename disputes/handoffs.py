@@ -11,7 +11,7 @@ outbox after commit, outside quiet hours).
 - resolved → whoever closes it: the handling unit's assigners;
 - closed / reopened / withdrawn → the filer, the mediator and the handling unit;
 - a department signed for, returned or reported completion → the handling unit (the
-  dispatching centre); its report verified (pass or fail) → the lead department's liaisons.
+  dispatching centre). The verification of a department's report notifies in its service.
 
 One notification per person per event, and never to the person who acted. Escalation,
 dispatch, extensions and breaches notify in their own services (they have other readers)."""
@@ -39,7 +39,6 @@ TITLES = {
     K.DEPT_SIGNED: gettext_noop("The department signed for case %(number)s"),
     K.DEPT_RETURNED: gettext_noop("The department returned case %(number)s"),
     K.DEPT_REPORTED: gettext_noop("Department's completion report to verify: %(number)s"),
-    K.DEPT_VERIFIED: gettext_noop("Your completion report was checked: %(number)s"),
 }
 
 
@@ -86,8 +85,6 @@ def recipients(case: Case, kind: str) -> list[User]:
         return _unit(case)
     if kind in (K.DEPT_SIGNED, K.DEPT_RETURNED, K.DEPT_REPORTED):
         return _unit(case)  # the dispatching centre waits for the department's answer
-    if kind == K.DEPT_VERIFIED:
-        return _liaisons(case)
     if kind in (K.CLOSED, K.REOPENED, K.WITHDRAWN):
         return _by_id(case.filed_by_id, case.mediator_id) + _unit(case)
     return []

@@ -9,7 +9,7 @@ from grids.models import Area, AreaLevel, Department, Role
 from grids.scope import user_scope
 from sla.clock import annotate_sla
 
-from .department_models import DepartmentTask  # noqa: F401  (registered with this app)
+from .department_models import DepartmentTask
 
 __all__ = ["OPEN_STATUSES", "CaseStatus", "RiskLevel"]  # the case vocabulary, from common
 
@@ -584,8 +584,7 @@ def case_scope_q(user) -> Q | None:
     scope = user_scope(user)
     if scope.sees_everything:
         return None
-    # Assistants through a subquery, not a join: a join repeats a case once per assistant
-    # for everyone who sees it by area, and visible_to(user).count() would overcount.
+    # Subqueries, not joins: a join repeats a case per assistant (or task) and overcounts.
     assisted = Case.assistants.through.objects.filter(user_id=user.pk).values("case_id")
     condition = Q(filed_by_id=user.pk) | Q(mediator_id=user.pk) | Q(pk__in=assisted)
     by_column: dict[str, list[int]] = {}
@@ -594,7 +593,8 @@ def case_scope_q(user) -> Q | None:
             by_column.setdefault(LEVEL_COLUMN[a.area.level], []).append(a.area_id)
     for column, ids in by_column.items():
         condition |= Q(**{f"{column}__in": ids})
-    if scope.department_ids:
-        condition |= Q(lead_department_id__in=scope.department_ids)
-        condition |= Q(referral_department_id__in=scope.department_ids)
+    if ids := scope.department_ids:  # led by, referred to, or assisted by their department
+        tasks = DepartmentTask.objects.filter(department_id__in=ids).values("case_id")
+        condition |= Q(lead_department_id__in=ids) | Q(referral_department_id__in=ids)
+        condition |= Q(pk__in=tasks)
     return condition

@@ -299,6 +299,7 @@ class DepartmentTaskSerializer(serializers.ModelSerializer):
             "instructions",
             "dispatched_at",
             "sign_due_at",
+            "report_due_at",
             "signed_at",
             "signed_on_time",
             "signed_by",
@@ -528,6 +529,9 @@ class RaiseRiskInputSerializer(serializers.Serializer):
 class DispatchInputSerializer(serializers.Serializer):
     department = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.filter(is_active=True)
+    )
+    assisting = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(is_active=True), many=True, default=list
     )
     note = _text(required=True)
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import StateConflict
-from grids.models import Department, User
+from grids.models import Assignment, Department, Role, User
+from notifications.services import notify
 from sla import clock
 
 from .. import permissions
@@ -47,13 +48,37 @@ def own_task(user, case: Case) -> DepartmentTask | None:
 
 
 def reported_task(case: Case) -> DepartmentTask | None:
-    return next((t for t in case.department_tasks.all() if t.status == T.REPORTED), None)
+    """The report the dispatching level verifies next: the earliest one (task_verify takes
+    the same), from the prefetched list on the case page."""
+    reported = [t for t in case.department_tasks.all() if t.status == T.REPORTED]
+    return min(reported, key=lambda t: (t.reported_at, t.id), default=None)
+
+
+# An assisting department answers for its part within this many (working) days, or by the
+# case's closing deadline if that comes first.
+ASSIST_REPORT_DAYS = 5
+
+
+def department_liaisons(department: Department) -> list[User]:
+    return list(
+        User.objects.filter(
+            pk__in=Assignment.objects.active()
+            .filter(department=department, role=Role.DEPARTMENT_LIAISON)
+            .values("user_id")
+        )
+    )
 
 
 def open_task(case: Case, department: Department, *, actor, instructions: str, role: str):
-    """Called by case_dispatch under the case lock: the department's task and its sign-for
-    deadline, the policy's assignment limit (签收 is the department's "acceptance")."""
+    """Called by case_dispatch under the case lock: the department's task, its sign-for
+    deadline (the policy's assignment limit: 签收 is the department's "acceptance") and its
+    report deadline (the lead: the case's closing deadline; an assisting department its own,
+    shorter one, since the lead needs its answer before closing)."""
     now = timezone.now()
+    report_due = case.close_due_at
+    if role == DepartmentTask.Role.ASSIST:
+        own = clock.extend(case.sla_policy, now, ASSIST_REPORT_DAYS)
+        report_due = min(own, report_due) if report_due else own
     live = case.department_tasks.filter(department=department, status__in=DepartmentTask.LIVE)
     if live.exists():
         return live.get()
@@ -65,6 +90,7 @@ def open_task(case: Case, department: Department, *, actor, instructions: str, r
         dispatched_by=actor,
         dispatched_at=now,
         sign_due_at=clock.assign_deadline(case.sla_policy, now),
+        report_due_at=report_due,
     )
 
 
@@ -196,6 +222,7 @@ def task_verify(*, case: Case, actor: User, decision: str, note: str = "") -> De
         DepartmentTask.objects.select_for_update()
         .select_related("department")
         .filter(case=case, status=T.REPORTED)
+        .order_by("reported_at", "id")
         .first()
     )
     if task is None:
@@ -211,5 +238,18 @@ def task_verify(*, case: Case, actor: User, decision: str, note: str = "") -> De
         from_status=case.status,
         note=note,
         data={"department": task.department.name, "passed": passed, "task": task.pk},
+    )
+    # The verified department's liaisons (a lead or an assisting one) learn the result.
+    notify(
+        users=[u for u in department_liaisons(task.department) if u.pk != actor.pk],
+        case=case,
+        kind="case_dept_verified",
+        title=(
+            _("Your completion report passed: %(number)s")
+            if passed
+            else _("Your completion report was sent back: %(number)s")
+        )
+        % {"number": case.number},
+        body=note,
     )
     return task

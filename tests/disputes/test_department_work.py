@@ -14,6 +14,7 @@ from django.urls import reverse
 from disputes import services
 from disputes.department_models import DepartmentTask
 from disputes.models import Attachment, Case, CaseEvent
+from grids.models import Assignment, Department, Role
 from notifications.models import Notification
 from tests.disputes.test_api import (  # noqa: F401  (seeded: the demo district, once)
     World,
@@ -24,6 +25,7 @@ from tests.disputes.test_api import (  # noqa: F401  (seeded: the demo district,
     png,
     seeded,
 )
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 K = CaseEvent.Kind
@@ -292,3 +294,45 @@ def test_an_empty_queue_says_so(w, client):
     client.force_login(w.labour)
     page = client.get(reverse("disputes:department_queue"))
     assert "目前没有本部门的任务" in page.content.decode()
+
+
+# --- assisting departments (配合) -----------------------------------------------------------------
+
+
+def test_an_assisting_department_gets_its_own_task_deadline_and_reports_back(w):
+    police_bureau = Department.objects.get(code="POLICE")
+    liaison = UserFactory(username="police_liaison")
+    Assignment.objects.create(user=liaison, role=Role.DEPARTMENT_LIAISON, department=police_bureau)
+    case = file_case(w, category="1001")
+    case = services.case_assign(case=case, mediator=w.mediator, actor=w.secretary)
+    response = post(
+        w.secretary,
+        case,
+        "dispatch",
+        {"department": w.hrss.pk, "assisting": [police_bureau.pk], "note": "人社牵头，公安配合"},
+    )
+    assert response.status_code == 200, response.content
+    tasks = {t["department"]["id"]: t for t in response.json()["department_tasks"]}
+    assert (tasks[w.hrss.pk]["role"], tasks[police_bureau.pk]["role"]) == ("lead", "assist")
+    case.refresh_from_db()
+    lead = DepartmentTask.objects.get(case=case, department=w.hrss)
+    helper = DepartmentTask.objects.get(case=case, department=police_bureau)
+    assert lead.report_due_at == case.close_due_at
+    assert helper.report_due_at < case.close_due_at  # its own, shorter deadline
+    assert Notification.objects.filter(recipient=liaison, kind="dispatched").exists()
+
+    # The assisting liaison sees the case and does its own part; the lead's is untouched.
+    assert client_for(liaison).get(f"/api/v1/cases/{case.pk}/").status_code == 200
+    assert post(liaison, case, "sign-for", {"note": ""}).status_code == 200
+    assert post(liaison, case, "report-completion", {"note": "已出警调查"}).status_code == 200
+    lead.refresh_from_db()
+    helper.refresh_from_db()
+    assert (lead.status, helper.status) == (T.DISPATCHED, T.REPORTED)
+
+    # The centre verifies the assisting department's report; its liaison is told.
+    response = post(w.secretary, case, "verify-report", {"decision": "pass"})
+    assert response.status_code == 200, response.content
+    helper.refresh_from_db()
+    assert helper.status == T.DONE
+    assert Notification.objects.filter(recipient=liaison, kind="case_dept_verified").exists()
+    assert not Notification.objects.filter(recipient=w.labour, kind="case_dept_verified").exists()
