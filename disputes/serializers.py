@@ -284,6 +284,10 @@ class DepartmentTaskSerializer(serializers.ModelSerializer):
 
     department = DepartmentRefSerializer(read_only=True)
     role_label = serializers.CharField(source="get_role_display", read_only=True)
+    # Plain text, not an enum: "status" names the case's enum in the schema already.
+    status = serializers.CharField(
+        read_only=True, help_text="dispatched, signed, reported, done, returned"
+    )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     signed_by = UserRefSerializer(read_only=True)
 
