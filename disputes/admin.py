@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from common.admin import ReadOnlyAdmin
 from grids.models import Role
 from notifications.models import Notification, OutboxMessage
-from sla.models import SlaPolicy
+from sla.models import SlaPolicy, Timer
 
 from .models import (
     Case,
@@ -113,6 +113,18 @@ class CaseAdmin(ReadOnlyAdmin):
     date_hierarchy = "filed_at"
     show_full_result_count = False
     inlines = [CaseEventInline]
+
+
+@admin.register(Timer)
+class TimerAdmin(ReadOnlyAdmin):
+    """Deadlines outside a case's SLA steps, for operators: what is due and what fired.
+    Read-only: the services arm and disarm them."""
+
+    list_display = ["kind", "object_id", "case", "due_at", "fired_at"]
+    list_filter = ["kind"]
+    search_fields = ["=object_id", "=case__number"]
+    raw_id_fields = ["case"]
+    show_full_result_count = False
 
 
 @admin.register(SlaPolicy)

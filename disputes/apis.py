@@ -68,8 +68,27 @@ def case_response(request, pk, *, status_code=status.HTTP_200_OK, reveal=False) 
         operation_id="cases_file",
         tags=[TAG],
         summary="File a case (JSON, or multipart with photos)",
+        description=(
+            "Send an `Idempotency-Key` header (up to 64 printable characters, e.g. a UUID "
+            "made when the user starts the filing) and a retry can never file twice: the "
+            "same key with the same content answers 200 with the case filed first; the "
+            "same key with other content answers 409. Keys are per user and kept."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="A key of your own for this filing",
+            ),
+        ],
         request=CaseCreateSerializer,
-        responses={201: CaseDetailSerializer, **error_responses(400, 403)},
+        responses={
+            201: CaseDetailSerializer,
+            200: CaseDetailSerializer,
+            **error_responses(400, 403, 409),
+        },
     ),
 )
 class CaseListCreateApi(generics.ListAPIView):
@@ -87,8 +106,13 @@ class CaseListCreateApi(generics.ListAPIView):
     def post(self, request):
         if not permissions.can_file(request.user):
             raise PermissionDenied
-        case = services.case_file(actor=request.user, **parsed(CaseCreateSerializer, request))
-        return case_response(request, case.pk, status_code=status.HTTP_201_CREATED)
+        case, first_time = services.case_file_once(
+            key=request.headers.get("Idempotency-Key", ""),
+            actor=request.user,
+            **parsed(CaseCreateSerializer, request),
+        )
+        code = status.HTTP_201_CREATED if first_time else status.HTTP_200_OK
+        return case_response(request, case.pk, status_code=code)
 
 
 class CaseDetailApi(APIView):

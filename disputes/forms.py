@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.forms import formset_factory
 from django.utils.choices import BaseChoiceIterator
@@ -118,9 +120,14 @@ class CaseFileForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # Made with the blank form and sent back with every submit of it (and re-shown after an
+    # error): a double tap or a retry after a lost reply files one case (case_file_once).
+    filing_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, filing_areas=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["filing_key"] = uuid.uuid4().hex
         if filing_areas is not None:
             self.fields["area"].queryset = filing_areas
         self.fields["photos"].widget.attrs["capture"] = "environment"

@@ -10,8 +10,11 @@ from grids.scope import user_scope
 from sla.clock import annotate_sla
 
 from .department_models import DepartmentTask
+from .models_filing import CaseNumberSequence, FilingKey
 
-__all__ = ["OPEN_STATUSES", "CaseStatus", "RiskLevel"]  # the case vocabulary, from common
+# The case vocabulary (from common) and the tables kept in their own modules.
+__all__ = ["OPEN_STATUSES", "CaseStatus", "RiskLevel", "CaseNumberSequence", "FilingKey"]
+__all__ += ["DepartmentTask"]
 
 
 class HandlingLevel(models.TextChoices):
@@ -326,17 +329,6 @@ class Case(models.Model):
         if self.status != CaseStatus.RESOLVED or self.resolved_at is None:
             return None
         return self.resolved_at <= self.close_due_at
-
-
-class CaseNumberSequence(models.Model):
-    """One row per year; incremented under a row lock so concurrent filings never share a
-    number and numbers stay dense and readable (JF2026-000123)."""
-
-    year = models.PositiveIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
-
-    def __str__(self):
-        return f"{self.year}: {self.last}"
 
 
 class PartySide(models.TextChoices):

@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.utils import timezone
 
+from notifications.services import one_delivery_task
+from sla import timers
 from sla.services import sweep_run_record
 
 from . import upload_stash
@@ -13,6 +15,8 @@ def sla_sweep() -> dict:
     """Every minute from beat. Safe to overlap or repeat: see sweep.py."""
     started_at = timezone.now()
     result = sla_sweep_step()
+    with one_delivery_task():  # the timers' handlers notify too: one delivery task for all
+        fired = timers.sweep()
     sweep_run_record(
         started_at=started_at,
         finished_at=timezone.now(),
@@ -24,6 +28,7 @@ def sla_sweep() -> dict:
         "breaches": result.breaches,
         "skipped": result.skipped,
         "escalated": result.escalated,
+        "timers": fired,
     }
 
 

@@ -1,9 +1,12 @@
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -44,7 +47,8 @@ def case_file(request):
         if form.is_valid() and parties.is_valid():
             data = form.cleaned_data
             try:
-                case = services.case_file(
+                case, first_time = services.case_file_once(
+                    key=data["filing_key"],
                     actor=request.user,
                     area=data["area"],
                     category=data["category"],
@@ -63,9 +67,25 @@ def case_file(request):
                 )
             except ValidationError as exc:
                 errors_to_form(form, exc)
+            except services.FilingKeyReused as exc:
+                # This form was filed already (the back button, then edited): say so, and
+                # give it a new key so that submitting again files the new dispute.
+                form.add_error(None, exc.message)
+                form.data = form.data.copy()
+                form.data["filing_key"] = uuid.uuid4().hex
             else:
                 upload_stash.clear(request, tokens)
-                messages.success(request, _("Dispute %(number)s filed.") % {"number": case.number})
+                if first_time:
+                    text = _("Dispute %(number)s filed.")
+                else:
+                    text = _("Dispute %(number)s was already filed; nothing was filed twice.")
+                messages.success(request, text % {"number": case.number})
+                if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+                    # filing.js sent it: a redirect would be followed inside the request
+                    # (and eat the message); the page goes there itself.
+                    response = HttpResponse(status=204)
+                    response["X-Filed-Location"] = reverse("disputes:detail", args=[case.pk])
+                    return response
                 return redirect("disputes:detail", pk=case.pk)
         # Photos already taken survive the error: they come back with the form.
         kept_photos += upload_stash.stash(

@@ -130,3 +130,44 @@ class SweepRun(models.Model):
 
     def __str__(self):
         return f"{self.finished_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Timer(models.Model):
+    """A deadline on something other than a case's own SLA steps (an acknowledgement, a
+    card's reply, an obligation, a court's decision), fired exactly once by the sweep.
+
+    One row per (kind, object): arming again moves the deadline (and un-fires it), disarming
+    deletes it. The sweep claims due rows with SKIP LOCKED and marks them fired in the same
+    transaction as the kind's handler writes its events, so overlapping sweeps, a crash
+    half-way and a sweep run days late all fire each timer once (see sla/timers.py)."""
+
+    kind = models.CharField(_("kind"), max_length=64)
+    object_id = models.BigIntegerField(_("object id"))
+    case = models.ForeignKey(
+        "disputes.Case",
+        verbose_name=_("case"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    due_at = models.DateTimeField(_("due at"))
+    fired_at = models.DateTimeField(_("fired at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("timer")
+        verbose_name_plural = _("timers")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="timer_kind_object"),
+        ]
+        indexes = [
+            # "What is due": fired timers drop out of the partial index, so it stays small.
+            models.Index(
+                fields=["kind", "due_at"],
+                name="timer_due",
+                condition=Q(fired_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}:{self.object_id} @ {self.due_at}"

@@ -22,7 +22,7 @@ from .escalation import (
     extension_decide,
     extension_request,
 )
-from .filing import case_file
+from .filing import FilingKeyReused, case_file, case_file_once
 from .workflow import (
     case_accept,
     case_assign,
@@ -40,6 +40,7 @@ from .workflow import (
 )
 
 __all__ = [
+    "FilingKeyReused",
     "TransitionError",
     "attachment_check",
     "case_accept",
@@ -49,6 +50,7 @@ __all__ = [
     "case_dispatch",
     "case_escalate",
     "case_file",
+    "case_file_once",
     "case_pause_clock",
     "case_progress",
     "case_raise_risk",

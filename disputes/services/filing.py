@@ -1,13 +1,16 @@
 """Filing a case: number, routing, deadlines, parties and photos in one transaction."""
 
+import hashlib
+import json
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.errors import StateConflict
 from common.limits import FILES_MAX, PARTIES_MAX, TEXT_MAX, too_long
 from grids.models import Area, User
 from sla import clock
@@ -26,6 +29,7 @@ from ..models import (
     CaseNumberSequence,
     CaseStatus,
     Category,
+    FilingKey,
     Outcome,
     Party,
     PartyKind,
@@ -270,3 +274,81 @@ def case_file(
             at=now,
         )
     return case
+
+
+# --- filing once --------------------------------------------------------------------------
+
+FILING_KEY_MAX = FilingKey._meta.get_field("key").max_length
+
+
+class FilingKeyReused(StateConflict):
+    """The key was used for a different filing (HTTP 409)."""
+
+    def __init__(self, case: Case):
+        self.case = case
+        super().__init__(
+            _("This filing key was already used for case %(number)s with other content.")
+            % {"number": case.number}
+        )
+
+
+def fingerprint(fields: dict) -> str:
+    """What a filing says, as a hash: two requests under one key must say the same. Photos
+    count by name and size (their bytes are not read twice)."""
+
+    def plain(value):
+        if hasattr(value, "pk"):
+            return value.pk
+        if hasattr(value, "size") and hasattr(value, "name"):
+            return [value.name, value.size]
+        return value
+
+    content = {
+        name: [plain(v) for v in value] if isinstance(value, list | tuple) else plain(value)
+        for name, value in sorted(fields.items())
+        if name != "actor"
+    }
+    text = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def case_file_once(*, key: str, **fields) -> tuple[Case, bool]:
+    """`case_file` under a client's key: (the case, True) the first time; (the same case,
+    False) for a retry or a double tap with the same content; FilingKeyReused for other
+    content. Two requests racing with one key both file inside a savepoint; the unique
+    index lets one commit, the other's case (and its number) rolls back and it answers
+    with the winner's case. An empty key files as usual."""
+    key = (key or "").strip()
+    if not key:
+        return case_file(**fields), True
+    if len(key) > FILING_KEY_MAX or not key.isprintable():
+        raise ValidationError(
+            {"idempotency_key": [_("A filing key is at most %(n)d printable characters.")
+                                 % {"n": FILING_KEY_MAX}]}
+        )  # fmt: skip
+    actor = fields.get("actor")
+    if actor is None:
+        raise ValueError("a keyed filing needs a signed-in actor")
+    print_ = fingerprint(fields)
+    earlier = _earlier(actor, key, print_)
+    if earlier is not None:
+        return earlier, False
+    try:
+        with transaction.atomic():
+            case = case_file(**fields)
+            FilingKey.objects.create(filed_by=actor, key=key, fingerprint=print_, case=case)
+    except IntegrityError:
+        earlier = _earlier(actor, key, print_)
+        if earlier is None:
+            raise
+        return earlier, False
+    return case, True
+
+
+def _earlier(actor: User, key: str, print_: str) -> Case | None:
+    row = FilingKey.objects.filter(filed_by=actor, key=key).select_related("case").first()
+    if row is None:
+        return None
+    if row.fingerprint != print_:
+        raise FilingKeyReused(row.case)
+    return row.case

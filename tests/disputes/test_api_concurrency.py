@@ -90,3 +90,25 @@ def test_it_gives_fifty_concurrent_filings_fifty_distinct_numbers(w):
     year = timezone.localdate().year
     assert CaseNumberSequence.objects.get(year=year).last == 50
     assert sorted(results) == [f"JF{year}-{n:06d}" for n in range(1, 51)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_tap_racing_itself_files_one_case_and_uses_one_number(w):
+    data = filing(w)
+
+    def file(i):
+        client = client_for(User.objects.get(username="gridworker"))
+        response = client.post(
+            "/api/v1/cases/", data, format="json", HTTP_IDEMPOTENCY_KEY="tap-tap"
+        )
+        assert response.status_code in (200, 201), response.content
+        return response.status_code, response.json()["id"]
+
+    results = run_in_threads(4, file)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(code for code, _ in results) == [200, 200, 200, 201]
+    assert len({pk for _, pk in results}) == 1
+    assert Case.objects.count() == 1
+    # The losers' numbers rolled back with their cases: the next filing takes number 2.
+    assert CaseNumberSequence.objects.get(year=timezone.localdate().year).last == 1
