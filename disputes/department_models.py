@@ -11,6 +11,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The shared timer (sla.timers) of a task's sign-for deadline; handled in department_timers.
+SIGN_FOR_DUE = "disputes.sign_for_due"
+
 
 class DepartmentTask(models.Model):
     class Role(models.TextChoices):

@@ -7,19 +7,18 @@ or a report on a returned task is a 409, like any other transition."""
 
 from collections.abc import Iterable
 
+from common.errors import StateConflict
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
-from common.errors import StateConflict
 from grids.models import Assignment, Department, Role, User
 from notifications.services import notify
-from sla import clock
+from sla import clock, timers
 
 from .. import permissions
 from ..attachments import store_attachments, validate_attachments
-from ..department_models import DepartmentTask
+from ..department_models import SIGN_FOR_DUE, DepartmentTask
 from ..ledger import append_event, lock_case, require
 from ..models import Case, CaseEvent
 
@@ -82,7 +81,7 @@ def open_task(case: Case, department: Department, *, actor, instructions: str, r
     live = case.department_tasks.filter(department=department, status__in=DepartmentTask.LIVE)
     if live.exists():
         return live.get()
-    return DepartmentTask.objects.create(
+    task = DepartmentTask.objects.create(
         case=case,
         department=department,
         role=role,
@@ -92,6 +91,9 @@ def open_task(case: Case, department: Department, *, actor, instructions: str, r
         sign_due_at=clock.assign_deadline(case.sla_policy, now),
         report_due_at=report_due,
     )
+    # A missed sign-for is recorded once by the sweep (department_timers.sign_for_due).
+    timers.arm(SIGN_FOR_DUE, task.pk, task.sign_due_at, case_id=case.pk)
+    return task
 
 
 def _locked_task(case: Case, actor, states: Iterable[str], action: str) -> DepartmentTask:
@@ -126,6 +128,7 @@ def task_sign(*, case: Case, actor: User, note: str = "") -> DepartmentTask:
     task.status, task.signed_at, task.signed_by = T.SIGNED, now, actor
     task.signed_on_time = now <= task.sign_due_at
     task.save()
+    timers.disarm(SIGN_FOR_DUE, task.pk)
     append_event(
         case,
         kind=CaseEvent.Kind.DEPT_SIGNED,
@@ -147,6 +150,7 @@ def task_return(*, case: Case, actor: User, reason: str) -> DepartmentTask:
     # The case stays visible to the department (its record of what it returned and why);
     # the centre dispatches again, to it or another one, which opens a new task.
     task.save()
+    timers.disarm(SIGN_FOR_DUE, task.pk)
     append_event(
         case,
         kind=CaseEvent.Kind.DEPT_RETURNED,
