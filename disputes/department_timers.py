@@ -6,9 +6,10 @@ centre and the department's liaisons are told."""
 
 from datetime import datetime
 
-from common.bulk import insert_rows
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from common.bulk import insert_rows
 from notifications.services import ASSIGNER_ROLES, Message, holders, notify_many
 from sla import timers
 

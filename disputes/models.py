@@ -13,8 +13,14 @@ from .department_models import DepartmentTask
 from .models_filing import CaseNumberSequence, FilingKey
 
 # The case vocabulary (from common) and the tables kept in their own modules.
-__all__ = ["OPEN_STATUSES", "CaseStatus", "RiskLevel", "CaseNumberSequence", "FilingKey"]
-__all__ += ["DepartmentTask"]
+__all__ = [
+    "OPEN_STATUSES",
+    "CaseNumberSequence",
+    "CaseStatus",
+    "DepartmentTask",
+    "FilingKey",
+    "RiskLevel",
+]
 
 
 class HandlingLevel(models.TextChoices):

@@ -7,11 +7,12 @@ or a report on a returned task is a 409, like any other transition."""
 
 from collections.abc import Iterable
 
-from common.errors import StateConflict
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from common.errors import StateConflict
 from grids.models import Assignment, Department, Role, User
 from notifications.services import notify
 from sla import clock, timers

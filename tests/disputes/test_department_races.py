@@ -4,13 +4,13 @@ two sign-fors at once, a pass and a fail at once; one wins, the other gets 409."
 from datetime import timedelta
 
 import pytest
+
+from disputes.department_models import DepartmentTask
 from disputes.models import CaseEvent
 from grids.models import User
 from sla import timers
 from tests.disputes.test_api_concurrency import run_in_threads, w  # noqa: F401  (fixture)
 from tests.disputes.test_department_work import dispatched, post, reported, task_of
-
-from disputes.department_models import DepartmentTask
 
 K = CaseEvent.Kind
 T = DepartmentTask.Status

@@ -5,14 +5,14 @@ a task signed for (or returned) in time records nothing."""
 from datetime import timedelta
 
 import pytest
+
+from disputes import services
+from disputes.department_timers import SIGN_FOR_DUE
 from disputes.models import CaseEvent
 from notifications.models import Notification
 from sla import timers
 from tests.disputes.test_api import seeded  # noqa: F401  (the demo district, once)
 from tests.disputes.test_department_work import dispatched, task_of
-
-from disputes import services
-from disputes.department_timers import SIGN_FOR_DUE
 
 pytestmark = pytest.mark.django_db
 HOUR = timedelta(hours=1)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0014_party_id_encrypted_and_disclosures'),
+        ('disputes', '0015_filing_key'),
         ('grids', '0003_calendar_years'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
