@@ -19,10 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status as http
 
 from . import forms, permissions, serializers, services
+from .department_models import DepartmentTask
 from .models import OPEN_STATUSES, Case, ExtensionRequest, RiskLevel
 from .models import CaseStatus as S
 from .routing import ESCALATABLE, has_parent_queue
 from .selectors import mediator_candidates
+from .services.departments import own_task, reported_task
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ class Viewer:
     @property
     def runs_it(self) -> bool:
         return self.mediator or self.manager
+
+    @cached_property
+    def task_state(self) -> str | None:
+        """The state of the viewer's department's live task on the case (liaisons only)."""
+        task = own_task(self.user, self.case)
+        return task.status if task else None
 
 
 def _perform(service) -> Callable:
@@ -84,6 +92,9 @@ def _closable(case) -> bool:
 def _no_pending_request(case) -> bool:
     # The prefetched list on the case page; one query elsewhere, asked last.
     return permissions.pending_extension(case) is None
+
+
+TS = DepartmentTask.Status
 
 
 def _pausable(case) -> bool:
@@ -248,6 +259,42 @@ ACTION_LIST = [
         lambda v, c: c.clock_paused_at is not None and c.status in OPEN_STATUSES and v.runs_it,
         forms.NoteForm, serializers.NoteInputSerializer,
         _perform(services.case_resume_clock),
+    ),
+    # A department's part (部门协同): its liaison signs for, returns, updates and reports;
+    # the dispatching level verifies the report.
+    Action(
+        "sign_for", _("Sign for (签收)"), "The department signs for a dispatched case",
+        lambda v, c: v.task_state == TS.DISPATCHED,
+        forms.NoteForm, serializers.NoteInputSerializer,
+        _perform(services.task_sign),
+    ),
+    Action(
+        "return_to_centre", _("Return to the dispatching centre"),
+        "The department returns the case with a reason (退回)",
+        lambda v, c: v.task_state in (TS.DISPATCHED, TS.SIGNED),
+        forms.ReasonForm, serializers.ReasonInputSerializer,
+        _perform(services.task_return),
+    ),
+    Action(
+        "department_progress", _("Post the department's progress"),
+        "The department records progress (multipart for photos)",
+        lambda v, c: v.task_state == TS.SIGNED,
+        forms.ProgressForm, serializers.ProgressInputSerializer,
+        _perform(services.task_progress),
+    ),
+    Action(
+        "report_completion", _("Report completion (办结反馈)"),
+        "The department reports its part done, with evidence (multipart for photos)",
+        lambda v, c: v.task_state == TS.SIGNED,
+        forms.ProgressForm, serializers.ProgressInputSerializer,
+        _perform(services.task_report),
+    ),
+    Action(
+        "verify_report", _("Verify the department's report"),
+        "The dispatching level passes the department's completion report or sends it back",
+        lambda v, c: v.manager and reported_task(c) is not None,
+        forms.VerifyReportForm, serializers.VerifyReportInputSerializer,
+        _perform(services.task_verify),
     ),
 ]  # fmt: skip
 ACTIONS: dict[str, Action] = {a.name: a for a in ACTION_LIST}

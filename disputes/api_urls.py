@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis
+from . import apis, department_pages
 
 app_name = "disputes-api"
 
@@ -17,4 +17,9 @@ urlpatterns = [
         for name, view in apis.ACTION_ENDPOINTS.items()
     ),
     path("categories/", apis.CategoryListApi.as_view(), name="category-list"),
+    path(
+        "department-tasks/",
+        department_pages.DepartmentQueueApi.as_view(),
+        name="department-task-list",
+    ),
 ]

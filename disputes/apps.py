@@ -7,4 +7,7 @@ class DisputesConfig(AppConfig):
     verbose_name = _("Dispute cases")
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the area_moved receiver)
+        from . import (
+            department_timers,  # noqa: F401  (registers the sign-for timer handler)
+            signals,  # noqa: F401  (connects the area_moved receiver)
+        )

@@ -337,6 +337,12 @@ class DispatchForm(forms.Form):
     department = forms.ModelChoiceField(
         label=_("Department"), queryset=Department.objects.filter(is_active=True)
     )
+    assisting = forms.ModelMultipleChoiceField(
+        label=_("Assisting departments"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+    )
     note = forms.CharField(
         max_length=TEXT_MAX,
         label=_("What the department should do"),
@@ -376,3 +382,20 @@ class ExtensionDecideForm(forms.Form):
             if case.status not in OPEN_STATUSES:
                 # A case no longer open keeps its deadline; the request can only be refused.
                 self.fields["decision"].choices = [("refuse", _("Refuse"))]
+
+
+class VerifyReportForm(forms.Form):
+    """The dispatching level's check of a department's completion report."""
+
+    decision = forms.ChoiceField(
+        label=_("Verification"),
+        choices=[("pass", _("Pass: the department's part is done")),
+                 ("fail", _("Fail: back to the department"))],
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+    note = forms.CharField(
+        max_length=TEXT_MAX,
+        label=_("Note (required when it fails)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

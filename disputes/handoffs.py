@@ -9,7 +9,9 @@ outbox after commit, outside quiet hours).
 - assigned → the mediator and the assisting staff;
 - progress → the filer (the grid worker who brought the case);
 - resolved → whoever closes it: the handling unit's assigners;
-- closed / reopened / withdrawn → the filer, the mediator and the handling unit.
+- closed / reopened / withdrawn → the filer, the mediator and the handling unit;
+- a department signed for, returned or reported completion → the handling unit (the
+  dispatching centre). The verification of a department's report notifies in its service.
 
 One notification per person per event, and never to the person who acted. Escalation,
 dispatch, extensions and breaches notify in their own services (they have other readers)."""
@@ -34,6 +36,9 @@ TITLES = {
     K.CLOSED: gettext_noop("Case closed: %(number)s"),
     K.REOPENED: gettext_noop("Case reopened: %(number)s"),
     K.WITHDRAWN: gettext_noop("Case withdrawn: %(number)s"),
+    K.DEPT_SIGNED: gettext_noop("The department signed for case %(number)s"),
+    K.DEPT_RETURNED: gettext_noop("The department returned case %(number)s"),
+    K.DEPT_REPORTED: gettext_noop("Department's completion report to verify: %(number)s"),
 }
 
 
@@ -78,6 +83,8 @@ def recipients(case: Case, kind: str) -> list[User]:
         return _by_id(case.mediator_id, *case.assistants.values_list("pk", flat=True))
     if kind == K.RESOLVED:
         return _unit(case)
+    if kind in (K.DEPT_SIGNED, K.DEPT_RETURNED, K.DEPT_REPORTED):
+        return _unit(case)  # the dispatching centre waits for the department's answer
     if kind in (K.CLOSED, K.REOPENED, K.WITHDRAWN):
         return _by_id(case.filed_by_id, case.mediator_id) + _unit(case)
     return []

@@ -9,15 +9,18 @@ from grids.models import Area, AreaLevel, Department, Role
 from grids.scope import user_scope
 from sla.clock import annotate_sla
 
+from .department_models import DepartmentTask
 from .models_filing import CaseNumberSequence, FilingKey
 
+# The case vocabulary (from common) and the tables kept in their own modules.
 __all__ = [
     "OPEN_STATUSES",
     "CaseNumberSequence",
     "CaseStatus",
+    "DepartmentTask",
     "FilingKey",
     "RiskLevel",
-]  # the case vocabulary, defined below every app; the filing's tables (models_filing.py)
+]
 
 
 class HandlingLevel(models.TextChoices):
@@ -163,8 +166,7 @@ class Case(models.Model):
     area = models.ForeignKey(
         Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="cases"
     )
-    # Ancestors copied from `area` at filing (and refreshed when an area moves) so scope and
-    # dashboard queries are one indexed equality instead of a join on the tree.
+    # Ancestors copied from `area` (refreshed when an area moves): scope is one equality.
     district = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
     street = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
     community = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
@@ -282,9 +284,8 @@ class Case(models.Model):
             models.Index(fields=["mediator", "-filed_at"], name="case_mediator_filed"),
             # Queue of a handling area (triage) by status.
             models.Index(fields=["handling_area", "status"], name="case_queue"),
-            # Dashboard (disputes.stats): "the period's cases or the open ones" of an area is
-            # a BitmapOr of <level>_filed and these. Partial: open cases are a few percent
-            # of the ledger.
+            # Dashboard (disputes.stats): an area's "period's cases or open ones" is a BitmapOr
+            # of <level>_filed and these. Partial: open cases are a few percent of the ledger.
             *(
                 models.Index(
                     fields=[level, "assign_due_at"],
@@ -433,6 +434,10 @@ class CaseEvent(models.Model):
         RATED = "rated", _("Rated by the resident")
         REOPEN_REFUSED = "reopen_refused", _("Reopen request refused")
         CALLBACK = "callback", _("Callback")
+        DEPT_SIGNED = "dept_signed", _("Signed for by the department")
+        DEPT_RETURNED = "dept_returned", _("Returned by the department")
+        DEPT_REPORTED = "dept_reported", _("Department reported completion")
+        DEPT_VERIFIED = "dept_verified", _("Department's report verified")
 
     # No index of its own: caseevent_case_at (case, at) serves every lookup by case, and
     # each index costs every insert (a sweep tick writes thousands of events).
@@ -580,8 +585,7 @@ def case_scope_q(user) -> Q | None:
     scope = user_scope(user)
     if scope.sees_everything:
         return None
-    # Assistants through a subquery, not a join: a join repeats a case once per assistant
-    # for everyone who sees it by area, and visible_to(user).count() would overcount.
+    # Subqueries, not joins: a join repeats a case per assistant (or task) and overcounts.
     assisted = Case.assistants.through.objects.filter(user_id=user.pk).values("case_id")
     condition = Q(filed_by_id=user.pk) | Q(mediator_id=user.pk) | Q(pk__in=assisted)
     by_column: dict[str, list[int]] = {}
@@ -590,7 +594,8 @@ def case_scope_q(user) -> Q | None:
             by_column.setdefault(LEVEL_COLUMN[a.area.level], []).append(a.area_id)
     for column, ids in by_column.items():
         condition |= Q(**{f"{column}__in": ids})
-    if scope.department_ids:
-        condition |= Q(lead_department_id__in=scope.department_ids)
-        condition |= Q(referral_department_id__in=scope.department_ids)
+    if ids := scope.department_ids:  # led by, referred to, or assisted by their department
+        tasks = DepartmentTask.objects.filter(department_id__in=ids).values("case_id")
+        condition |= Q(lead_department_id__in=ids) | Q(referral_department_id__in=ids)
+        condition |= Q(pk__in=tasks)
     return condition

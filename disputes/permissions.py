@@ -117,3 +117,13 @@ def approves_extensions(user, case: Case) -> bool:
         and len(a.area.path) < len(path)
         for a in scope.assignments
     )
+
+
+def liaison_departments(user) -> tuple[int, ...]:
+    """The departments the user is liaison (联络员) for now, from the cached scope."""
+    scope = user_scope(user)
+    return tuple(
+        a.department_id
+        for a in scope.assignments
+        if a.department_id and a.role == Role.DEPARTMENT_LIAISON
+    )

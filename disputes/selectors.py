@@ -5,9 +5,11 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, FloatField, Pr
 from django.utils import timezone
 
 from grids.models import Area, Assignment, User
+from grids.selectors import user_scope
 from sla import clock
 
 from . import permissions
+from .department_models import DepartmentTask
 from .models import (
     LEVEL_COLUMN,
     OPEN_STATUSES,
@@ -17,7 +19,7 @@ from .models import (
     ExtensionRequest,
     case_scope_q,
 )
-from .permissions import MEDIATOR_ROLES
+from .permissions import MEDIATOR_ROLES, liaison_departments
 
 
 def case_list(*, user, filters: dict | None = None):
@@ -134,6 +136,10 @@ def case_detail(*, user, pk: int) -> Case:
             ),
             "category__laws",
             "category__typical_cases",
+            Prefetch(
+                "department_tasks",
+                queryset=DepartmentTask.objects.select_related("department", "signed_by"),
+            ),
         )
         .get(pk=pk)
     )
@@ -184,4 +190,18 @@ def nearest_filing_area(*, user, latitude: float, longitude: float) -> Area | No
         .order_by("distance", "pk")
         .only("pk", "name", "code", "level")
         .first()
+    )
+
+
+def department_queue(*, user, live_only: bool = True):
+    """The tasks of the departments the user is liaison for: live ones first, the nearest
+    sign-for deadline first (the index depttask_queue). Every department's for those who
+    see everything (admins); empty for everyone else."""
+    qs = DepartmentTask.objects.all()
+    if not user_scope(user).sees_everything:
+        qs = qs.filter(department_id__in=liaison_departments(user))
+    if live_only:
+        qs = qs.filter(status__in=DepartmentTask.LIVE)
+    return qs.select_related("case", "department").order_by(
+        When_(When(status="dispatched", then=0), default=1), "sign_due_at", "id"
     )

@@ -18,6 +18,7 @@ from sla import clock
 from sla.models import SlaPolicy
 
 from . import permissions
+from .department_models import DepartmentTask
 from .models import (
     Attachment,
     Case,
@@ -278,6 +279,56 @@ class ExtensionRequestSerializer(serializers.ModelSerializer):
         ]
 
 
+class DepartmentTaskSerializer(serializers.ModelSerializer):
+    """A department's part in the case: lead or assisting, its state and deadlines."""
+
+    department = DepartmentRefSerializer(read_only=True)
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    # Plain text, not an enum: "status" names the case's enum in the schema already.
+    status = serializers.CharField(
+        read_only=True, help_text="dispatched, signed, reported, done, returned"
+    )
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    signed_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = DepartmentTask
+        fields = [
+            "id",
+            "department",
+            "role",
+            "role_label",
+            "status",
+            "status_label",
+            "instructions",
+            "dispatched_at",
+            "sign_due_at",
+            "report_due_at",
+            "signed_at",
+            "signed_on_time",
+            "signed_by",
+            "reported_at",
+            "report",
+            "verified_at",
+            "returned_at",
+            "return_reason",
+        ]
+
+
+class DepartmentQueueSerializer(DepartmentTaskSerializer):
+    """A row of a department's queue: the task with the case it belongs to."""
+
+    case = serializers.SerializerMethodField()
+    sign_colour = serializers.CharField(read_only=True)
+
+    class Meta(DepartmentTaskSerializer.Meta):
+        fields = [*DepartmentTaskSerializer.Meta.fields, "case", "sign_colour"]
+
+    def get_case(self, task) -> dict:
+        case = task.case
+        return {"id": case.pk, "number": case.number, "cause": case.cause, "status": case.status}
+
+
 class CaseDetailSerializer(CaseListSerializer):
     category = CategorySerializer(read_only=True)
     lead_department = DepartmentRefSerializer(read_only=True)
@@ -289,6 +340,7 @@ class CaseDetailSerializer(CaseListSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
     sla_policy = SlaPolicyRefSerializer(read_only=True)
     extensions = ExtensionRequestSerializer(many=True, read_only=True)
+    department_tasks = DepartmentTaskSerializer(many=True, read_only=True)
     resolved_on_time = serializers.BooleanField(
         read_only=True,
         allow_null=True,
@@ -340,6 +392,7 @@ class CaseDetailSerializer(CaseListSerializer):
             "resolved_on_time",
             "clock_paused_at",
             "extensions",
+            "department_tasks",
         ]
 
     @extend_schema_field(PartySerializer(many=True))
@@ -490,6 +543,9 @@ class DispatchInputSerializer(serializers.Serializer):
     department = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.filter(is_active=True)
     )
+    assisting = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(is_active=True), many=True, default=list
+    )
     note = _text(required=True)
 
 
@@ -507,3 +563,8 @@ class ExtensionDecideInputSerializer(serializers.Serializer):
 
 
 # --- inbox --------------------------------------------------------------------------------------
+
+
+class VerifyReportInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["pass", "fail"])
+    note = _text()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import department_pages, views
 
 app_name = "disputes"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("mine/", views.my_cases, name="mine"),
     path("new/", views.case_file, name="file"),
     path("new/nearest-area/", views.nearest_area, name="nearest_area"),
+    path("department/", department_pages.department_queue, name="department_queue"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/actions/<slug:action>/", views.case_action, name="action"),
     path("<int:pk>/parties/reveal/", views.reveal_parties, name="reveal_parties"),

@@ -21,6 +21,7 @@ from sla.models import TimeBasis
 from . import actions, disclosure, permissions, selectors, services, upload_stash
 from .forms import CaseFileForm, CaseFilterForm, PartyFormSet
 from .models import Attachment, Case, Channel
+from .services.departments import reported_task
 
 PAGE_SIZE = 20
 
@@ -175,6 +176,7 @@ def _detail_context(request, case: Case, forms=None, error: str = "", revealed=F
             for a in actions.available(request.user, case)
         ],
         "action_error": error,
+        "report_to_verify": reported_task(case),
         "estimated_years": _estimated_years(case),
         "laws": case.category.laws.all(),
         "typical_cases": case.category.typical_cases.all(),

@@ -44,6 +44,7 @@ NAV_ITEMS = [
     ("disputes:file", _("File a dispute"), FILERS),
     ("disputes:mine", _("My cases"), ()),
     ("disputes:list", _("All cases"), ()),
+    ("disputes:department_queue", _("Department queue"), (Role.DEPARTMENT_LIAISON,)),
     ("dashboard:index", _("Workbench"), DASHBOARD_STAFF),
     ("inbox:list", _("Messages"), ()),
     ("reception_days:mine", _("My reception days"), THREE_OFFICERS_AND_A_LAWYER),

@@ -10,6 +10,7 @@ Callers use `services.<name>`; the functions live in filing, workflow and escala
 
 from ..attachments import attachment_check
 from ..ledger import TransitionError
+from .departments import task_progress, task_report, task_return, task_sign, task_verify
 from .escalation import (
     case_dispatch,
     case_escalate,
@@ -66,4 +67,9 @@ __all__ = [
     "escalate_locked",
     "extension_decide",
     "extension_request",
+    "task_progress",
+    "task_report",
+    "task_return",
+    "task_sign",
+    "task_verify",
 ]

@@ -37,6 +37,7 @@ from ..routing import (
     RISK_ORDER,
     parent_queue,
 )
+from .departments import department_liaisons, open_task
 
 S = CaseStatus
 
@@ -140,36 +141,46 @@ def case_raise_risk(*, case: Case, actor: User, risk_level: str, reason: str) ->
 
 
 @transaction.atomic
-def case_dispatch(*, case: Case, actor: User, department: Department, note: str) -> Case:
-    """发令 / 分拨: hand the case to a district department, which leads from now on."""
+def case_dispatch(
+    *, case: Case, actor: User, department: Department, note: str, assisting=()
+) -> Case:
+    """发令 / 分拨: hand the case to a district department, which leads from now on; the
+    assisting departments (配合) each get a linked task with its own deadline."""
     case = lock_case(case)
     require(permissions.is_manager(actor, case))
     require_status(case, ESCALATABLE, _("dispatched"))
     if not (note or "").strip():
         raise ValidationError({"note": [_("Say what the department should do.")]})
+    assisting = [d for d in assisting if d.pk != department.pk]
     old = case.lead_department
     case.lead_department = department
     save_case(case, "lead_department")
+    # The department's own record of its part: sign-for deadline, report, verification.
+    task = open_task(case, department, actor=actor, instructions=note, role="lead")
+    helpers = [open_task(case, d, actor=actor, instructions=note, role="assist") for d in assisting]
     append_event(
         case,
         kind=CaseEvent.Kind.DISPATCHED,
         actor=actor,
         from_status=case.status,
         note=note,
-        data={"department": department.name, "from": old.name if old else ""},
+        data={
+            "department": department.name,
+            "from": old.name if old else "",
+            "task": task.pk,
+            "assisting": [d.name for d in assisting],
+        },
     )
 
-    liaisons = User.objects.filter(
-        assignments__department=department, assignments__ended_at__isnull=True
-    ).distinct()
-    notify(
-        users=liaisons,
-        case=case,
-        kind="dispatched",
-        title=_("Case %(number)s dispatched to %(dept)s")
-        % {"number": case.number, "dept": department.name},
-        body=note,
-    )
+    for each in [task, *helpers]:
+        notify(
+            users=department_liaisons(each.department),
+            case=case,
+            kind="dispatched",
+            title=_("Case %(number)s dispatched to %(dept)s")
+            % {"number": case.number, "dept": each.department.name},
+            body=note,
+        )
     return case
 
 

@@ -90,6 +90,31 @@ def _pending_extension(w):
     return case
 
 
+def _dispatched(w):
+    case = _in_mediation(w)
+    return services.case_dispatch(
+        case=case, actor=u(w, "secretary"), department=w.department, note="请人社局牵头"
+    )
+
+
+def _signed(w):
+    case = _dispatched(w)
+    services.task_sign(case=case, actor=u(w, "labour"))
+    return case
+
+
+def _reported(w):
+    case = _signed(w)
+    services.task_report(case=case, actor=u(w, "labour"), note="已督促企业支付工资")
+    return case
+
+
+def _returned(w):
+    case = _dispatched(w)
+    services.task_return(case=case, actor=u(w, "labour"), reason="不属于本部门职责")
+    return case
+
+
 STATES = {
     "filed": _file,
     "accepted": lambda w: services.case_accept(case=_file(w), actor=u(w, "secretary")),
@@ -113,6 +138,10 @@ STATES = {
     "street_level": lambda w: _file(w, category=w.wages, risk_level=RiskLevel.MAJOR),
     "district_level": lambda w: _file(w, category=w.wages, risk_level=RiskLevel.SERIOUS),
     "on_the_spot": lambda w: _file(w, resolved_on_spot=True, outcome_note="现场调解"),
+    "dispatched": _dispatched,
+    "department_signed": _signed,
+    "department_reported": _reported,
+    "department_returned": _returned,
 }
 
 
@@ -141,6 +170,10 @@ def valid_input(name: str, case: Case, w: World) -> dict:
         "request_extension": {"days": 10, "reason": "当事人外出"},
         "decide_extension": {"extension": pending.pk if pending else 0,
                              "decision": "approve", "note": ""},
+        "sign_for": note, "return_to_centre": reason,
+        "department_progress": {"note": "已约谈企业", "photos": []},
+        "report_completion": {"note": "工资已发放", "photos": [photo]},
+        "verify_report": {"decision": "fail", "note": "缺少付款凭证"},
     }[name]  # fmt: skip
 
 
@@ -173,6 +206,8 @@ def test_it_covers_every_declared_action_and_every_status():
         "accept", "assign", "send_back", "resubmit", "progress", "outcome", "resolve", "close",
         "reopen", "refer", "withdraw", "attach", "escalate", "raise_risk", "dispatch",
         "request_extension", "decide_extension", "pause_clock", "resume_clock",
+        "sign_for", "return_to_centre", "department_progress", "report_completion",
+        "verify_report",
     }  # fmt: skip
     built = {s for s in CaseStatus.values}
     assert {"filed", "accepted", "sent_back", "assigned", "in_mediation", "resolved", "closed",

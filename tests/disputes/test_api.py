@@ -235,10 +235,13 @@ def assert_error_body(response, status_code: int):
 
 
 def test_it_has_a_test_scenario_for_every_action_endpoint():
-    # The SLA actions have theirs in test_sla_actions.py.
+    # The SLA actions have theirs in test_sla_actions.py, a department's in
+    # test_department_work.py.
     sla = {"escalate", "raise-risk", "dispatch", "request-extension", "decide-extension",
            "pause-clock", "resume-clock"}  # fmt: skip
-    assert set(BY_NAME) == set(ACTION_ENDPOINTS) - sla
+    department = {"sign-for", "return-to-centre", "department-progress", "report-completion",
+                  "verify-report"}  # fmt: skip
+    assert set(BY_NAME) == set(ACTION_ENDPOINTS) - sla - department
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))
@@ -725,10 +728,11 @@ def test_it_shows_a_case_with_a_fixed_number_of_queries(w, django_assert_max_num
         services.case_progress(case=big, actor=w.mediator, note=f"第{i}次调解", photos=[png()])
     Party.objects.bulk_create([Party(case=big, side="respondent", name=f"邻{i}") for i in range(8)])
 
-    # 10: the extension requests are one more prefetch (issue 4).
-    with django_assert_max_num_queries(10):
+    # 10: the extension requests are one more prefetch (issue 4); 11: the departments'
+    # tasks (issue 14).
+    with django_assert_max_num_queries(11):
         few = queries_for(w.judge, f"/api/v1/cases/{small.pk}/")
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         many = queries_for(w.judge, f"/api/v1/cases/{big.pk}/")
 
     assert many == few

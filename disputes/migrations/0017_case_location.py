@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0015_filing_key'),
+        ('disputes', '0016_department_tasks'),
     ]
 
     operations = [

@@ -1,0 +1,58 @@
+"""The sign-for deadline (签收时限) of a department's task, through the shared exactly-once
+timers (sla/timers.py): armed when the task is opened, disarmed when it is signed for or
+returned. A missed one is recorded once on the case timeline, stamped at the true deadline
+(a sweep after an outage records it once, at the time it was missed), and the dispatching
+centre and the department's liaisons are told."""
+
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from common.bulk import insert_rows
+from notifications.services import ASSIGNER_ROLES, Message, holders, notify_many
+from sla import timers
+
+from .breaches import EVENT_COLUMNS, event_constants
+from .department_models import SIGN_FOR_DUE, DepartmentTask
+from .models import CaseEvent
+from .services.departments import department_liaisons
+
+
+@timers.handler(SIGN_FOR_DUE)
+def sign_for_due(due: list[timers.Due], now: datetime) -> None:
+    deadlines = {d.object_id: d.due_at for d in due}
+    # Locked and re-checked: a liaison signing for at this moment either committed first
+    # (the task is no longer awaiting sign-for: nothing to record) or waits for us.
+    tasks = list(
+        DepartmentTask.objects.select_for_update(of=("self",))
+        .select_related("case", "case__handling_area", "department")
+        .filter(pk__in=deadlines, status=DepartmentTask.Status.DISPATCHED)
+    )
+    if not tasks:
+        return
+    rows, messages = [], []
+    for task in tasks:
+        at = deadlines[task.pk]
+        label = _("%(department)s did not sign for in time") % {"department": task.department.name}
+        data = {
+            "reason": "not_signed_for",
+            "deadline": at.isoformat(),
+            "department": task.department.name,
+            "task": task.pk,
+        }
+        rows.append((task.case_id, at, task.case.status, task.case.status, label, data))
+        centre = holders(area=task.case.handling_area, roles=ASSIGNER_ROLES)
+        people = {u.pk: u for u in centre + department_liaisons(task.department)}
+        title = _("Not signed for in time: %(number)s") % {"number": task.case.number}
+        messages.append(
+            Message(
+                users=people.values(),
+                case=task.case,
+                kind="sla_not_signed_for",
+                title=title,
+                body=label,
+            )
+        )
+    insert_rows(CaseEvent, EVENT_COLUMNS, rows, constants=event_constants(timezone.now()))
+    notify_many(messages)
