@@ -12,7 +12,6 @@ from sla.clock import annotate_sla
 from .department_models import DepartmentTask
 from .models_filing import CaseNumberSequence, FilingKey
 
-# The case vocabulary (from common) and the tables kept in their own modules.
 __all__ = [
     "OPEN_STATUSES",
     "CaseNumberSequence",
@@ -20,7 +19,7 @@ __all__ = [
     "DepartmentTask",
     "FilingKey",
     "RiskLevel",
-]
+]  # the case vocabulary (from common) and the tables kept in their own modules
 
 
 class HandlingLevel(models.TextChoices):
@@ -160,9 +159,8 @@ class Case(models.Model):
     description = models.TextField(_("description"), blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200)
-    # Where the worker stood, if they tapped "use my location" (WGS-84, from the phone).
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)  # noqa: E501  # fmt: skip
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)  # noqa: E501  # fmt: skip
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)  # noqa: E501  # fmt: skip  # where the worker stood ("use my location", WGS-84)
     area = models.ForeignKey(
         Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="cases"
     )
