@@ -51,4 +51,5 @@ ENV PATH="/app/.venv/bin:${PATH}" \
 USER app
 EXPOSE 8000
 # docker-compose.yml overrides this per service; alone, the image serves the web app.
-CMD [".venv/bin/gunicorn", "grid_governance.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn reads its settings from gunicorn.conf.py in the working directory.
+CMD [".venv/bin/gunicorn", "grid_governance.wsgi"]

@@ -46,7 +46,7 @@ messages: install
 # Production-like processes (used by docker-compose.yml too).
 web: install
 	$(PY) manage.py migrate --noinput && $(PY) manage.py collectstatic --noinput -v0 && \
-	  $(VENV)/bin/gunicorn grid_governance.wsgi --bind 0.0.0.0:8000 --workers 3 --access-logfile -
+	  $(VENV)/bin/gunicorn grid_governance.wsgi  # settings: gunicorn.conf.py
 worker: install
 	$(VENV)/bin/celery -A grid_governance worker --loglevel=info
 beat: install

@@ -1,6 +1,7 @@
 """`make run` and `make test` leave `git status` clean: whatever they write is ignored."""
 
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -39,3 +40,16 @@ def test_the_filesystem_broker_keeps_its_control_folder_under_var():
     ).stdout.split()  # fmt: skip
     assert out[0] == "filesystem://"
     assert Path(out[1]).is_relative_to(ROOT / "var")
+
+
+def test_gunicorn_keeps_slow_uploads_alive_wherever_it_is_started():
+    """A photo on Slow 3G takes longer than gunicorn's default 30 s with sync workers: the
+    served config (read from the working directory by make web, the image and compose) must
+    use threaded workers, and nothing may start gunicorn with its own worker settings."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["worker_class"] == "gthread"
+    assert config["threads"] >= 4 and config["timeout"] >= 120
+    for name in ("Makefile", "Dockerfile", "docker-compose.yml"):
+        text = (ROOT / name).read_text()
+        assert "gunicorn grid_governance.wsgi" in text, name
+        assert "--workers" not in text and "--timeout" not in text, name

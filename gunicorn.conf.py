@@ -1,0 +1,20 @@
+"""gunicorn settings, read from the working directory by every way the app is served
+(`make web`, the Dockerfile, docker-compose.yml).
+
+Grid workers file from phones on weak signals: a 1 MB photo on "Slow 3G" takes half a minute
+to arrive. With gunicorn's default sync workers, each such upload holds a whole worker
+process, and the default 30 s timeout kills the worker mid-upload (the phone then got a
+blank error and nothing was saved). Threaded workers read slow uploads on their own thread
+while the worker keeps answering its heartbeat, so the timeout below only catches a worker
+that is really stuck, not a slow client."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = 120
+graceful_timeout = 30
+keepalive = 5
+accesslog = "-"
