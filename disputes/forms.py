@@ -22,6 +22,7 @@ from .models import (
 )
 from .permissions import pending_extension
 from .selectors import category_choices
+from .services.filing import PHONE_HELP, phone_ok
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -167,6 +168,24 @@ class PartyForm(forms.Form):
         super().__init__(*args, **kwargs)
         bootstrap(self)
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
+
+    # What a person typed into a party row (side and kind always have a value).
+    TYPED = ("name", "phone", "id_number", "address", "relationship")
+
+    def has_input(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return any((data.get(field) or "").strip() for field in self.TYPED)
+
+    def clean(self):
+        # A row with a phone or an address but no name is a mistake to point at, never a
+        # row to drop without a word (the worker would lose what they typed).
+        cleaned = super().clean()
+        if self.has_input() and not (cleaned.get("name") or "").strip():
+            self.add_error("name", _("Give this party's name (or clear the row)."))
+        phone = (cleaned.get("phone") or "").strip()
+        if phone and not phone_ok(phone):
+            self.add_error("phone", PHONE_HELP)
+        return cleaned
 
 
 PartyFormSet = formset_factory(

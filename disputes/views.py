@@ -60,7 +60,8 @@ def case_file(request):
                     channel=data["channel"],
                     people_involved=data["people_involved"],
                     amount_involved=data["amount_involved"],
-                    parties=[p for p in parties.cleaned_data if p and p.get("name")],
+                    # Untouched extra rows drop out; a half-filled one was refused above.
+                    parties=[f.cleaned_data for f in parties.forms if f.has_input()],
                     photos=[*earlier_photos, *data["photos"]],
                     resolved_on_spot=data["resolved_on_spot"],
                     outcome_note=data["outcome_note"],

@@ -7,7 +7,6 @@ loop. Keyword-only arguments, an actor, one transaction, the object returned. Er
 """
 
 import calendar as month_calendar
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, time, timedelta
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from common.errors import StateConflict
 from disputes.models import Case, Category, Channel
 from disputes.services import case_file
+from disputes.services.filing import PHONE_HELP, phone_ok
 from grids.models import THREE_OFFICERS_AND_A_LAWYER, Area, AreaLevel, Assignment, CalendarDay
 from grids.models import User as UserModel
 from grids.workdays import Calendar
@@ -42,7 +42,6 @@ OFFICER_ORDER = {role: index for index, role in enumerate(THREE_OFFICERS_AND_A_L
 # community that does otherwise edits the session.
 MONTHLY_STARTS_AT = time(9, 0)
 MONTHLY_ENDS_AT = time(12, 0)
-PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
 
 
 class SessionStateError(StateConflict):
@@ -460,8 +459,8 @@ def visit_record(
         errors["resident_name"] = [_("Give the resident's name (a surname is enough).")]
     if not issue:
         errors["issue"] = [_("Describe the issue raised.")]
-    if resident_phone and not PHONE.match(resident_phone):
-        errors["resident_phone"] = [_("The phone number is not valid.")]
+    if resident_phone and not phone_ok(resident_phone):  # the rule the case's parties follow
+        errors["resident_phone"] = [_("The phone number is not valid.") + " " + str(PHONE_HELP)]
     if not isinstance(people, int) or not 1 <= people <= 999:
         errors["people"] = [_("Between 1 and 999 people.")]
     if outcome == VisitOutcome.CASE:

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from common.errors import StateConflict
 from common.limits import FILES_MAX, PARTIES_MAX, TEXT_MAX, too_long
@@ -93,8 +95,12 @@ def _validate_parties(parties: list[dict]) -> list[dict]:
         if kind not in PartyKind.values:
             row_errors.append(_("Party %(n)d: unknown kind.") % {"n": index + 1})
         phone = (party.get("phone") or "").strip()
-        if phone and not phone.replace("-", "").replace(" ", "").replace("+", "").isdigit():
-            row_errors.append(_("Party %(n)d: the phone number is not valid.") % {"n": index + 1})
+        if phone and not phone_ok(phone):
+            row_errors.append(
+                _("Party %(n)d: the phone number is not valid.") % {"n": index + 1}
+                + " "
+                + str(PHONE_HELP)
+            )
         id_number = (party.get("id_number") or "").strip().upper()
         if id_number and not _id_number_ok(id_number):
             row_errors.append(_("Party %(n)d: the ID number is not valid.") % {"n": index + 1})
@@ -117,6 +123,30 @@ def _validate_parties(parties: list[dict]) -> list[dict]:
     if messages:
         raise ValidationError({"parties": messages})
     return cleaned
+
+
+# A mainland mobile number (11 digits from 13–19, optionally after +86), a landline with its
+# area code (010-12345678, 023 6388 1234, an extension after "-" or "转"), or a 400/800
+# service line. Spaces and dashes are how people write them, so they are allowed anywhere.
+PHONE_PATTERNS = (
+    re.compile(r"(\+?86)?1[3-9]\d{9}"),
+    re.compile(r"0\d{2,3}\d{7,8}((-|转)\d{1,6})?"),
+    re.compile(r"[48]00\d{7}"),
+)
+PHONE_HELP = _lazy("Give an 11-digit mobile number or a landline with its area code.")
+
+
+def phone_ok(value: str) -> bool:
+    value = value.strip()
+    if any(pattern.fullmatch(_compact(value)) for pattern in PHONE_PATTERNS):
+        return True
+    # A landline with an extension: the separator before the extension is meaningful.
+    extension = re.fullmatch(r"(.+?)(?:-|转)(\d{1,6})", value)
+    return bool(extension and PHONE_PATTERNS[1].fullmatch(_compact(extension.group(1))))
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[\s\-()（）]", "", value)
 
 
 def _location_errors(latitude, longitude) -> dict:
