@@ -61,6 +61,20 @@ def validate_attachments(files, field: str = "photos"):
         raise ValidationError({field: errors})
 
 
+def validate_note_and_photos(note: str, photos, missing_note: str) -> None:
+    """A report with evidence (progress, a department's completion report): the note is
+    required, the photos must be images or PDFs; every problem at once, by field."""
+    errors = {}
+    if not (note or "").strip():
+        errors["note"] = [missing_note]
+    try:
+        validate_attachments(photos)
+    except ValidationError as exc:
+        errors |= exc.message_dict
+    if errors:
+        raise ValidationError(errors)
+
+
 def store_attachments(case: Case, files, *, actor, event: CaseEvent | None) -> list[Attachment]:
     stored = []
     for upload in files:

@@ -18,7 +18,7 @@ from notifications.services import notify
 from sla import clock, timers
 
 from .. import permissions
-from ..attachments import store_attachments, validate_attachments
+from ..attachments import store_attachments, validate_attachments, validate_note_and_photos
 from ..department_models import SIGN_FOR_DUE, DepartmentTask
 from ..ledger import append_event, lock_case, require
 from ..models import Case, CaseEvent
@@ -189,15 +189,7 @@ def task_report(*, case: Case, actor: User, note: str, photos: Iterable = ()) ->
     case = lock_case(case)
     task = _locked_task(case, actor, [T.SIGNED], _("reported complete"))
     photos = list(photos)
-    errors = {}
-    if not (note or "").strip():
-        errors["note"] = [_("Write what the department did and the result.")]
-    try:
-        validate_attachments(photos)
-    except ValidationError as exc:
-        errors |= exc.message_dict
-    if errors:
-        raise ValidationError(errors)
+    validate_note_and_photos(note, photos, _("Write what the department did and the result."))
     task.status, task.reported_at, task.report = T.REPORTED, timezone.now(), note.strip()
     task.save()
     event = append_event(

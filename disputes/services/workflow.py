@@ -12,7 +12,7 @@ from grids.models import Department, User
 from sla import clock
 
 from .. import permissions
-from ..attachments import store_attachments, validate_attachments
+from ..attachments import store_attachments, validate_attachments, validate_note_and_photos
 from ..ledger import (
     append_event,
     end_pause,
@@ -135,15 +135,7 @@ def case_progress(*, case: Case, actor: User, note: str, photos: Iterable = ()) 
     require(permissions.is_handler(actor, case) or permissions.is_manager(actor, case))
     require_status(case, [S.ASSIGNED, S.IN_MEDIATION], _("updated"))
     photos = list(photos)
-    errors = {}
-    if not (note or "").strip():
-        errors["note"] = [_("Write what was done.")]
-    try:
-        validate_attachments(photos)
-    except ValidationError as exc:
-        errors |= exc.message_dict
-    if errors:
-        raise ValidationError(errors)
+    validate_note_and_photos(note, photos, _("Write what was done."))
     from_status = case.status
     fields = ["status"]
     case.status = S.IN_MEDIATION

@@ -58,16 +58,21 @@ def liaison_signs_and_reports(page, server_url, case, png_file):
     screenshot(page, "department-reported")
 
 
+def centre_opens_the_report(login, phone, desktop, server_url, case, png_file):
+    """The liaison (phone) reports; the district centre (desktop) opens the verify form."""
+    page = login(phone.new_page(), "labour")
+    liaison_signs_and_reports(page, server_url, case, png_file)
+    centre = login(desktop.new_page(), "district")
+    centre.goto(f"{server_url}/cases/{case.pk}/")
+    centre.locator("details[data-action=verify_report] summary").click()
+    return page, centre
+
+
 def test_the_liaison_signs_for_and_reports_and_the_district_passes_it(
     dispatched, phone, desktop, login, server_url, png_file
 ):
-    page = login(phone.new_page(), "labour")
-    liaison_signs_and_reports(page, server_url, dispatched, png_file)
-
-    centre = login(desktop.new_page(), "district")
-    centre.goto(f"{server_url}/cases/{dispatched.pk}/")
+    _page, centre = centre_opens_the_report(login, phone, desktop, server_url, dispatched, png_file)
     verify = centre.locator("details[data-action=verify_report]")
-    verify.locator("summary").click()
     verify.get_by_label("通过：部门办理完毕").check()
     verify.locator("button[type=submit]").click()
     expect(centre.locator("#timeline li[data-event=dept_verified]")).to_be_visible()
@@ -78,13 +83,8 @@ def test_the_liaison_signs_for_and_reports_and_the_district_passes_it(
 def test_a_failed_verification_sends_it_back_to_the_department(
     dispatched, phone, desktop, login, server_url, png_file
 ):
-    page = login(phone.new_page(), "labour")
-    liaison_signs_and_reports(page, server_url, dispatched, png_file)
-
-    centre = login(desktop.new_page(), "district")
-    centre.goto(f"{server_url}/cases/{dispatched.pk}/")
+    page, centre = centre_opens_the_report(login, phone, desktop, server_url, dispatched, png_file)
     verify = centre.locator("details[data-action=verify_report]")
-    verify.locator("summary").click()
     verify.get_by_label("不通过：退回部门重办").check()
     verify.locator("button[type=submit]").click()
     # Without a reason the form says so and nothing changes.
