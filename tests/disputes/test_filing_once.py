@@ -56,9 +56,9 @@ def test_keys_belong_to_their_user_and_no_key_files_every_time(w):
     assert Case.objects.count() == 4
 
 
-@pytest.mark.parametrize("key", ["x" * 65, "bad\x07key"])
-def test_a_malformed_key_is_refused_with_a_field_error(w, key):
-    response = post(w, key=key)
+@pytest.mark.parametrize("bad_key", ["x" * 65, "bad\x07key"])
+def test_a_malformed_key_is_refused_with_a_field_error(w, bad_key):
+    response = post(w, key=bad_key)
 
     assert response.status_code == 400, response.content
     assert "idempotency_key" in response.json()["errors"]
@@ -116,7 +116,7 @@ def test_a_photo_that_cannot_be_stored_leaves_no_case_behind(w, monkeypatch):
 
 
 @pytest.fixture
-def page(client, w):
+def signed_in(client, w):
     client.force_login(w.gridworker)
     return client
 
@@ -126,16 +126,16 @@ def page_post(w, **extra):
     return filing_post(world, **extra)
 
 
-def test_the_blank_form_carries_a_fresh_key(page):
-    first = page.get(reverse("disputes:file")).context["form"]["filing_key"].value()
-    second = page.get(reverse("disputes:file")).context["form"]["filing_key"].value()
+def test_the_blank_form_carries_a_fresh_key(signed_in):
+    first = signed_in.get(reverse("disputes:file")).context["form"]["filing_key"].value()
+    second = signed_in.get(reverse("disputes:file")).context["form"]["filing_key"].value()
     assert len(first) == 32 and first != second
 
 
-def test_a_double_tap_on_the_page_files_one_case(page, w):
+def test_a_double_tap_on_the_page_files_one_case(signed_in, w):
     data = page_post(w, filing_key=KEY)
-    first = page.post(reverse("disputes:file"), data | {"photos": [png_bytes()]})
-    again = page.post(reverse("disputes:file"), data | {"photos": [png_bytes()]}, follow=True)
+    first = signed_in.post(reverse("disputes:file"), data | {"photos": [png_bytes()]})
+    again = signed_in.post(reverse("disputes:file"), data | {"photos": [png_bytes()]}, follow=True)
 
     case = Case.objects.get()
     assert first.status_code == 302
@@ -144,15 +144,17 @@ def test_a_double_tap_on_the_page_files_one_case(page, w):
     assert case.attachments.count() == 1
 
 
-def test_a_filed_form_sent_again_with_other_content_says_so_and_gets_a_new_key(page, w):
-    page.post(reverse("disputes:file"), page_post(w, filing_key=KEY))
-    response = page.post(reverse("disputes:file"), page_post(w, filing_key=KEY, cause="另一起"))
+def test_a_filed_form_sent_again_with_other_content_says_so_and_gets_a_new_key(signed_in, w):
+    signed_in.post(reverse("disputes:file"), page_post(w, filing_key=KEY))
+    response = signed_in.post(
+        reverse("disputes:file"), page_post(w, filing_key=KEY, cause="另一起")
+    )
 
     assert response.status_code == 200
     form = response.context["form"]
     assert Case.objects.get().number in " ".join(form.non_field_errors())
     assert form["filing_key"].value() != KEY
-    resent = page.post(
+    resent = signed_in.post(
         reverse("disputes:file"),
         page_post(w, filing_key=form["filing_key"].value(), cause="另一起"),
     )
@@ -160,8 +162,8 @@ def test_a_filed_form_sent_again_with_other_content_says_so_and_gets_a_new_key(p
     assert Case.objects.count() == 2
 
 
-def test_the_page_sent_by_script_answers_where_to_go(page, w):
-    response = page.post(
+def test_the_page_sent_by_script_answers_where_to_go(signed_in, w):
+    response = signed_in.post(
         reverse("disputes:file"),
         page_post(w, filing_key=KEY),
         HTTP_X_REQUESTED_WITH="XMLHttpRequest",
@@ -170,4 +172,4 @@ def test_the_page_sent_by_script_answers_where_to_go(page, w):
     assert response.status_code == 204
     assert response["X-Filed-Location"] == reverse("disputes:detail", args=[case.pk])
     # The message waits for the page the script opens next.
-    assert "已登记" in page.get(response["X-Filed-Location"]).content.decode()
+    assert "已登记" in signed_in.get(response["X-Filed-Location"]).content.decode()
