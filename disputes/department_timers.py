@@ -32,6 +32,10 @@ def sign_for_due(due: list[timers.Due], now: datetime) -> None:
     if not tasks:
         return
     rows, messages = [], []
+    # Who to tell, looked up once per area and per department for the whole batch (a late
+    # sweep after an outage can bring many misses of one centre and one bureau at once).
+    centres: dict[int, list] = {}
+    liaisons: dict[int, list] = {}
     for task in tasks:
         at = deadlines[task.pk]
         label = _("%(department)s did not sign for in time") % {"department": task.department.name}
@@ -42,8 +46,12 @@ def sign_for_due(due: list[timers.Due], now: datetime) -> None:
             "task": task.pk,
         }
         rows.append((task.case_id, at, task.case.status, task.case.status, label, data))
-        centre = holders(area=task.case.handling_area, roles=ASSIGNER_ROLES)
-        people = {u.pk: u for u in centre + department_liaisons(task.department)}
+        area = task.case.handling_area
+        if area.pk not in centres:
+            centres[area.pk] = holders(area=area, roles=ASSIGNER_ROLES)
+        if task.department_id not in liaisons:
+            liaisons[task.department_id] = department_liaisons(task.department)
+        people = {u.pk: u for u in centres[area.pk] + liaisons[task.department_id]}
         title = _("Not signed for in time: %(number)s") % {"number": task.case.number}
         messages.append(
             Message(
