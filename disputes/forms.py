@@ -291,6 +291,14 @@ class ProgressForm(forms.Form):
         label=_("What was done"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
     photos = MultipleFileField(label=_("Photos or PDF"))
+    # Made with the form; a note sent again (from the phone's offline queue, or a retry
+    # after a lost reply) with the same key is recorded once.
+    client_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["client_key"] = uuid.uuid4().hex
 
 
 class OutcomeForm(forms.Form):

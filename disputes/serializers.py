@@ -507,6 +507,12 @@ class AssignInputSerializer(serializers.Serializer):
 class ProgressInputSerializer(serializers.Serializer):
     note = _text()
     photos = _upload_list()
+    client_key = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="Made by the client for this note; sent again, the note is recorded once.",
+    )
 
 
 class OutcomeInputSerializer(serializers.Serializer):

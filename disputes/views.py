@@ -78,16 +78,20 @@ def case_file(request):
                 form.data["filing_key"] = uuid.uuid4().hex
             else:
                 upload_stash.clear(request, tokens)
-                if first_time:
-                    text = _("Dispute %(number)s filed.")
-                else:
-                    text = _("Dispute %(number)s was already filed; nothing was filed twice.")
-                messages.success(request, text % {"number": case.number})
+                # A filing kept offline is sent in the background by offline.js, which
+                # lists it as uploaded itself; a message would pop up on some later page.
+                if not request.headers.get("X-Offline-Queue"):
+                    if first_time:
+                        text = _("Dispute %(number)s filed.")
+                    else:
+                        text = _("Dispute %(number)s was already filed; nothing was filed twice.")
+                    messages.success(request, text % {"number": case.number})
                 if request.headers.get("X-Requested-With") == "XMLHttpRequest":
                     # filing.js sent it: a redirect would be followed inside the request
                     # (and eat the message); the page goes there itself.
                     response = HttpResponse(status=204)
                     response["X-Filed-Location"] = reverse("disputes:detail", args=[case.pk])
+                    response["X-Filed-Number"] = case.number
                     return response
                 return redirect("disputes:detail", pk=case.pk)
         # Photos already taken survive the error: they come back with the form.
@@ -232,7 +236,10 @@ def case_action(request, pk, action):
                 messages.success(request, _("Saved."))
                 return redirect("disputes:detail", pk=pk)
             case = _visible_case_or_404(request.user, pk)
-            return render(request, "disputes/_case_panel.html", _detail_context(request, case))
+            response = render(request, "disputes/_case_panel.html", _detail_context(request, case))
+            # How a note sent from the offline queue (offline.js) knows it was taken.
+            response["X-Action-Done"] = action
+            return response
     error = outcome.error if outcome else ""
     status = outcome.status if outcome and error else 200
     if not request.htmx:

@@ -9,11 +9,16 @@ from drf_spectacular.views import (
 )
 
 from dashboards import health
+from grid_governance import pwa
 from grids import two_factor
 from grids import views as grid_views
 
 urlpatterns = [
     path("", grid_views.home, name="home"),
+    # The installable app: both must sit at the root (a service worker controls only the
+    # pages under its own path).
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
     path("accounts/login/", two_factor.Login.as_view(), name="login"),
     path("accounts/two-factor/", two_factor.two_factor, name="two_factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

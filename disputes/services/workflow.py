@@ -129,10 +129,23 @@ def case_assign(
 
 
 @transaction.atomic
-def case_progress(*, case: Case, actor: User, note: str, photos: Iterable = ()) -> Case:
-    """A progress update; the first one is the case's "first handling" time point."""
+def case_progress(
+    *, case: Case, actor: User, note: str, photos: Iterable = (), client_key: str = ""
+) -> Case:
+    """A progress update; the first one is the case's "first handling" time point.
+
+    `client_key` is made by the page or the app with the note: the same note sent again
+    (the phone's offline queue after a lost reply) is recorded once. Checked under the
+    case's lock, so two copies arriving together cannot both pass."""
     case = lock_case(case)
     require(permissions.is_handler(actor, case) or permissions.is_manager(actor, case))
+    if (
+        client_key
+        and case.events.filter(
+            kind=CaseEvent.Kind.PROGRESS, actor=actor, data__client_key=client_key
+        ).exists()
+    ):
+        return case
     require_status(case, [S.ASSIGNED, S.IN_MEDIATION], _("updated"))
     photos = list(photos)
     validate_note_and_photos(note, photos, _("Write what was done."))
@@ -153,7 +166,7 @@ def case_progress(*, case: Case, actor: User, note: str, photos: Iterable = ()) 
         actor=actor,
         from_status=from_status,
         note=note.strip(),
-        data={"first": first},
+        data={"first": first, **({"client_key": client_key} if client_key else {})},
     )
     store_attachments(case, photos, actor=actor, event=event)
     return case

@@ -9,12 +9,30 @@ document.addEventListener("DOMContentLoaded", function () {
     sync();
   }
   var add = document.getElementById("add-party");
+  var total = document.getElementById("id_parties-TOTAL_FORMS");
+  var addParty = function () {
+    var html = document.getElementById("party-template").innerHTML.replace(/__prefix__/g, total.value);
+    document.getElementById("parties").insertAdjacentHTML("beforeend", html);
+    total.value = parseInt(total.value, 10) + 1;
+  };
   if (add) {
-    add.addEventListener("click", function () {
-      var total = document.getElementById("id_parties-TOTAL_FORMS");
-      var html = document.getElementById("party-template").innerHTML.replace(/__prefix__/g, total.value);
-      document.getElementById("parties").insertAdjacentHTML("beforeend", html);
-      total.value = parseInt(total.value, 10) + 1;
+    add.addEventListener("click", addParty);
+  }
+  var form = document.getElementById("file-form");
+  if (form && total) {
+    // A draft or a refused offline filing with more parties than the page shows: add rows
+    // before offline.js fills them in.
+    form.addEventListener("draft:before-restore", function (event) {
+      var rows = 0;
+      event.detail.fields.forEach(function (pair) {
+        var match = pair[0].match(/^parties-(\d+)-/);
+        if (match) {
+          rows = Math.max(rows, parseInt(match[1], 10) + 1);
+        }
+      });
+      while (parseInt(total.value, 10) < rows) {
+        addParty();
+      }
     });
   }
 
@@ -86,6 +104,31 @@ function sendWithProgress(form) {
     button.disabled = false;
     button.textContent = label;
   };
+  // No signal: the filing (photos made light first) waits on the phone and the form is
+  // ready for the next one; offline.js sends it when the network is back.
+  var keepForLater = function () {
+    var queue = window.offlineQueue;
+    return lightPhotos(new FormData(form)).then(function (data) {
+      return queue.add({ kind: "filing", key: data.get("filing_key"), url: form.getAttribute("action"),
+                         title: data.get("cause") || text.dataset.untitled, data: data });  // prettier-ignore
+    }).then(function () {
+      return queue.forgetDraft(form);
+    }).then(function () {
+      form.reset();
+      ["id_latitude", "id_longitude"].forEach(function (id) {
+        var field = document.getElementById(id);
+        if (field) {
+          field.value = "";
+        }
+      });
+      form.querySelector("[name=filing_key]").value = queue.newKey();
+      status.hidden = true;
+      ready();
+      queue.announce(text.dataset.queued);
+      window.scrollTo(0, 0);
+    });
+  };
+  var offline = function () { return navigator.onLine === false && window.offlineQueue; };
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (form.dataset.sending) {
@@ -94,6 +137,10 @@ function sendWithProgress(form) {
     form.dataset.sending = "1";
     button.disabled = true;
     button.textContent = button.dataset.busy;
+    if (offline()) {
+      keepForLater().catch(ready);
+      return;
+    }
     show(0, text.dataset.sending);
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.getAttribute("action") || window.location.href);
@@ -107,7 +154,8 @@ function sendWithProgress(form) {
     xhr.addEventListener("load", function () {
       var next = xhr.getResponseHeader("X-Filed-Location");
       if (next) {
-        window.location.assign(next);
+        var go = function () { window.location.assign(next); };
+        (window.offlineQueue ? window.offlineQueue.forgetDraft(form) : Promise.resolve()).then(go, go);
         return;
       }
       // The form came back with errors (or an error page): show it as the server made it.
@@ -116,6 +164,10 @@ function sendWithProgress(form) {
       document.close();
     });
     var broken = function () {
+      if (offline()) {
+        keepForLater().catch(ready);
+        return;
+      }
       ready();
       show(0, text.dataset.failed);
       status.classList.add("text-danger");
