@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from disputes import services
 from disputes.demo import seed_categories
 from disputes.models import Case, CaseEvent, CaseNumberSequence, CaseStatus
 from grids.models import User
@@ -112,3 +113,24 @@ def test_a_double_tap_racing_itself_files_one_case_and_uses_one_number(w):
     assert Case.objects.count() == 1
     # The losers' numbers rolled back with their cases: the next filing takes number 2.
     assert CaseNumberSequence.objects.get(year=timezone.localdate().year).last == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_copies_of_an_offline_progress_note_arriving_together_are_recorded_once(w):
+    """The phone's queue sent a note, lost the reply and sent it again; both arrive."""
+    key = "6b0c2f4d9e8a4f1b8c3d2e1f0a9b8c7d"
+    case = file_case(w)
+    services.case_accept(case=case, actor=w.secretary)
+    services.case_assign(case=case, mediator=w.mediator, actor=w.secretary)
+
+    def send(_index):
+        client = client_for(User.objects.get(username="mediator"))
+        return client.post(
+            f"/api/v1/cases/{case.pk}/progress/",
+            {"note": "同时到达", "client_key": key},
+            format="json",
+        ).status_code
+
+    assert run_in_threads(4, send) == [200, 200, 200, 200]
+    notes = CaseEvent.objects.filter(case=case, kind=K.PROGRESS).values_list("note", flat=True)
+    assert list(notes) == ["同时到达"]

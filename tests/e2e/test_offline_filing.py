@@ -3,6 +3,7 @@ progress notes made offline wait on the phone (photos included) and are sent by 
 each once, when the network returns; drafts survive closing the page; a filing the server
 refuses comes back to the worker to fix."""
 
+import gzip
 import json
 import re
 
@@ -200,3 +201,48 @@ def test_a_progress_note_written_offline_is_recorded_once(phone, login, server_u
     expect(page.get_by_test_id("offline-outbox")).to_be_hidden(timeout=20_000)
     notes = CaseEvent.objects.filter(case=wage_case, kind=CaseEvent.Kind.PROGRESS)
     assert [e.note for e in notes] == ["已到现场了解情况，约定周五调解"]
+
+
+COMPRESSIBLE = ("text/css", "javascript", "application/json", "manifest+json", "image/svg")
+
+
+def wire_bytes(response) -> int:
+    """What the response costs on a phone's network in production: static files leave
+    whitenoise gzip-compressed (collectstatic writes the .gz copies), pages leave as they
+    are (no compression in front of Django is assumed)."""
+    try:
+        body = response.body()
+    except Exception:  # a redirect has no body to read
+        return 0
+    kind = response.headers.get("content-type", "")
+    if any(k in kind for k in COMPRESSIBLE):
+        return len(gzip.compress(body, 9))
+    return len(body)
+
+
+def test_the_filing_page_weighs_under_300_kb_first_and_30_kb_once_cached(phone, server_url, client):
+    from grids.models import User
+
+    client.force_login(User.objects.get(username="gridworker"))
+    cookie = client.cookies["sessionid"].value
+    phone.add_cookies([{"name": "sessionid", "value": cookie, "url": server_url}])
+    seen = []
+    phone.on("response", lambda response: seen.append(response))
+    url = server_url + reverse("disputes:file")
+
+    page = phone.new_page()
+    page.goto(url)
+    wait_until_offline_ready(page, server_url)
+    page.wait_for_load_state("networkidle")
+    first = sum(wire_bytes(r) for r in seen if not r.from_service_worker)
+    first_list = [(r.url, wire_bytes(r)) for r in seen if not r.from_service_worker]
+
+    seen.clear()
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    cached = sum(wire_bytes(r) for r in seen if not r.from_service_worker)
+    cached_list = [(r.url, wire_bytes(r)) for r in seen if not r.from_service_worker]
+
+    print(f"filing page weight: first load {first / 1024:.1f} KB, cached {cached / 1024:.1f} KB")
+    assert first <= 300 * 1024, first_list
+    assert cached <= 30 * 1024, cached_list
