@@ -279,14 +279,14 @@ ACTION_LIST = [
         "department_progress", _("Post the department's progress"),
         "The department records progress (multipart for photos)",
         lambda v, c: v.task_state == TS.SIGNED,
-        forms.ProgressForm, serializers.ProgressInputSerializer,
+        forms.NoteWithPhotosForm, serializers.NoteWithPhotosInputSerializer,
         _perform(services.task_progress),
     ),
     Action(
         "report_completion", _("Report completion (办结反馈)"),
         "The department reports its part done, with evidence (multipart for photos)",
         lambda v, c: v.task_state == TS.SIGNED,
-        forms.ProgressForm, serializers.ProgressInputSerializer,
+        forms.NoteWithPhotosForm, serializers.NoteWithPhotosInputSerializer,
         _perform(services.task_report),
     ),
     Action(

@@ -286,11 +286,14 @@ class AssignForm(forms.Form):
         self.fields["assistants"].label_from_instance = lambda u: u.display_name
 
 
-class ProgressForm(forms.Form):
+class NoteWithPhotosForm(forms.Form):
     note = forms.CharField(
         label=_("What was done"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
     photos = MultipleFileField(label=_("Photos or PDF"))
+
+
+class ProgressForm(NoteWithPhotosForm):
     # Made with the form; a note sent again (from the phone's offline queue, or a retry
     # after a lost reply) with the same key is recorded once.
     client_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)

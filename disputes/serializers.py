@@ -504,9 +504,12 @@ class AssignInputSerializer(serializers.Serializer):
     note = _text()
 
 
-class ProgressInputSerializer(serializers.Serializer):
+class NoteWithPhotosInputSerializer(serializers.Serializer):
     note = _text()
     photos = _upload_list()
+
+
+class ProgressInputSerializer(NoteWithPhotosInputSerializer):
     client_key = serializers.CharField(
         max_length=64,
         required=False,

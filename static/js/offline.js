@@ -486,7 +486,15 @@
     watchActionForms();
     render().then(sync).then(fixFromAddress);
   });
-  window.addEventListener("online", function () { sync(); });
+  var banner = function () {
+    var node = document.querySelector("[data-offline-banner]");
+    if (node) {
+      node.hidden = navigator.onLine !== false;
+    }
+  };
+  window.addEventListener("online", function () { banner(); sync(); });
+  window.addEventListener("offline", banner);
+  document.addEventListener("DOMContentLoaded", banner);
   setInterval(function () {
     items().then(function (list) {
       if (list.some(function (item) { return item.state === "waiting"; })) {

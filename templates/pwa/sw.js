@@ -3,8 +3,8 @@
 //
 // - Static files: from the cache first (their production names carry a content hash).
 // - Pages a worker may need with no signal (the filing page, case pages they opened, the
-//   home page): from the network, kept in a cache as they arrive; with no signal, or when
-//   the network takes longer than a few seconds (a stairwell), from that cache.
+//   home page): from the network, kept in a cache as they arrive; with no signal from that
+//   cache (the filing page also when the network takes more than a few seconds).
 // - Nothing is posted here: filings and progress notes made offline wait in IndexedDB
 //   (static/js/offline.js) and are sent from the page, each with its own key.
 // The cached pages are the worker's own: the page tells us to drop them at log-out.
@@ -89,12 +89,18 @@ function refresh(request) {
   });
 }
 
+// Case pages change under other people's hands: they come from the cache only when the
+// network fails. The filing form hardly changes, so a slow network does not hold it up.
 function fromNetworkFirst(request, url) {
   const network = refresh(request);
-  const slow = new Promise((resolve) => setTimeout(resolve, SLOW_NETWORK_MS));
   const cached = () => caches.open(PAGE_CACHE).then((cache) => cache.match(pageKey(url.href)));
+  const fallback = () => cached().then((hit) => hit || offlinePage(url));
+  if (url.pathname !== FILING_URL) {
+    return network.catch(fallback);
+  }
+  const slow = new Promise((resolve) => setTimeout(resolve, SLOW_NETWORK_MS));
   return Promise.race([network, slow.then(() => cached().then((hit) => hit || network))])
-    .catch(() => cached().then((hit) => hit || offlinePage(url)));
+    .catch(fallback);
 }
 
 // "?source=home-screen" and other query strings open the same saved page.

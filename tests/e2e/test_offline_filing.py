@@ -15,11 +15,24 @@ from tests.e2e.helpers import assert_no_horizontal_scroll
 from tests.e2e.test_filing_on_a_phone import camera_photo
 
 
+def wait_for(page, script: str, seconds: float = 10):
+    """Polls a script from the test (page.wait_for_function evaluates a string, which the
+    page's Content-Security-Policy forbids)."""
+    for _ in range(int(seconds * 10)):
+        if page.evaluate(script):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {script}")
+
+
+def wait_until_cached(page, url):
+    wait_for(page, f"() => caches.match({json.dumps(url)}).then(Boolean)")
+
+
 def wait_until_offline_ready(page, server_url):
     """The service worker controls the page and holds the filing page for offline use."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
-    filing = server_url + reverse("disputes:file")
-    page.wait_for_function(f"caches.match({json.dumps(filing)}).then(Boolean)")
+    wait_for(page, "() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
+    wait_until_cached(page, server_url + reverse("disputes:file"))
     return page
 
 
@@ -186,9 +199,10 @@ def test_a_progress_note_written_offline_is_recorded_once(phone, login, server_u
     page.goto(url)
     wait_until_offline_ready(page, server_url)
     page.reload()
-    page.wait_for_function(f"caches.match({json.dumps(url)}).then(Boolean)")
+    wait_until_cached(page, url)
     phone.set_offline(True)
     page.reload()  # from the phone
+    expect(page.get_by_test_id("offline-banner")).to_contain_text("本机保存的页面")
 
     page.locator("details[data-action=progress] summary").click()
     page.locator("details[data-action=progress] textarea").fill("已到现场了解情况，约定周五调解")
