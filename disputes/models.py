@@ -9,6 +9,15 @@ from grids.models import Area, AreaLevel, Department, Role
 from grids.scope import user_scope
 from sla.clock import annotate_sla
 
+from .choices import (
+    Channel,
+    CloseKind,
+    HandlingLevel,
+    Outcome,
+    PartyKind,
+    PartySide,
+    ReferralKind,
+)
 from .department_models import DepartmentTask
 from .models_filing import CaseNumberSequence, FilingKey
 
@@ -16,27 +25,17 @@ __all__ = [
     "OPEN_STATUSES",
     "CaseNumberSequence",
     "CaseStatus",
+    "Channel",
+    "CloseKind",
     "DepartmentTask",
     "FilingKey",
+    "HandlingLevel",
+    "Outcome",
+    "PartyKind",
+    "PartySide",
+    "ReferralKind",
     "RiskLevel",
 ]  # the case vocabulary (from common) and the tables kept in their own modules
-
-
-class HandlingLevel(models.TextChoices):
-    GRID = "grid", _("Grid")
-    COMMUNITY = "community", _("Community")
-    STREET = "street", _("Street centre")
-    DISTRICT = "district", _("District centre")
-
-
-class Channel(models.TextChoices):
-    GRID_WORKER = "grid_worker", _("Grid worker in the field")
-    RESIDENT_QR = "resident_qr", _("Resident QR self-report")
-    RECEPTION_DAY = "reception_day", _("Reception day")
-    HOTLINE = "hotline", _("Hotline")
-    ONLINE = "online", _("Online message")
-    POLICE_REFERRAL = "police_referral", _("Police referral")
-    COURT_REFERRAL = "court_referral", _("Court referral")
 
 
 class Category(models.Model):
@@ -116,23 +115,6 @@ class TypicalCase(models.Model):
 
     def __str__(self):
         return self.title
-
-
-class Outcome(models.TextChoices):
-    AGREEMENT = "agreement", _("Agreement reached")
-    PARTIAL = "partial", _("Partly agreed")
-    FAILED = "failed", _("Mediation failed")
-
-
-class CloseKind(models.TextChoices):
-    SUBSTANTIVE = "substantive", _("Substantively resolved")
-    PROCEDURAL = "procedural", _("Procedural close")
-
-
-class ReferralKind(models.TextChoices):
-    LITIGATION = "litigation", _("Litigation")
-    ARBITRATION = "arbitration", _("Arbitration")
-    DEPARTMENT = "department", _("A department")
 
 
 class CaseQuerySet(models.QuerySet):
@@ -336,16 +318,6 @@ class Case(models.Model):
         if self.status != CaseStatus.RESOLVED or self.resolved_at is None:
             return None
         return self.resolved_at <= self.close_due_at
-
-
-class PartySide(models.TextChoices):
-    APPLICANT = "applicant", _("Applicant")
-    RESPONDENT = "respondent", _("Respondent")
-
-
-class PartyKind(models.TextChoices):
-    PERSON = "person", _("Person")
-    ORGANISATION = "organisation", _("Organisation")
 
 
 class PartyDisclosure(models.Model):
