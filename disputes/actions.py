@@ -50,6 +50,11 @@ class Viewer:
     def filer(self) -> bool:
         return self.case.filed_by_id == self.user.pk
 
+    @cached_property
+    def checks(self) -> bool:
+        """May check (核查) the case's resolution: never the person who resolved it."""
+        return services.may_check(self.user, self.case)
+
     @property
     def runs_it(self) -> bool:
         return self.mediator or self.manager
@@ -86,6 +91,16 @@ def _decide_extension(case, actor, data):
 def _closable(case) -> bool:
     return case.status in (S.RESOLVED, S.REFERRED) or (
         case.status == S.IN_MEDIATION and bool(case.outcome)
+    )
+
+
+def _awaiting_check(case) -> bool:
+    return case.status == S.RESOLVED and case.verify_due_at is not None
+
+
+def _verify(case, actor, data):
+    return services.case_verify(
+        case=case, actor=actor, passed=data["passed"], note=data.get("note", "")
     )
 
 
@@ -180,10 +195,17 @@ ACTION_LIST = [
         forms.ResolveForm, serializers.ResolveInputSerializer, _resolve,
     ),
     Action(
-        "close", _("Close"), "Close the case",
-        lambda v, c: _closable(c) and v.runs_it,
+        "close", _("Close"),
+        "Close the case (for a resolution waiting for its check: the check passed)",
+        lambda v, c: _closable(c) and (v.checks if _awaiting_check(c) else v.runs_it),
         forms.NoteForm, serializers.NoteInputSerializer,
         _perform(services.case_close),
+    ),
+    Action(
+        "verify", _("Check the resolution"),
+        "Check a resolved case: pass closes it as resolved, fail sends it back to the handler",
+        lambda v, c: _awaiting_check(c) and v.checks,
+        forms.VerifyForm, serializers.VerifyInputSerializer, _verify,
     ),
     Action(
         "reopen", _("Reopen"), "Reopen a resolved or closed case",

@@ -77,7 +77,7 @@ def bootstrap(form: forms.Form):
     for field in form.fields.values():
         widget = field.widget
         css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-        if isinstance(widget, forms.CheckboxInput):
+        if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
             css = "form-check-input"
         widget.attrs.setdefault("class", css)
 
@@ -257,6 +257,24 @@ class NoteForm(forms.Form):
     note = forms.CharField(
         max_length=TEXT_MAX,
         label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class VerifyForm(forms.Form):
+    passed = forms.TypedChoiceField(
+        label=_("Result of the check"),
+        choices=[
+            ("1", _("Confirmed: close it as resolved")),
+            ("0", _("Not confirmed: back to the handler")),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        max_length=TEXT_MAX,
+        label=_("What was checked, or what is not right"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -20,6 +20,7 @@ from .choices import (
 )
 from .department_models import DepartmentTask
 from .models_filing import CaseNumberSequence, FilingKey
+from .supervision_models import SupervisionCard
 
 __all__ = [
     "OPEN_STATUSES",
@@ -35,6 +36,7 @@ __all__ = [
     "PartySide",
     "ReferralKind",
     "RiskLevel",
+    "SupervisionCard",
 ]  # the case vocabulary (from common) and the tables kept in their own modules
 
 
@@ -222,6 +224,12 @@ class Case(models.Model):
     first_progress_at = models.DateTimeField(_("first handled at"), null=True, blank=True)
     outcome_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # Who resolved it (they may not check their own work) and by when the check (核查) is due;
+    # empty when the policy asks for no check, or once it is done.
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verify_due_at = models.DateTimeField(_("check due by"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     referred_at = models.DateTimeField(_("referred at"), null=True, blank=True)
@@ -408,6 +416,11 @@ class CaseEvent(models.Model):
         DEPT_RETURNED = "dept_returned", _("Returned by the department")
         DEPT_REPORTED = "dept_reported", _("Department reported completion")
         DEPT_VERIFIED = "dept_verified", _("Department's report verified")
+        VERIFY_FAILED = "verify_failed", _("Resolution not confirmed by the check")
+        VERIFY_OVERDUE = "verify_overdue", _("Resolution not checked in time")
+        CARD_ISSUED = "card_issued", _("Supervision card issued")
+        CARD_ANSWERED = "card_answered", _("Supervision card answered")
+        CARD_OVERDUE = "card_overdue", _("Supervision card not answered in time")
 
     # No index of its own: caseevent_case_at (case, at) serves every lookup by case, and
     # each index costs every insert (a sweep tick writes thousands of events).

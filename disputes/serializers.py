@@ -492,6 +492,14 @@ class NoteInputSerializer(serializers.Serializer):
     note = _text()
 
 
+class VerifyInputSerializer(serializers.Serializer):
+    passed = serializers.BooleanField(
+        help_text="true: the resolution is confirmed and the case closed; false: back to the "
+        "handler (a note is then required)."
+    )
+    note = _text()
+
+
 class ReasonInputSerializer(serializers.Serializer):
     reason = _text(required=True)
 

@@ -227,3 +227,9 @@ def rearm(case) -> None:
         check.next_check_at = min(check.next_check_at or now, now)
     check.version += 1
     check.save()
+
+
+def after_days(policy, start: datetime, days: int) -> datetime:
+    """`days` after `start` on the policy's time basis (working days or calendar days): the
+    limits of a check (核查) and of a supervision card's answer."""
+    return _add(policy, start, days=days)

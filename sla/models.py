@@ -10,6 +10,12 @@ class TimeBasis(models.TextChoices):
     WORKDAYS = "workdays", _("Working days (statutory calendar)")
 
 
+class VerifyBy(models.TextChoices):
+    UNIT = "unit", _("Another person of the handling unit or the level above")
+    FILER = "filer", _("The grid worker who filed it, on site")
+    OFF = "off", _("Nobody: the handler closes")
+
+
 class SlaPolicy(models.Model):
     """Time limits for a kind of case ("13710"-style presets). Data, edited by admins.
 
@@ -47,6 +53,28 @@ class SlaPolicy(models.Model):
         _("pause the clock during judicial confirmation"), default=False
     )
     auto_escalate_on_red = models.BooleanField(_("escalate automatically when red"), default=False)
+    # Checking a resolution (核查) before it counts, and supervising overdue work (督办).
+    verify_by = models.CharField(
+        _("resolutions checked by"),
+        max_length=8,
+        choices=VerifyBy.choices,
+        default=VerifyBy.UNIT,
+        help_text=_(
+            "Who checks a resolved case before it is closed: someone else of the handling unit "
+            "or the level above; or the grid worker who filed it, on site; or nobody."
+        ),
+    )
+    verify_within_days = models.PositiveIntegerField(_("check within (days)"), default=3)
+    card_reply_within_days = models.PositiveIntegerField(
+        _("supervision card answered within (days)"), default=3
+    )
+    red_card_after_days = models.PositiveIntegerField(
+        _("red card after (days still overdue)"),
+        default=3,
+        help_text=_(
+            "A yellow card still unanswered or its step still overdue after this turns red."
+        ),
+    )
     priority = models.IntegerField(
         _("priority"), default=0, help_text=_("Higher wins when several policies match.")
     )

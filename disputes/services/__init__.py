@@ -23,6 +23,7 @@ from .escalation import (
     extension_request,
 )
 from .filing import FilingKeyReused, case_file, case_file_once
+from .verification import case_verify, may_check
 from .workflow import (
     case_accept,
     case_assign,
@@ -62,11 +63,13 @@ __all__ = [
     "case_resubmit",
     "case_resume_clock",
     "case_send_back",
+    "case_verify",
     "case_withdraw",
     "deadlines_place_estimates",
     "escalate_locked",
     "extension_decide",
     "extension_request",
+    "may_check",
     "task_progress",
     "task_report",
     "task_return",

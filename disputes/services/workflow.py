@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids.models import Department, User
-from sla import clock
+from sla import clock, timers
 
 from .. import permissions
 from ..attachments import store_attachments, validate_attachments, validate_note_and_photos
@@ -32,6 +32,8 @@ from ..models import (
     ReferralKind,
 )
 from ..selectors import mediator_candidates
+from ..supervision_models import VERIFY_DUE
+from .verification import close_checked, may_check, start_check
 
 S = CaseStatus
 
@@ -209,23 +211,42 @@ def case_resolve(*, case: Case, actor: User, note: str = "", outcome: str | None
             {"outcome": [_("Record an agreement or a partial agreement before resolving.")]}
         )
     end_pause(case, actor)
-    case.status, case.resolved_at = S.RESOLVED, timezone.now()
-    save_case(case, "status", "resolved_at", "outcome", "outcome_at", "outcome_note")
+    case.status, case.resolved_at, case.resolved_by = S.RESOLVED, timezone.now(), actor
+    checked = start_check(case, case.resolved_at)
+    save_case(
+        case,
+        "status",
+        "resolved_at",
+        "resolved_by",
+        "verify_due_at",
+        "outcome",
+        "outcome_at",
+        "outcome_note",
+    )
+    data = {"outcome": case.outcome}
+    if checked:
+        data["check_due_at"] = case.verify_due_at.isoformat()
     append_event(
         case,
         kind=CaseEvent.Kind.RESOLVED,
         actor=actor,
         from_status=S.IN_MEDIATION,
         note=note.strip(),
-        data={"outcome": case.outcome},
+        data=data,
     )
     return case
 
 
 @transaction.atomic
 def case_close(*, case: Case, actor: User, note: str = "") -> Case:
-    """Close a case. Requires an outcome; only a resolved case counts as substantive."""
+    """Close a case. Requires an outcome; only a resolved case counts as substantive. A
+    resolution waiting for its check (核查) is closed only by a person who may check it, and
+    closing it is the check passed."""
     case = lock_case(case)
+    if case.status == S.RESOLVED and case.verify_due_at is not None:
+        require(may_check(actor, case))
+        timers.disarm(VERIFY_DUE, case.pk)
+        return close_checked(case, actor, note)
     require(case.mediator_id == actor.pk or permissions.is_manager(actor, case))
     require_status(case, [S.RESOLVED, S.IN_MEDIATION, S.REFERRED], _("closed"))
     if not case.outcome and case.status != S.REFERRED:
@@ -264,7 +285,8 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     case.status = S.IN_MEDIATION if case.mediator_id else S.ACCEPTED
     case.reopened_at = now
     case.close_kind = ""
-    case.closed_at = case.resolved_at = None
+    case.closed_at = case.resolved_at = case.resolved_by = case.verify_due_at = None
+    timers.disarm(VERIFY_DUE, case.pk)
     # Reopened work gets a full closing period from now, never less than it had: a case
     # closed on time is not red the moment it is reopened.
     previous_due = case.close_due_at
@@ -273,7 +295,15 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
         case.close_due_at = fresh_due
         clock.check_of(case).breached_close = False  # the new deadline can be missed again
     save_case(
-        case, "status", "reopened_at", "close_kind", "closed_at", "resolved_at", "close_due_at"
+        case,
+        "status",
+        "reopened_at",
+        "close_kind",
+        "closed_at",
+        "resolved_at",
+        "resolved_by",
+        "verify_due_at",
+        "close_due_at",
     )
     append_event(
         case,

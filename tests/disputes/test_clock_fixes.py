@@ -65,7 +65,7 @@ def test_a_case_closed_while_paused_counts_the_paused_time(world, time_machine):
     case = services.case_resolve(
         case=Case.objects.get(pk=case.pk), actor=world.mediator, outcome="agreement"
     )
-    case = services.case_close(case=case, actor=world.mediator)
+    case = services.case_close(case=case, actor=world.secretary)
 
     assert case.clock_paused_at is None and case.close_due_at == T0 + 50 * DAY
     assert case.closed_on_time is True

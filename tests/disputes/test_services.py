@@ -190,7 +190,7 @@ def at_resolved(w):
 
 
 def at_closed(w):
-    return services.case_close(case=at_resolved(w), actor=w.mediator)
+    return services.case_close(case=at_resolved(w), actor=w.secretary)
 
 
 def at_withdrawn(w):
@@ -459,7 +459,7 @@ SUCCESSES = [
     ("resolve", "agreed", "mediator", no_args, S.RESOLVED, "resolved_at", K.RESOLVED),
     ("resolve", "in_mediation", "secretary", lambda w: {"outcome": Outcome.AGREEMENT},
      S.RESOLVED, "resolved_at", K.RESOLVED),
-    ("close", "resolved", "mediator", no_args, S.CLOSED, "closed_at", K.CLOSED),
+    ("close", "resolved", "secretary", no_args, S.CLOSED, "closed_at", K.CLOSED),
     ("close", "failed", "street", no_args, S.CLOSED, "closed_at", K.CLOSED),
     ("close", "referred", "secretary", no_args, S.CLOSED, "closed_at", K.CLOSED),
     ("reopen", "closed", "secretary", lambda w: {"reason": "当事人反悔"}, S.IN_MEDIATION,
@@ -535,6 +535,7 @@ FORBIDDEN = [
     ("resolve", "agreed", "worker", no_args),
     ("close", "resolved", "outsider", no_args),
     ("close", "resolved", "worker", no_args),
+    ("close", "resolved", "mediator", no_args),  # who resolved it may not check it
     ("reopen", "closed", "outsider", lambda w: {"reason": "x"}),
     ("reopen", "closed", "worker", lambda w: {"reason": "x"}),
     ("withdraw", "filed", "outsider", lambda w: {"reason": "x"}),
@@ -704,10 +705,14 @@ def test_it_stores_the_mediator_and_assistants_on_assignment(world):
 
 
 def test_it_closes_a_resolved_case_as_substantive(world):
-    case = services.case_close(case=at_resolved(world), actor=world.mediator)
+    case = services.case_close(case=at_resolved(world), actor=world.secretary)
     case.refresh_from_db()
     assert (case.close_kind, case.outcome) == (CloseKind.SUBSTANTIVE, Outcome.AGREEMENT)
-    assert case.events.get(kind=K.CLOSED).data == {"close_kind": CloseKind.SUBSTANTIVE}
+    assert case.events.get(kind=K.CLOSED).data == {
+        "close_kind": CloseKind.SUBSTANTIVE,
+        "checked": True,
+        "checked_late": False,
+    }
 
 
 def test_it_closes_a_failed_mediation_as_procedural(world):

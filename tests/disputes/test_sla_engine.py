@@ -126,7 +126,7 @@ def progress(w: World, case: Case) -> Case:
 
 def close(w: World, case: Case) -> Case:
     case = services.case_resolve(case=case, actor=w.mediator, outcome=Outcome.AGREEMENT)
-    return services.case_close(case=case, actor=w.mediator)
+    return services.case_close(case=case, actor=w.secretary)
 
 
 def sql_colour(row) -> tuple[str, list[str]]:
@@ -319,7 +319,7 @@ def test_it_records_whether_the_close_was_on_time_and_keeps_every_flag(
     case = progress(world, assign_case(world, file(world)))
     case = services.case_resolve(case=case, actor=world.mediator, outcome=Outcome.AGREEMENT)
     time_machine.move_to(T0 + after)
-    case = services.case_close(case=case, actor=world.mediator)
+    case = services.case_close(case=case, actor=world.secretary)
     case.refresh_from_db()
     assert (case.assigned_on_time, case.first_update_on_time, case.closed_on_time) == (
         True, True, on_time,
