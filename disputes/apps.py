@@ -10,4 +10,5 @@ class DisputesConfig(AppConfig):
         from . import (
             department_timers,  # noqa: F401  (registers the sign-for timer handler)
             signals,  # noqa: F401  (connects the area_moved receiver)
+            supervision_timers,  # noqa: F401  (the check and card timer handlers)
         )

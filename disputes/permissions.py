@@ -62,6 +62,14 @@ def is_manager(user, case: Case) -> bool:
     return False
 
 
+def staff_of(user, area_id: int) -> bool:
+    """Runs the queue at exactly this area (not a level above it)."""
+    return any(
+        a.area_id == area_id and (a.role in MANAGER_ROLES or a.role == Role.GRID_WORKER)
+        for a in user_scope(user).assignments
+    )
+
+
 def is_handler(user, case: Case) -> bool:
     return case.mediator_id == user.pk or any(u.pk == user.pk for u in case.assistants.all())
 

@@ -57,6 +57,7 @@ from .ledger import TransitionError, lock_case
 from .models import Case, CaseEvent
 from .routing import ESCALATABLE, parent_queue_area_id
 from .services import escalate_locked
+from .services.supervision import issue_auto_cards
 
 # Cases per transaction: large enough that per-statement and per-commit costs (a WAL flush
 # each, ~80 ms on the reference machine) stay small at 10,000 due cases, small enough that a
@@ -237,7 +238,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
         for row in rows
     ]
     labels = {reason: str(label) for reason, label in clock.REASONS.items()}  # gettext once
-    events, notices, escalate = [], [], []
+    events, notices, escalate, cards = [], [], [], []
     recorded_at = timezone.now()
     for case in cases:
         check = case.sla_check
@@ -247,6 +248,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
             # A step done late since is evidence only: nobody is left to chase.
             if still_open:
                 notices.append((case, reason))
+                cards.append((case, reason, due))  # a yellow card, answerable by the unit
                 if reason == "past_close" and _escalates_on_red(case):
                     check.escalation_due = True
         check.next_check_at = clock.next_check_at(case, clock.breached_reasons(case), deadlines)
@@ -255,6 +257,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
             check.next_check_at = min(check.next_check_at or now, now)
     _save(cases, read)
     insert_rows(CaseEvent, EVENT_COLUMNS, events, constants=event_constants(recorded_at))
+    issue_auto_cards(cards, policies, recorded_at)
     _notify(notices, lookups.holders)
     return len(cases), len(events), escalate
 

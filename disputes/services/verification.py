@@ -62,8 +62,9 @@ def case_verify(*, case: Case, actor: User, passed: bool, note: str = "") -> Cas
     case.status = S.IN_MEDIATION
     case.resolved_at = case.resolved_by = case.verify_due_at = None
     save_case(case, "status", "resolved_at", "resolved_by", "verify_due_at")
-    append_event(case, kind=CaseEvent.Kind.VERIFY_FAILED, actor=actor, from_status=S.RESOLVED,
-                 note=note)  # fmt: skip
+    append_event(
+        case, kind=CaseEvent.Kind.VERIFY_FAILED, actor=actor, from_status=S.RESOLVED, note=note
+    )
     return case
 
 

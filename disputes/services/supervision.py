@@ -1,0 +1,209 @@
+"""Supervision cards (督办卡): issued automatically when a step misses its limit (yellow, by
+the sweep in the transaction that records the breach) and when it stays overdue or
+unanswered (red, by a timer), or by hand by a level above the handling unit (督办 / 催办);
+answered by the unit (反馈). See disputes/supervision_models.py."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from common.bulk import insert_rows
+from grids.models import Role, User
+from notifications.services import ASSIGNER_ROLES, Holders, Message, notify, notify_many
+from sla import clock, timers
+
+from .. import permissions
+from ..breaches import EVENT_COLUMNS
+from ..ledger import append_event, lock_case, require
+from ..models import Case, CaseEvent
+from ..routing import parent_queue_area_id
+from ..supervision_models import CARD_RED_DUE, CARD_REPLY_DUE, SupervisionCard
+
+Card = SupervisionCard
+DEFAULT_REPLY_DAYS = 3
+
+
+def reply_due(policy, now: datetime) -> datetime:
+    days = policy.card_reply_within_days if policy else DEFAULT_REPLY_DAYS
+    return clock.after_days(policy, now, days)
+
+
+def issue_auto_cards(breaches: list[tuple], policies: dict, now: datetime) -> int:
+    """Yellow cards for breaches the sweep has just recorded: (case, step, deadline) each,
+    the case carrying handling_area_id and sla_policy_id. One card per case, step and
+    colour: a step that breaches again (after a reopening) keeps its first card. Stamped at
+    the deadline, like the breach; the answer is due counted from now (when the unit can
+    first see it), its red card from the deadline."""
+    if not breaches:
+        return 0
+    case_ids = {case.pk for case, _step, _due in breaches}
+    existing = set(
+        Card.objects.filter(case_id__in=case_ids, colour=Card.Colour.YELLOW).values_list(
+            "case_id", "step"
+        )
+    )
+    cards = []
+    for case, step, due in breaches:
+        if (case.pk, step) in existing:
+            continue
+        existing.add((case.pk, step))
+        policy = policies.get(case.sla_policy_id)
+        cards.append(
+            Card(
+                case_id=case.pk,
+                colour=Card.Colour.YELLOW,
+                step=step,
+                area_id=case.handling_area_id,
+                issued_at=due,
+                reply_due_at=reply_due(policy, now),
+            )
+        )
+    Card.objects.bulk_create(cards)
+    _arm_timers(cards, policies, {case.pk: case for case, _s, _d in breaches})
+    label = str(Card.Colour.YELLOW.label)
+    steps = {value: str(text) for value, text in Card.Step.choices}
+    insert_rows(
+        CaseEvent,
+        EVENT_COLUMNS,
+        [
+            (c.case_id, c.issued_at, "", "", f"{label}：{steps[c.step]}", _card_data(c))
+            for c in cards
+        ],
+        constants={"kind": CaseEvent.Kind.CARD_ISSUED.value, "actor_id": None, "recorded_at": now},
+    )
+    return len(cards)
+
+
+def _card_data(card: Card) -> dict:
+    return {
+        "card": card.pk,
+        "colour": card.colour,
+        "step": card.step,
+        "reply_due_at": card.reply_due_at.isoformat(),
+    }
+
+
+def _arm_timers(cards: list[Card], policies: dict, cases: dict) -> None:
+    timers.arm_many(CARD_REPLY_DUE, [(c.pk, c.reply_due_at, c.case_id) for c in cards])
+    red = []
+    for card in cards:
+        if card.colour != Card.Colour.YELLOW:
+            continue
+        policy = policies.get(cases[card.case_id].sla_policy_id)
+        days = policy.red_card_after_days if policy else DEFAULT_REPLY_DAYS
+        red.append((card.pk, clock.after_days(policy, card.issued_at, days), card.case_id))
+    timers.arm_many(CARD_RED_DUE, red)
+
+
+def unit_people(case: Case, area_id: int, holders: Holders, *, above: bool = False) -> list:
+    """The unit answerable for a card and its leaders; with `above`, the level above too
+    (a red card reaches the leaders of the level above)."""
+    roles = (*ASSIGNER_ROLES, Role.GRID_WORKER) if case.handling_level == "grid" else ASSIGNER_ROLES
+    areas = [area_id]
+    if above:
+        areas.append(parent_queue_area_id(case))
+    holders.prefetch(areas)
+    people = [u for a in areas for u in holders.get(a, roles)]
+    if case.mediator_id:
+        people.append(case.mediator)
+    return people
+
+
+@transaction.atomic
+def card_issue(*, case: Case, actor: User, note: str, reply_within_days: int | None = None) -> Card:
+    """督办 by hand: a level above the handling unit asks it to act and answer by a date."""
+    case = lock_case(case)
+    require(permissions.approves_extensions(actor, case))
+    note = (note or "").strip()
+    errors = {}
+    if not note:
+        errors["note"] = [_("Say what must be done.")]
+    if reply_within_days is not None and not 1 <= reply_within_days <= 30:
+        errors["reply_within_days"] = [_("Between 1 and 30 days.")]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    policy = case.sla_policy
+    if reply_within_days:
+        due = clock.after_days(policy, now, reply_within_days)
+    else:
+        due = reply_due(policy, now)
+    card = Card.objects.create(
+        case=case,
+        colour=Card.Colour.YELLOW,
+        step=Card.Step.MANUAL,
+        area_id=case.handling_area_id,
+        note=note,
+        issued_by=actor,
+        issued_at=now,
+        reply_due_at=due,
+    )
+    timers.arm(CARD_REPLY_DUE, card.pk, due, case_id=case.pk)
+    append_event(
+        case, kind=CaseEvent.Kind.CARD_ISSUED, actor=actor, note=note, data=_card_data(card)
+    )
+    people = {u.pk: u for u in unit_people(case, case.handling_area_id, Holders())}
+    people.pop(actor.pk, None)
+    notify(
+        users=people.values(),
+        case=case,
+        kind="card_issued",
+        title=_("Supervised by a level above: %(number)s") % {"number": case.number},
+        body=note,
+    )
+    return card
+
+
+def may_answer(user, card: Card) -> bool:
+    """The unit answers: the case's handlers, or staff of the card's unit itself (not a level
+    above, which issued or watches it)."""
+    if card.answered or card.issued_by_id == user.pk:
+        return False
+    case = card.case
+    if permissions.is_handler(user, case):
+        return True
+    return permissions.staff_of(user, card.area_id)
+
+
+@transaction.atomic
+def card_answer(*, card: Card, actor: User, reply: str) -> Card:
+    case = lock_case(card.case)
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    card.case = case
+    require(may_answer(actor, card))
+    reply = (reply or "").strip()
+    if not reply:
+        raise ValidationError({"reply": [_("Write the answer: what was done, what comes next.")]})
+    now = timezone.now()
+    card.reply, card.replied_at, card.replied_by = reply, now, actor
+    card.replied_late = card.replied_late or now > card.reply_due_at
+    card.save(update_fields=["reply", "replied_at", "replied_by", "replied_late"])
+    timers.disarm(CARD_REPLY_DUE, card.pk)
+    append_event(
+        case,
+        kind=CaseEvent.Kind.CARD_ANSWERED,
+        actor=actor,
+        note=reply,
+        data={"card": card.pk, "late": card.replied_late},
+    )
+    watchers = [card.issued_by] if card.issued_by_id else []
+    if not watchers:
+        holders = Holders()
+        above = parent_queue_area_id(case)
+        holders.prefetch([above])
+        watchers = holders.get(above, ASSIGNER_ROLES)
+    notify_many(
+        [
+            Message(
+                users=[w for w in watchers if w.pk != actor.pk],
+                case=case,
+                kind="card_answered",
+                title=_("Supervision card answered: %(number)s") % {"number": case.number},
+                body=reply,
+            )
+        ]
+    )
+    return card
