@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status as http
 
-from . import forms, permissions, serializers, services
+from . import correction_inputs, forms, permissions, serializers, services
 from .department_models import DepartmentTask
 from .models import OPEN_STATUSES, Case, ExtensionRequest, RiskLevel
 from .models import CaseStatus as S
@@ -121,6 +121,9 @@ class Action:
     errors: tuple = (400, 403, 404, 409)
     # Whose choices depend on the case (the form gets `case=`).
     form_takes_case: bool = False
+    # The URL name of the action's own page, for a form too large for the case page's
+    # panel; the panel links there instead of showing the form.
+    page: str = ""
 
     @property
     def path(self) -> str:
@@ -130,6 +133,8 @@ class Action:
     def build_form(self, *args, case: Case, **kwargs):
         if self.form_takes_case:
             kwargs["case"] = case
+        if self.page:
+            raise ValueError(f"{self.name} has its own page, {self.page}")
         if self.form is forms.AssignForm:
             kwargs["candidates"] = mediator_candidates(case=case)
         form = self.form(*args, prefix=self.name, **kwargs)
@@ -259,6 +264,15 @@ ACTION_LIST = [
         lambda v, c: c.clock_paused_at is not None and c.status in OPEN_STATUSES and v.runs_it,
         forms.NoteForm, serializers.NoteInputSerializer,
         _perform(services.case_resume_clock),
+    ),
+    Action(
+        "correct", _("Correct the record"),
+        "Correct the address, description, parties, area or type of an open case, with a "
+        "reason (a new type or area re-routes it)",
+        lambda v, c: c.status in OPEN_STATUSES
+        and (v.runs_it or (v.filer and c.status in (S.FILED, S.SENT_BACK))),
+        correction_inputs.CorrectForm, correction_inputs.CorrectInputSerializer,
+        _perform(services.case_correct), page="disputes:correct",
     ),
     # A department's part (部门协同): its liaison signs for, returns, updates and reports;
     # the dispatching level verifies the report.

@@ -436,6 +436,7 @@ class CaseEvent(models.Model):
         DEPT_RETURNED = "dept_returned", _("Returned by the department")
         DEPT_REPORTED = "dept_reported", _("Department reported completion")
         DEPT_VERIFIED = "dept_verified", _("Department's report verified")
+        CORRECTED = "corrected", _("Record corrected")
 
     # No index of its own: caseevent_case_at (case, at) serves every lookup by case, and
     # each index costs every insert (a sweep tick writes thousands of events).

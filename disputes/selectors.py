@@ -145,6 +145,19 @@ def case_detail(*, user, pk: int) -> Case:
     )
 
 
+def case_for_correction(*, user, pk: int) -> Case:
+    """The case as the correction page needs it (its fields and parties, who runs it);
+    Case.DoesNotExist (→ 404) outside the user's scope."""
+    qs = Case.objects.visible_to(user)
+    if case_scope_q(user) is not None:
+        qs = Case.objects.filter(pk__in=qs.filter(pk=pk).values("pk"))
+    return (
+        qs.select_related("area", "category", "category__parent", "handling_area")
+        .prefetch_related("parties")
+        .get(pk=pk)
+    )
+
+
 def category_choices():
     return (
         Category.objects.filter(is_active=True, parent__isnull=False)

@@ -236,12 +236,12 @@ def assert_error_body(response, status_code: int):
 
 def test_it_has_a_test_scenario_for_every_action_endpoint():
     # The SLA actions have theirs in test_sla_actions.py, a department's in
-    # test_department_work.py.
+    # test_department_work.py, the correction in test_corrections.py.
     sla = {"escalate", "raise-risk", "dispatch", "request-extension", "decide-extension",
            "pause-clock", "resume-clock"}  # fmt: skip
     department = {"sign-for", "return-to-centre", "department-progress", "report-completion",
                   "verify-report"}  # fmt: skip
-    assert set(BY_NAME) == set(ACTION_ENDPOINTS) - sla - department
+    assert set(BY_NAME) == set(ACTION_ENDPOINTS) - sla - department - {"correct"}
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))
