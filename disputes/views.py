@@ -235,9 +235,9 @@ def case_action(request, pk, action):
     declared = actions.ACTIONS.get(action)
     if declared is None:
         raise Http404
+    case = _visible_case_or_404(request.user, pk)
     if declared.page:  # its form lives on that page
         return redirect(declared.page, pk=pk)
-    case = _visible_case_or_404(request.user, pk)
     form = declared.build_form(request.POST, request.FILES, case=case)
     outcome = None
     if form.is_valid():

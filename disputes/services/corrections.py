@@ -150,7 +150,8 @@ def case_correct(
 
 
 def _validated(case: Case, actor: User, **given) -> dict:
-    """The cleaned values that differ in kind from "unchanged"; every error at once."""
+    """The input cleaned: the fields given (the area and the type only when they differ
+    from the case's), and every error at once."""
     errors, wanted = {}, {}
     reason = (given["reason"] or "").strip()
     if not reason:
@@ -207,13 +208,8 @@ def _validated_parties(case: Case, parties: list[dict]) -> list[dict]:
         except (TypeError, ValueError):
             pk = None
         if pk not in known or pk in seen:
-            raise ValidationError(
-                {
-                    "parties": [
-                        _("Party %(n)d is not one of this case's parties.") % {"n": index + 1}
-                    ]
-                }
-            )
+            message = _("Party %(n)d is not one of this case's parties.") % {"n": index + 1}
+            raise ValidationError({"parties": [message]})
         seen.add(pk)
         party["id"] = pk
     return cleaned
