@@ -18,13 +18,21 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status as http
 
-from . import forms, permissions, serializers, services
+from . import correction_inputs, forms, permissions, serializers, services
 from .department_models import DepartmentTask
 from .models import OPEN_STATUSES, Case, ExtensionRequest, RiskLevel
 from .models import CaseStatus as S
 from .routing import ESCALATABLE, has_parent_queue
 from .selectors import mediator_candidates
 from .services.departments import own_task, reported_task
+from .supervision_inputs import (
+    AnswerCardForm,
+    AnswerCardInputSerializer,
+    SuperviseForm,
+    SuperviseInputSerializer,
+    open_cards,
+)
+from .supervision_models import SupervisionCard
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,22 @@ def _verify(case, actor, data):
     )
 
 
+def _supervise(case, actor, data):
+    return services.card_issue(
+        case=case, actor=actor, note=data["note"], reply_within_days=data.get("reply_within_days")
+    )
+
+
+def _answer_card(case, actor, data):
+    # The card the viewer saw: one answered meanwhile is refused, never another answered.
+    card = get_object_or_404(SupervisionCard, pk=data["card"], case=case)
+    return services.card_answer(card=card, actor=actor, reply=data["reply"])
+
+
+def _answers_a_card(viewer, case) -> bool:
+    return any(services.may_answer(viewer.user, card) for card in open_cards(case))
+
+
 def _no_pending_request(case) -> bool:
     # The prefetched list on the case page; one query elsewhere, asked last.
     return permissions.pending_extension(case) is None
@@ -136,6 +160,9 @@ class Action:
     errors: tuple = (400, 403, 404, 409)
     # Whose choices depend on the case (the form gets `case=`).
     form_takes_case: bool = False
+    # The URL name of the action's own page, for a form too large for the case page's
+    # panel; the panel links there instead of showing the form.
+    page: str = ""
 
     @property
     def path(self) -> str:
@@ -145,6 +172,8 @@ class Action:
     def build_form(self, *args, case: Case, **kwargs):
         if self.form_takes_case:
             kwargs["case"] = case
+        if self.page:
+            raise ValueError(f"{self.name} has its own page, {self.page}")
         if self.form is forms.AssignForm:
             kwargs["candidates"] = mediator_candidates(case=case)
         form = self.form(*args, prefix=self.name, **kwargs)
@@ -206,6 +235,19 @@ ACTION_LIST = [
         "Check a resolved case: pass closes it as resolved, fail sends it back to the handler",
         lambda v, c: _awaiting_check(c) and v.checks,
         forms.VerifyForm, serializers.VerifyInputSerializer, _verify,
+    ),
+    Action(
+        "supervise", _("Supervise (督办)"),
+        "A level above the handling unit asks it to act and answer by a date",
+        lambda v, c: c.status in (*OPEN_STATUSES, S.RESOLVED)
+        and permissions.approves_extensions(v.user, c),
+        SuperviseForm, SuperviseInputSerializer, _supervise,
+    ),
+    Action(
+        "answer_card", _("Answer the supervision card"),
+        "The unit answers a supervision card on the case",
+        lambda v, c: _answers_a_card(v, c),
+        AnswerCardForm, AnswerCardInputSerializer, _answer_card, form_takes_case=True,
     ),
     Action(
         "reopen", _("Reopen"), "Reopen a resolved or closed case",
@@ -281,6 +323,15 @@ ACTION_LIST = [
         lambda v, c: c.clock_paused_at is not None and c.status in OPEN_STATUSES and v.runs_it,
         forms.NoteForm, serializers.NoteInputSerializer,
         _perform(services.case_resume_clock),
+    ),
+    Action(
+        "correct", _("Correct the record"),
+        "Correct the address, description, parties, area or type of an open case, with a "
+        "reason (a new type or area re-routes it)",
+        lambda v, c: c.status in OPEN_STATUSES
+        and (v.runs_it or (v.filer and c.status in (S.FILED, S.SENT_BACK))),
+        correction_inputs.CorrectForm, correction_inputs.CorrectInputSerializer,
+        _perform(services.case_correct), page="disputes:correct",
     ),
     # A department's part (部门协同): its liaison signs for, returns, updates and reports;
     # the dispatching level verifies the report.

@@ -10,6 +10,8 @@ outbox after commit, outside quiet hours).
 - progress → the filer (the grid worker who brought the case);
 - resolved → whoever closes it: the handling unit's assigners;
 - closed / reopened / withdrawn → the filer, the mediator and the handling unit;
+- corrected (更正) → the handling unit (the new one, when the correction moved the case;
+  the service tells the one it left), the mediator and the filer;
 - a department signed for, returned or reported completion → the handling unit (the
   dispatching centre). The verification of a department's report notifies in its service.
 
@@ -39,6 +41,7 @@ TITLES = {
     K.DEPT_SIGNED: gettext_noop("The department signed for case %(number)s"),
     K.DEPT_RETURNED: gettext_noop("The department returned case %(number)s"),
     K.DEPT_REPORTED: gettext_noop("Department's completion report to verify: %(number)s"),
+    K.CORRECTED: gettext_noop("Case record corrected: %(number)s"),
 }
 
 
@@ -85,7 +88,7 @@ def recipients(case: Case, kind: str) -> list[User]:
         return _unit(case)
     if kind in (K.DEPT_SIGNED, K.DEPT_RETURNED, K.DEPT_REPORTED):
         return _unit(case)  # the dispatching centre waits for the department's answer
-    if kind in (K.CLOSED, K.REOPENED, K.WITHDRAWN):
+    if kind in (K.CLOSED, K.REOPENED, K.WITHDRAWN, K.CORRECTED):
         return _by_id(case.filed_by_id, case.mediator_id) + _unit(case)
     return []
 

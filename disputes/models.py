@@ -421,6 +421,7 @@ class CaseEvent(models.Model):
         CARD_ISSUED = "card_issued", _("Supervision card issued")
         CARD_ANSWERED = "card_answered", _("Supervision card answered")
         CARD_OVERDUE = "card_overdue", _("Supervision card not answered in time")
+        CORRECTED = "corrected", _("Record corrected")
 
     # No index of its own: caseevent_case_at (case, at) serves every lookup by case, and
     # each index costs every insert (a sweep tick writes thousands of events).

@@ -17,6 +17,7 @@ from .models import (
     CaseEvent,
     Category,
     ExtensionRequest,
+    SupervisionCard,
     case_scope_q,
 )
 from .permissions import MEDIATOR_ROLES, liaison_departments
@@ -137,10 +138,27 @@ def case_detail(*, user, pk: int) -> Case:
             "category__laws",
             "category__typical_cases",
             Prefetch(
+                "supervision_cards",
+                queryset=SupervisionCard.objects.select_related("area", "issued_by", "replied_by"),
+            ),
+            Prefetch(
                 "department_tasks",
                 queryset=DepartmentTask.objects.select_related("department", "signed_by"),
             ),
         )
+        .get(pk=pk)
+    )
+
+
+def case_for_correction(*, user, pk: int) -> Case:
+    """The case as the correction page needs it (its fields and parties, who runs it);
+    Case.DoesNotExist (→ 404) outside the user's scope."""
+    qs = Case.objects.visible_to(user)
+    if case_scope_q(user) is not None:
+        qs = Case.objects.filter(pk__in=qs.filter(pk=pk).values("pk"))
+    return (
+        qs.select_related("area", "category", "category__parent", "handling_area")
+        .prefetch_related("parties")
         .get(pk=pk)
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import department_pages, views
+from . import correction_pages, department_pages, views
 
 app_name = "disputes"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("department/", department_pages.department_queue, name="department_queue"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/actions/<slug:action>/", views.case_action, name="action"),
+    path("<int:pk>/correct/", correction_pages.case_correct, name="correct"),
     path("<int:pk>/parties/reveal/", views.reveal_parties, name="reveal_parties"),
     path(
         "<int:pk>/attachments/<int:attachment_id>/",

@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -177,7 +178,7 @@ def _detail_context(request, case: Case, forms=None, error: str = "", revealed=F
         "can_reveal": permissions.sees_party_details(request.user, case),
         "revealed": revealed,
         "actions": [
-            (a.name, forms.get(a.name) or a.build_form(case=case), a.label)
+            (a.name, forms.get(a.name) or _form_in_panel(a, case), a.label)
             for a in actions.available(request.user, case)
         ],
         "action_error": error,
@@ -186,6 +187,20 @@ def _detail_context(request, case: Case, forms=None, error: str = "", revealed=F
         "laws": case.category.laws.all(),
         "typical_cases": case.category.typical_cases.all(),
     }
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """In the case page's list of actions, the place of a form that has a page of its own
+    (the panel links there)."""
+
+    page_url: str
+
+
+def _form_in_panel(action: actions.Action, case: Case):
+    if action.page:
+        return PageLink(reverse(action.page, args=[case.pk]))
+    return action.build_form(case=case)
 
 
 def _estimated_years(case: Case) -> list[int]:
@@ -225,6 +240,8 @@ def case_action(request, pk, action):
     if declared is None:
         raise Http404
     case = _visible_case_or_404(request.user, pk)
+    if declared.page:  # its form lives on that page
+        return redirect(declared.page, pk=pk)
     form = declared.build_form(request.POST, request.FILES, case=case)
     outcome = None
     if form.is_valid():

@@ -6,10 +6,12 @@ and returns the case. Errors:
 - ValidationError: bad input, with field messages (400), nothing saved;
 - TransitionError: the case is not in a state that allows this (409), nothing saved.
 
-Callers use `services.<name>`; the functions live in filing, workflow and escalation."""
+Callers use `services.<name>`; the functions live in filing, workflow, escalation,
+departments and corrections."""
 
 from ..attachments import attachment_check
 from ..ledger import TransitionError
+from .corrections import CorrectionConflict, case_correct, may_correct
 from .departments import task_progress, task_report, task_return, task_sign, task_verify
 from .escalation import (
     case_dispatch,
@@ -23,6 +25,7 @@ from .escalation import (
     extension_request,
 )
 from .filing import FilingKeyReused, case_file, case_file_once
+from .supervision import card_answer, card_issue, may_answer
 from .verification import case_verify, may_check
 from .workflow import (
     case_accept,
@@ -41,13 +44,17 @@ from .workflow import (
 )
 
 __all__ = [
+    "CorrectionConflict",
     "FilingKeyReused",
     "TransitionError",
     "attachment_check",
+    "card_answer",
+    "card_issue",
     "case_accept",
     "case_assign",
     "case_attach",
     "case_close",
+    "case_correct",
     "case_dispatch",
     "case_escalate",
     "case_file",
@@ -69,7 +76,9 @@ __all__ = [
     "escalate_locked",
     "extension_decide",
     "extension_request",
+    "may_answer",
     "may_check",
+    "may_correct",
     "task_progress",
     "task_report",
     "task_return",

@@ -70,7 +70,7 @@ PARTY_FIELD_MAX = {
 } | {"id_number": ID_NUMBER_MAX}
 
 
-def _validate_parties(parties: list[dict]) -> list[dict]:
+def validate_parties(parties: list[dict]) -> list[dict]:
     if len(parties) > PARTIES_MAX:
         raise ValidationError(
             {"parties": [_("Name at most %(n)d parties on one case.") % {"n": PARTIES_MAX}]}
@@ -220,7 +220,7 @@ def case_file(
         if len((text or "").strip()) > TEXT_MAX:
             errors[field] = [too_long(TEXT_MAX)]
     try:
-        cleaned_parties = _validate_parties(parties)
+        cleaned_parties = validate_parties(parties)
     except ValidationError as exc:
         errors |= exc.message_dict
     photos = list(photos)

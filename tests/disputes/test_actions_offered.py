@@ -175,6 +175,7 @@ def valid_input(name: str, case: Case, w: World) -> dict:
         "report_completion": {"note": "工资已发放", "photos": [photo]},
         "verify_report": {"decision": "fail", "note": "缺少付款凭证"},
         "verify": {"passed": False, "note": "当事人称尚未付款"},
+        "correct": {"reason": "门牌号写错", "address": "民生路14号"},
     }[name]  # fmt: skip
 
 
@@ -208,7 +209,7 @@ def test_it_covers_every_declared_action_and_every_status():
         "reopen", "refer", "withdraw", "attach", "escalate", "raise_risk", "dispatch",
         "request_extension", "decide_extension", "pause_clock", "resume_clock",
         "sign_for", "return_to_centre", "department_progress", "report_completion",
-        "verify_report", "verify",
+        "verify_report", "verify", "correct",
     }  # fmt: skip
     built = {s for s in CaseStatus.values}
     assert {"filed", "accepted", "sent_back", "assigned", "in_mediation", "resolved", "closed",

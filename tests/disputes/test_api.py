@@ -236,13 +236,14 @@ def assert_error_body(response, status_code: int):
 
 def test_it_has_a_test_scenario_for_every_action_endpoint():
     # The SLA actions have theirs in test_sla_actions.py, a department's in
-    # test_department_work.py, the check of a resolution in test_close_checks.py.
+    # test_department_work.py, the check of a resolution in test_close_checks.py, the
+    # correction in test_corrections.py.
     sla = {"escalate", "raise-risk", "dispatch", "request-extension", "decide-extension",
            "pause-clock", "resume-clock"}  # fmt: skip
     department = {"sign-for", "return-to-centre", "department-progress", "report-completion",
                   "verify-report"}  # fmt: skip
     checks = {"verify"}  # test_close_checks.py
-    assert set(BY_NAME) == set(ACTION_ENDPOINTS) - sla - department - checks
+    assert set(BY_NAME) == set(ACTION_ENDPOINTS) - sla - department - checks - {"correct"}
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))

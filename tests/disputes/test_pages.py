@@ -158,7 +158,7 @@ def test_it_offers_only_the_actions_the_viewer_may_take(client, world):
     case = file_case(world)
     login(client, world, "gridworker")
     actions = [name for name, _form, _label in client.get(f"/cases/{case.pk}/").context["actions"]]
-    assert actions == ["withdraw", "attach"]
+    assert actions == ["withdraw", "attach", "correct"]  # the filer, until it is taken up
     login(client, world, "secretary")
     actions = [name for name, _form, _label in client.get(f"/cases/{case.pk}/").context["actions"]]
     assert {"accept", "assign", "send_back"} <= set(actions)

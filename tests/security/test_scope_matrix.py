@@ -41,6 +41,7 @@ def case_urls(pk: int) -> list[tuple[str, str, str]]:
     """(client kind, method, path) for every URL that names case `pk`."""
     urls = [("page", "get", f"/cases/{pk}/"), ("page", "post", f"/cases/{pk}/parties/reveal/")]
     urls += [("page", "post", f"/cases/{pk}/actions/{name}/") for name in actions.ACTIONS]
+    urls += [("page", "get", f"/cases/{pk}/correct/"), ("page", "post", f"/cases/{pk}/correct/")]
     urls += [
         ("api", "get", f"/api/v1/cases/{pk}/"),
         ("api", "get", f"/api/v1/cases/{pk}/?reveal=parties"),
