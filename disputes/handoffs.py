@@ -8,7 +8,9 @@ outbox after commit, outside quiet hours).
 - accepted / sent back → the filer;
 - assigned → the mediator and the assisting staff;
 - progress → the filer (the grid worker who brought the case);
-- resolved → whoever closes it: the handling unit's assigners;
+- resolved → whoever checks and closes it: the handling unit's assigners (and the filing
+  grid worker when the policy has them check on site);
+- the check failed → the mediator and the assisting staff;
 - closed / reopened / withdrawn → the filer, the mediator and the handling unit;
 - corrected (更正) → the handling unit (the new one, when the correction moved the case;
   the service tells the one it left), the mediator and the filer;
@@ -23,6 +25,7 @@ from django.utils.translation import gettext_noop
 
 from grids.models import Assignment, Role, User
 from notifications.services import ASSIGNER_ROLES, notify
+from sla.models import VerifyBy
 
 from .models import Case, CaseEvent, Channel, HandlingLevel
 
@@ -42,6 +45,7 @@ TITLES = {
     K.DEPT_RETURNED: gettext_noop("The department returned case %(number)s"),
     K.DEPT_REPORTED: gettext_noop("Department's completion report to verify: %(number)s"),
     K.CORRECTED: gettext_noop("Case record corrected: %(number)s"),
+    K.VERIFY_FAILED: gettext_noop("The check did not confirm the resolution: %(number)s"),
 }
 
 
@@ -85,7 +89,11 @@ def recipients(case: Case, kind: str) -> list[User]:
     if kind == K.ASSIGNED:
         return _by_id(case.mediator_id, *case.assistants.values_list("pk", flat=True))
     if kind == K.RESOLVED:
-        return _unit(case)
+        # Whoever checks it: the unit, and the filing grid worker when the policy says so.
+        on_site = case.verify_due_at and case.sla_policy.verify_by == VerifyBy.FILER
+        return _unit(case) + (_by_id(case.filed_by_id) if on_site else [])
+    if kind == K.VERIFY_FAILED:
+        return _by_id(case.mediator_id, *case.assistants.values_list("pk", flat=True))
     if kind in (K.DEPT_SIGNED, K.DEPT_RETURNED, K.DEPT_REPORTED):
         return _unit(case)  # the dispatching centre waits for the department's answer
     if kind in (K.CLOSED, K.REOPENED, K.WITHDRAWN, K.CORRECTED):

@@ -35,7 +35,7 @@ class AnswerCardForm(forms.Form):
 
     card = forms.IntegerField(widget=forms.HiddenInput)
     reply = forms.CharField(
-        label=_("Answer"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Your answer"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(self, *args, case=None, **kwargs):

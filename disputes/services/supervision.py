@@ -17,8 +17,8 @@ from sla import clock, timers
 
 from .. import permissions
 from ..breaches import EVENT_COLUMNS
-from ..ledger import append_event, lock_case, require
-from ..models import Case, CaseEvent
+from ..ledger import append_event, lock_case, require, require_status
+from ..models import OPEN_STATUSES, Case, CaseEvent, CaseStatus
 from ..routing import parent_queue_area_id
 from ..supervision_models import CARD_RED_DUE, CARD_REPLY_DUE, SupervisionCard
 
@@ -117,6 +117,7 @@ def card_issue(*, case: Case, actor: User, note: str, reply_within_days: int | N
     """督办 by hand: a level above the handling unit asks it to act and answer by a date."""
     case = lock_case(case)
     require(permissions.approves_extensions(actor, case))
+    require_status(case, [*OPEN_STATUSES, CaseStatus.RESOLVED], _("supervised"))
     note = (note or "").strip()
     errors = {}
     if not note:

@@ -142,6 +142,11 @@ STATES = {
     "department_signed": _signed,
     "department_reported": _reported,
     "department_returned": _returned,
+    "supervised": lambda w: (
+        services.card_issue(
+            case=_in_mediation(w), actor=u(w, "street"), note="请本周内调处完毕"
+        ).case
+    ),
 }
 
 
@@ -151,6 +156,7 @@ def valid_input(name: str, case: Case, w: World) -> dict:
     reason = {"reason": "情况说明"}
     candidates = list(selectors.mediator_candidates(case=case)[:1])
     pending = case.extensions.filter(status="pending").first()
+    card = case.supervision_cards.filter(replied_at__isnull=True).order_by("issued_at").first()
     higher = {RiskLevel.ORDINARY: RiskLevel.MAJOR, RiskLevel.MAJOR: RiskLevel.SERIOUS}
     photo = SimpleUploadedFile("a.png", image_bytes("PNG"), content_type="image/png")
     return {
@@ -175,6 +181,8 @@ def valid_input(name: str, case: Case, w: World) -> dict:
         "report_completion": {"note": "工资已发放", "photos": [photo]},
         "verify_report": {"decision": "fail", "note": "缺少付款凭证"},
         "verify": {"passed": False, "note": "当事人称尚未付款"},
+        "supervise": {"note": "请尽快处理", "reply_within_days": 2},
+        "answer_card": {"card": card.pk if card else 0, "reply": "已上门处理"},
         "correct": {"reason": "门牌号写错", "address": "民生路14号"},
     }[name]  # fmt: skip
 
@@ -209,7 +217,7 @@ def test_it_covers_every_declared_action_and_every_status():
         "reopen", "refer", "withdraw", "attach", "escalate", "raise_risk", "dispatch",
         "request_extension", "decide_extension", "pause_clock", "resume_clock",
         "sign_for", "return_to_centre", "department_progress", "report_completion",
-        "verify_report", "verify", "correct",
+        "verify_report", "verify", "correct", "supervise", "answer_card",
     }  # fmt: skip
     built = {s for s in CaseStatus.values}
     assert {"filed", "accepted", "sent_back", "assigned", "in_mediation", "resolved", "closed",

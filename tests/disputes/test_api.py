@@ -242,7 +242,7 @@ def test_it_has_a_test_scenario_for_every_action_endpoint():
            "pause-clock", "resume-clock"}  # fmt: skip
     department = {"sign-for", "return-to-centre", "department-progress", "report-completion",
                   "verify-report"}  # fmt: skip
-    checks = {"verify"}  # test_close_checks.py
+    checks = {"verify", "supervise", "answer-card"}  # test_close_checks, test_supervision
     assert set(BY_NAME) == set(ACTION_ENDPOINTS) - sla - department - checks - {"correct"}
 
 
