@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis, department_pages
+from . import apis, department_pages, supervision_pages
 
 app_name = "disputes-api"
 
@@ -17,6 +17,11 @@ urlpatterns = [
         for name, view in apis.ACTION_ENDPOINTS.items()
     ),
     path("categories/", apis.CategoryListApi.as_view(), name="category-list"),
+    path(
+        "supervision-cards/",
+        supervision_pages.CardListApi.as_view(),
+        name="supervision-card-list",
+    ),
     path(
         "department-tasks/",
         department_pages.DepartmentQueueApi.as_view(),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import correction_pages, department_pages, views
+from . import correction_pages, department_pages, supervision_pages, views
 
 app_name = "disputes"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.case_file, name="file"),
     path("new/nearest-area/", views.nearest_area, name="nearest_area"),
     path("department/", department_pages.department_queue, name="department_queue"),
+    path("supervision/", supervision_pages.card_list, name="supervision"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/actions/<slug:action>/", views.case_action, name="action"),
     path("<int:pk>/correct/", correction_pages.case_correct, name="correct"),

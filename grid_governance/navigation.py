@@ -45,6 +45,17 @@ NAV_ITEMS = [
     ("disputes:mine", _("My cases"), ()),
     ("disputes:list", _("All cases"), ()),
     ("disputes:department_queue", _("Department queue"), (Role.DEPARTMENT_LIAISON,)),
+    (
+        "disputes:supervision",
+        _("Supervision cards"),
+        (
+            Role.COMMUNITY_SECRETARY,
+            Role.MEDIATOR,
+            Role.STREET_STAFF,
+            Role.STREET_LEADER,
+            Role.DISTRICT_STAFF,
+        ),
+    ),
     ("dashboard:index", _("Workbench"), DASHBOARD_STAFF),
     ("inbox:list", _("Messages"), ()),
     ("reception_days:mine", _("My reception days"), THREE_OFFICERS_AND_A_LAWYER),

@@ -1,0 +1,185 @@
+"""Supervision cards (督办): a yellow card with each breach the sweep records, once however the
+sweeps overlap or stall; a red one when the step is still overdue (or the card unanswered)
+after the threshold; a card by hand from a level above; the unit's answer, on time or late;
+the list page and API, scoped."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from disputes import services
+from disputes.ledger import TransitionError
+from disputes.models import CaseEvent, SupervisionCard
+from disputes.sweep import sla_sweep_step
+from notifications.models import Notification
+from sla import timers
+from tests.disputes.test_api import client_for, file_case, seeded  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+K = CaseEvent.Kind
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def w(seeded, db):  # noqa: F811
+    return seeded
+
+
+def cards(case, **filters):
+    return list(SupervisionCard.objects.filter(case=case, **filters).order_by("pk"))
+
+
+def test_a_missed_assignment_gets_one_yellow_card_through_overlapping_sweeps_and_an_outage(w):
+    case = file_case(w)
+    due = case.assign_due_at
+
+    for now in (due + HOUR, due + HOUR, due + 2 * HOUR, due + 72 * HOUR):
+        sla_sweep_step(now=now)
+
+    [card] = cards(case)
+    assert (card.colour, card.step, card.issued_at) == ("yellow", "not_assigned", due)
+    assert card.area_id == case.handling_area_id
+    assert card.reply_due_at > due + HOUR
+    assert case.events.filter(kind=K.CARD_ISSUED).count() == 1
+
+
+def test_a_step_still_overdue_turns_the_card_red_once(w):
+    case = file_case(w)
+    sla_sweep_step(now=case.assign_due_at + HOUR)
+    [yellow] = cards(case)
+    red_at = yellow.issued_at + 3 * DAY
+
+    assert timers.sweep(now=red_at - HOUR) == 0 or not cards(case, colour="red")
+    timers.sweep(now=red_at + HOUR)
+    timers.sweep(now=red_at + HOUR)
+    timers.sweep(now=red_at + 96 * HOUR)
+
+    [red] = cards(case, colour="red")
+    assert (red.step, red.issued_at) == ("not_assigned", red_at)
+    told = set(Notification.objects.filter(kind="card_red").values_list(
+        "recipient__username", flat=True))  # fmt: skip
+    assert "secretary" in told and "street" in told  # the unit and the level above
+
+
+def test_a_step_done_and_a_card_answered_in_time_never_turn_red(w):
+    case = file_case(w)
+    sla_sweep_step(now=case.assign_due_at + HOUR)
+    [yellow] = cards(case)
+    services.case_assign(case=case, mediator=w.mediator, actor=w.secretary)
+    services.card_answer(card=yellow, actor=w.secretary, reply="已分派调解员上门")
+
+    timers.sweep(now=yellow.issued_at + 10 * DAY)
+
+    assert not cards(case, colour="red")
+    yellow.refresh_from_db()
+    assert yellow.answered and not yellow.replied_late
+
+
+def test_an_unanswered_card_is_marked_late_once(w):
+    case = file_case(w)
+    sla_sweep_step(now=case.assign_due_at + HOUR)
+    [yellow] = cards(case)
+
+    timers.sweep(now=yellow.reply_due_at + HOUR)
+    timers.sweep(now=yellow.reply_due_at + 48 * HOUR)
+
+    yellow.refresh_from_db()
+    assert yellow.replied_late
+    assert case.events.filter(kind=K.CARD_OVERDUE).count() == 1
+
+
+def test_a_level_above_supervises_by_hand_and_the_unit_is_told(w):
+    case = file_case(w)
+    card = services.card_issue(case=case, actor=w.street, note="请今日内分派", reply_within_days=1)
+
+    assert (card.step, card.issued_by, card.colour) == ("manual", w.street, "yellow")
+    assert timers.pending("disputes.card_reply_due", card.pk) == card.reply_due_at
+    told = set(Notification.objects.filter(kind="card_issued").values_list(
+        "recipient__username", flat=True))  # fmt: skip
+    assert "secretary" in told and "street" not in told
+    assert case.events.get(kind=K.CARD_ISSUED).note == "请今日内分派"
+
+
+def test_the_unit_itself_may_not_supervise_and_bad_input_saves_nothing(w):
+    case = file_case(w)
+    with pytest.raises(PermissionDenied):
+        services.card_issue(case=case, actor=w.secretary, note="自己督办自己")
+    with pytest.raises(ValidationError) as error:
+        services.card_issue(case=case, actor=w.street, note=" ", reply_within_days=99)
+    assert set(error.value.message_dict) == {"note", "reply_within_days"}
+    assert not cards(case)
+
+
+def test_a_closed_case_is_not_supervised(w):
+    case = file_case(w)
+    services.case_withdraw(case=case, actor=w.secretary, reason="当事人撤回")
+    with pytest.raises(TransitionError):
+        services.card_issue(case=case, actor=w.street, note="督办")
+
+
+def test_the_unit_answers_and_the_issuer_is_told_but_may_not_answer_itself(w):
+    case = file_case(w)
+    card = services.card_issue(case=case, actor=w.street, note="请尽快处理")
+    with pytest.raises(PermissionDenied):
+        services.card_answer(card=card, actor=w.street, reply="自问自答")
+    with pytest.raises(PermissionDenied):
+        services.card_answer(card=card, actor=w.gridworker2, reply="外人")
+    with pytest.raises(ValidationError):
+        services.card_answer(card=card, actor=w.secretary, reply="")
+
+    services.card_answer(card=card, actor=w.secretary, reply="已分派，明日上门")
+
+    card.refresh_from_db()
+    assert card.reply == "已分派，明日上门" and card.replied_by == w.secretary
+    assert Notification.objects.filter(kind="card_answered", recipient=w.street).count() == 1
+    with pytest.raises(PermissionDenied):  # answered already
+        services.card_answer(card=card, actor=w.secretary, reply="再答一次")
+
+
+def test_the_api_supervises_and_answers(w):
+    case = file_case(w)
+    base = f"/api/v1/cases/{case.pk}"
+    refused = client_for(w.secretary).post(f"{base}/supervise/", {"note": "x"}, format="json")
+    bad = client_for(w.street).post(f"{base}/supervise/", {"note": ""}, format="json")
+    made = client_for(w.street).post(f"{base}/supervise/", {"note": "请尽快"}, format="json")
+    assert (refused.status_code, bad.status_code, made.status_code) == (403, 400, 200)
+
+    card = cards(case)[0]
+    answer = {"card": card.pk, "reply": "已处理"}
+    assert client_for(w.street).post(f"{base}/answer-card/", answer, format="json").status_code == 403
+    ok = client_for(w.secretary).post(f"{base}/answer-card/", answer, format="json")
+    again = client_for(w.secretary).post(f"{base}/answer-card/", answer, format="json")
+    assert ok.status_code == 200 and again.status_code == 403
+
+
+def test_the_card_list_is_scoped_filtered_and_counted(client, w, django_assert_max_num_queries):
+    case = file_case(w)
+    services.card_issue(case=case, actor=w.street, note="请尽快")
+    other = file_case(w, area=w.other_grid, actor=w.gridworker2)
+    services.card_issue(case=other, actor=w.district, note="另一街道")
+
+    client.force_login(w.street)
+    with django_assert_max_num_queries(12):
+        page = client.get("/cases/supervision/?state=open")
+    body = page.content.decode()
+    assert case.number in body and other.number not in body
+    assert "督办卡" in body
+
+    answered = client.get("/cases/supervision/?state=answered").content.decode()
+    assert case.number not in answered
+
+    api = client_for(w.district)
+    with django_assert_max_num_queries(8):
+        listed = api.get("/api/v1/supervision-cards/").json()
+    assert {row["case_number"] for row in listed["results"]} == {case.number, other.number}
+
+
+def test_the_case_page_shows_the_cards(client, w):
+    case = file_case(w)
+    services.card_issue(case=case, actor=w.street, note="请尽快")
+    client.force_login(w.secretary)
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-testid="cards"' in body and "上级督办" in body
+    assert 'data-action="answer_card"' in body
