@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .groups import Group
 
 
 class Notification(models.Model):
@@ -88,3 +91,34 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.channel} → {self.address} ({self.status})"
+
+
+class NotificationPreference(models.Model):
+    """Whether a user also wants one group of notices by SMS and by email (the inbox always
+    has them). No row for a group: both, as before anyone could choose. Changes are kept
+    in the history table (who changed what, when)."""
+
+    # No index of its own: the unique (user, group) index serves every lookup by user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        db_index=False,
+    )
+    group = models.CharField(_("notices"), max_length=16, choices=Group.choices)
+    sms = models.BooleanField(_("SMS"), default=True)
+    email = models.BooleanField(_("email"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords(verbose_name=_("historical notification preference"))
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            # notify_many joins the preferences of a batch's recipients on (user, group).
+            models.UniqueConstraint(fields=["user", "group"], name="notifpref_user_group"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.group}"
