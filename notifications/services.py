@@ -20,7 +20,7 @@ from grids.models import Assignment, Role, User
 from . import selectors
 from .delivery import quiet_hours_end
 from .groups import Group, group_of
-from .models import Notification, NotificationPreference, OutboxMessage
+from .models import Notification, NotificationPreference, OutboxMessage, SmsTemplate
 from .tasks import outbox_deliver
 
 ASSIGNER_ROLES = (
@@ -154,8 +154,8 @@ def _insert_with_outbox(rows: list[tuple], *, not_before: datetime, now: datetim
         f"{ncol['kind']} AS kind), "
         f"q AS (INSERT INTO {outbox} ({ocol['notification']}, {ocol['channel']}, "
         f"{ocol['address']}, {ocol['status']}, {ocol['not_before']}, {ocol['attempts']}, "
-        f"{ocol['last_error']}, {ocol['created_at']}) "
-        f"SELECT n.id, ch.channel, {address}, %s, %s::timestamptz, 0, '', %s::timestamptz "
+        f"{ocol['last_error']}, {ocol['text']}, {ocol['created_at']}) "
+        f"SELECT n.id, ch.channel, {address}, %s, %s::timestamptz, 0, '', '', %s::timestamptz "
         f"FROM n JOIN {user} u ON u.id = n.recipient "
         f"CROSS JOIN (VALUES (%s), (%s)) AS ch(channel) {join} "
         f"WHERE {address} <> '' AND {wanted} ORDER BY n.id, ch.channel RETURNING 1) "
@@ -200,6 +200,7 @@ def _queue_outbox(
             "not_before",
             "attempts",
             "last_error",
+            "text",
             "created_at",
         )
     )
@@ -225,7 +226,7 @@ def _queue_outbox(
                 )
                 cursor.execute(
                     f"INSERT INTO {outbox} ({columns}) "
-                    f"SELECT n.id, %s, {address}, %s, %s, 0, '', %s "
+                    f"SELECT n.id, %s, {address}, %s, %s, 0, '', '', %s "
                     f"FROM {notification} n JOIN {user} u ON u.id = n.{recipient} {join} "
                     f"WHERE {where} AND {address} <> '' AND {wanted} ORDER BY n.id",
                     [
@@ -240,6 +241,44 @@ def _queue_outbox(
                     ],
                 )
                 queued += cursor.rowcount
+    return queued
+
+
+def sms_send(*, phone: str, event: str, default: str, values: dict[str, str]) -> int:
+    """Queue one SMS to a phone that is not a user's (a party of a case): the wording is
+    the admin's SmsTemplate for `event` (or `default` if it has none), its placeholders
+    replaced by `values`, read and written by one INSERT … SELECT. Quiet hours and
+    at-most-once delivery as for every outbox row. Returns the rows queued (1)."""
+    now = timezone.now()
+    not_before = quiet_hours_end(now)
+    quote = connection.ops.quote_name
+    outbox, template = (quote(m._meta.db_table) for m in (OutboxMessage, SmsTemplate))
+    col = {f.name: quote(f.column) for f in OutboxMessage._meta.concrete_fields}
+    tcol = {f.name: quote(f.column) for f in SmsTemplate._meta.concrete_fields}
+    text = f"COALESCE((SELECT t.{tcol['text']} FROM {template} t WHERE t.{tcol['event']} = %s), %s)"
+    params = [event, default]
+    for name, value in values.items():
+        text = f"REPLACE({text}, %s, %s)"
+        params += ["{" + name + "}", value]
+    adapt = connection.ops.adapt_datetimefield_value
+    columns = ("notification", "channel", "address", "text", "status", "not_before")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {outbox} ({', '.join(col[c] for c in columns)}, {col['attempts']}, "
+            f"{col['last_error']}, {col['created_at']}) "
+            f"SELECT NULL, %s, %s, {text}, %s, %s, 0, '', %s",
+            [
+                str(OutboxMessage.Channel.SMS),
+                phone,
+                *params,
+                OutboxMessage.Status.PENDING.value,
+                adapt(not_before),
+                adapt(now),
+            ],
+        )
+        queued = cursor.rowcount
+    if queued and not_before <= now:
+        _kick_delivery()
     return queued
 
 

@@ -23,6 +23,7 @@ from .escalation import (
     extension_request,
 )
 from .filing import FilingKeyReused, case_file, case_file_once
+from .tracking import tracking_sms_stop
 from .workflow import (
     case_accept,
     case_assign,
@@ -72,4 +73,5 @@ __all__ = [
     "task_return",
     "task_sign",
     "task_verify",
+    "tracking_sms_stop",
 ]
