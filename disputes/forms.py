@@ -115,6 +115,15 @@ class CaseFileForm(forms.Form):
     )
     photos = MultipleFileField(label=_("Photos or PDF"))
     resolved_on_spot = forms.BooleanField(label=_("Resolved on the spot"), required=False)
+    notify_applicant = forms.BooleanField(
+        label=_("Tell the applicant by SMS"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "The applicant's mobile gets the case number and a tracking code now, and a "
+            "message when the case is accepted, assigned and closed."
+        ),
+    )
     outcome_note = forms.CharField(
         max_length=TEXT_MAX,
         label=_("How it was resolved"),

@@ -12,7 +12,7 @@ from common.errors import StateConflict
 from sla import clock
 from sla.models import SlaCheck
 
-from . import handoffs
+from . import handoffs, party_sms
 from .breaches import record_missed
 from .models import Case, CaseEvent
 
@@ -56,7 +56,8 @@ def require_status(case: Case, allowed: Iterable[str], action: str):
 
 def append_event(case, *, kind, actor, from_status="", note="", data=None, at=None) -> CaseEvent:
     """The timeline entry of a change, and the hand-off: whoever must act next is told in
-    the same transaction (handoffs.py says who)."""
+    the same transaction (handoffs.py says who), and the applicant by SMS at the steps
+    they follow (party_sms.py)."""
     event = CaseEvent.objects.create(
         case=case,
         kind=kind,
@@ -68,6 +69,7 @@ def append_event(case, *, kind, actor, from_status="", note="", data=None, at=No
         data=data or {},
     )
     handoffs.tell(event)
+    party_sms.tell(event)
     return event
 
 

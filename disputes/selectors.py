@@ -125,6 +125,7 @@ def case_detail(*, user, pk: int) -> Case:
             "filed_by",
             "referral_department",
             "sla_policy",
+            "tracking",
         )
         .prefetch_related(
             "parties",

@@ -480,6 +480,13 @@ class CaseCreateSerializer(serializers.Serializer):
     photos = _upload_list()
     resolved_on_spot = serializers.BooleanField(default=False)
     outcome_note = _text()
+    notify_applicant = serializers.BooleanField(
+        default=True,
+        help_text=_(
+            "Text the applicant's mobile the case number and tracking code, then each step "
+            "(accepted, assigned, closed)."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -68,6 +68,7 @@ def case_file(request):
                     outcome_note=data["outcome_note"],
                     latitude=data["latitude"],
                     longitude=data["longitude"],
+                    notify_applicant=data["notify_applicant"],
                 )
             except ValidationError as exc:
                 errors_to_form(form, exc)

@@ -10,8 +10,13 @@ from rest_framework.views import APIView
 from common.api import error_responses, parsed
 
 from . import selectors
-from .serializers import MarkReadInputSerializer, MarkReadResultSerializer, NotificationSerializer
-from .services import mark_read, unread_count
+from .serializers import (
+    MarkReadInputSerializer,
+    MarkReadResultSerializer,
+    NotificationSerializer,
+    PreferencesSerializer,
+)
+from .services import mark_read, preferences_save, unread_count
 
 
 class NotificationPagination(PageNumberPagination):
@@ -52,3 +57,32 @@ class NotificationMarkReadApi(APIView):
         data = parsed(MarkReadInputSerializer, request)
         marked = mark_read(user=request.user, ids=None if data["all"] else data["ids"])
         return Response({"marked": marked, "unread": unread_count(request.user)})
+
+
+class PreferencesApi(APIView):
+    """Your own notification settings: there is no way to name another user here."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="notifications_preferences",
+        tags=["notifications"],
+        summary="Which groups of notices also come to you by SMS and by email",
+        responses={200: PreferencesSerializer},
+    )
+    def get(self, request):
+        return Response({"groups": selectors.preferences_of(request.user)})
+
+    @extend_schema(
+        operation_id="notifications_preferences_update",
+        tags=["notifications"],
+        summary="Change your SMS / email choice per group (groups not named stay as they are)",
+        request=PreferencesSerializer,
+        responses={200: PreferencesSerializer, **error_responses(400, 403)},
+    )
+    def put(self, request):
+        data = parsed(PreferencesSerializer, request)
+        channels = ("sms", "email")
+        choices = {r["group"]: {c: r[c] for c in channels if c in r} for r in data["groups"]}
+        rows = preferences_save(user=request.user, actor=request.user, choices=choices)
+        return Response({"groups": rows})

@@ -37,6 +37,9 @@ def quiet_hours_end(now: datetime) -> datetime:
 
 def _send(message: OutboxMessage):
     notification = message.notification
+    if notification is None:  # a party's SMS: the whole text is on the row
+        get_sms_backend().send(phone=message.address, text=message.text)
+        return
     text = f"{notification.title}\n{notification.body}".strip()
     if message.channel == OutboxMessage.Channel.EMAIL:
         send_mail(notification.title, text, settings.DEFAULT_FROM_EMAIL, [message.address])

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .groups import Group
 from .models import Notification
 
 
@@ -47,3 +48,22 @@ class MarkReadInputSerializer(serializers.Serializer):
 class MarkReadResultSerializer(serializers.Serializer):
     marked = serializers.IntegerField()
     unread = serializers.IntegerField()
+
+
+class PreferenceSerializer(serializers.Serializer):
+    group = serializers.ChoiceField(choices=Group.choices)
+    label = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    in_app = serializers.BooleanField(read_only=True, help_text=_("Always on."))
+    sms = serializers.BooleanField(required=False)
+    email = serializers.BooleanField(required=False)
+
+
+class PreferencesSerializer(serializers.Serializer):
+    groups = PreferenceSerializer(many=True)
+
+    def validate_groups(self, rows):
+        seen = [row["group"] for row in rows]
+        if len(seen) != len(set(seen)):
+            raise serializers.ValidationError(_("Name each group of notices once."))
+        return rows

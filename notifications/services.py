@@ -9,14 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from grids.models import Assignment, Role, User
 
+from . import selectors
 from .delivery import quiet_hours_end
-from .models import Notification, OutboxMessage
+from .groups import Group, group_of
+from .models import Notification, NotificationPreference, OutboxMessage, SmsTemplate
 from .tasks import outbox_deliver
 
 ASSIGNER_ROLES = (
@@ -64,7 +68,7 @@ def notify_many(messages: Iterable[Message]) -> list[int]:
             [Notification(**dict(zip(columns, row, strict=True))) for row in rows]
         )
         ids = [n.pk for n in created]
-        queued = _queue_outbox(ids, not_before=not_before, now=now)
+        queued = _queue_outbox(ids, {row[2] for row in rows}, not_before=not_before, now=now)
     if queued and not_before <= now:
         _kick_delivery()
     return ids
@@ -109,6 +113,23 @@ def one_delivery_task():
             _kick_delivery()
 
 
+def _wanted(kinds: Iterable[str], *, recipient: str, kind: str, channel: str):
+    """SQL for "the recipient wants this channel for this kind of notice": a LEFT JOIN of
+    their preference for the kind's group (no row: yes, as before preferences existed) and
+    the condition, with their parameters. The preferences of every recipient of a batch are
+    read by the same statement that writes the outbox rows, never one by one."""
+    quote = connection.ops.quote_name
+    table = quote(NotificationPreference._meta.db_table)
+    col = {f.name: quote(f.column) for f in NotificationPreference._meta.concrete_fields}
+    kinds = sorted(set(kinds))
+    group = "CASE " + kind + " " + " ".join(["WHEN %s THEN %s"] * len(kinds)) + " END"
+    join = f"LEFT JOIN {table} p ON p.{col['user']} = {recipient} AND p.{col['group']} = {group}"
+    chosen = f"CASE {channel} WHEN %s THEN p.{col['email']} ELSE p.{col['sms']} END"
+    condition = f"COALESCE({chosen}, %s)"
+    join_params = [value for k in kinds for value in (k, group_of(k))]
+    return join, join_params, condition, [str(OutboxMessage.Channel.EMAIL), True]
+
+
 def _insert_with_outbox(rows: list[tuple], *, not_before: datetime, now: datetime):
     """PostgreSQL: the inbox rows and their email/SMS rows in one statement (the outbox
     rows selected from the notifications as they are inserted), so the ids never travel
@@ -121,19 +142,23 @@ def _insert_with_outbox(rows: list[tuple], *, not_before: datetime, now: datetim
     ocol = {f.name: quote(f.column) for f in OutboxMessage._meta.concrete_fields}
     email, phone = (quote(User._meta.get_field(f).column) for f in ("email", "phone"))
     address = f"CASE ch.channel WHEN %s THEN u.{email} ELSE u.{phone} END"
+    join, join_params, wanted, wanted_params = _wanted(
+        {row[2] for row in rows}, recipient="n.recipient", kind="n.kind", channel="ch.channel"
+    )
     sql = (
         f"WITH n AS (INSERT INTO {notification} ({ncol['recipient']}, {ncol['case']}, "
         f"{ncol['kind']}, {ncol['title']}, {ncol['body']}, {ncol['created_at']}) "
         "SELECT r, c, k, t, b, %s::timestamptz FROM unnest(%s::bigint[], %s::bigint[], "
         "%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS v(r, c, k, t, b, o) "
-        f"ORDER BY v.o RETURNING {ncol['id']} AS id, {ncol['recipient']} AS recipient), "
+        f"ORDER BY v.o RETURNING {ncol['id']} AS id, {ncol['recipient']} AS recipient, "
+        f"{ncol['kind']} AS kind), "
         f"q AS (INSERT INTO {outbox} ({ocol['notification']}, {ocol['channel']}, "
         f"{ocol['address']}, {ocol['status']}, {ocol['not_before']}, {ocol['attempts']}, "
-        f"{ocol['last_error']}, {ocol['created_at']}) "
-        f"SELECT n.id, ch.channel, {address}, %s, %s::timestamptz, 0, '', %s::timestamptz "
+        f"{ocol['last_error']}, {ocol['text']}, {ocol['created_at']}) "
+        f"SELECT n.id, ch.channel, {address}, %s, %s::timestamptz, 0, '', '', %s::timestamptz "
         f"FROM n JOIN {user} u ON u.id = n.recipient "
-        "CROSS JOIN (VALUES (%s), (%s)) AS ch(channel) "
-        f"WHERE {address} <> '' ORDER BY n.id, ch.channel RETURNING 1) "
+        f"CROSS JOIN (VALUES (%s), (%s)) AS ch(channel) {join} "
+        f"WHERE {address} <> '' AND {wanted} ORDER BY n.id, ch.channel RETURNING 1) "
         "SELECT (SELECT array_agg(id ORDER BY id) FROM n), (SELECT count(*) FROM q)"
     )
     email_channel, sms_channel = str(OutboxMessage.Channel.EMAIL), str(OutboxMessage.Channel.SMS)
@@ -146,7 +171,9 @@ def _insert_with_outbox(rows: list[tuple], *, not_before: datetime, now: datetim
         now.isoformat(),
         email_channel,
         sms_channel,
+        *join_params,
         email_channel,
+        *wanted_params,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -154,10 +181,13 @@ def _insert_with_outbox(rows: list[tuple], *, not_before: datetime, now: datetim
     return ids or [], queued
 
 
-def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: datetime) -> int:
+def _queue_outbox(
+    notification_ids: list[int], kinds: set[str], *, not_before: datetime, now: datetime
+) -> int:
     """Elsewhere than PostgreSQL (SQLite in development): an email row for each recipient
-    with an address and an SMS row for each with a phone, written by the database from the
-    notifications just inserted (INSERT … SELECT), in chunks of SQLite's parameter limit."""
+    with an address and an SMS row for each with a phone, unless their preference says no,
+    written by the database from the notifications just inserted (INSERT … SELECT), in
+    chunks of SQLite's parameter limit."""
     quote = connection.ops.quote_name
     column = {f.name: quote(f.column) for f in OutboxMessage._meta.concrete_fields}
     columns = ", ".join(
@@ -170,6 +200,7 @@ def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: dat
             "not_before",
             "attempts",
             "last_error",
+            "text",
             "created_at",
         )
     )
@@ -177,31 +208,77 @@ def _queue_outbox(notification_ids: list[int], *, not_before: datetime, now: dat
         quote(m._meta.db_table) for m in (OutboxMessage, Notification, User)
     )
     recipient = quote(Notification._meta.get_field("recipient").column)
+    kind = quote(Notification._meta.get_field("kind").column)
     adapt = connection.ops.adapt_datetimefield_value
+    size = 990 - 2 * len(kinds) - 8  # at most 999 parameters a statement
     queued = 0
     with connection.cursor() as cursor:
-        for start in range(0, len(notification_ids), 900):  # at most 999 parameters
-            chunk = notification_ids[start : start + 900]
+        for start in range(0, len(notification_ids), size):
+            chunk = notification_ids[start : start + size]
             where = f"n.id IN ({', '.join(['%s'] * len(chunk))})"
             for channel, field in (
                 (OutboxMessage.Channel.EMAIL, "email"),
                 (OutboxMessage.Channel.SMS, "phone"),
             ):
                 address = f"u.{quote(User._meta.get_field(field).column)}"
+                join, join_params, wanted, wanted_params = _wanted(
+                    kinds, recipient=f"n.{recipient}", kind=f"n.{kind}", channel="%s"
+                )
                 cursor.execute(
                     f"INSERT INTO {outbox} ({columns}) "
-                    f"SELECT n.id, %s, {address}, %s, %s, 0, '', %s "
-                    f"FROM {notification} n JOIN {user} u ON u.id = n.{recipient} "
-                    f"WHERE {where} AND {address} <> '' ORDER BY n.id",
+                    f"SELECT n.id, %s, {address}, %s, %s, 0, '', '', %s "
+                    f"FROM {notification} n JOIN {user} u ON u.id = n.{recipient} {join} "
+                    f"WHERE {where} AND {address} <> '' AND {wanted} ORDER BY n.id",
                     [
                         str(channel),
                         OutboxMessage.Status.PENDING.value,
                         adapt(not_before),
                         adapt(now),
+                        *join_params,
                         *chunk,
+                        str(channel),
+                        *wanted_params,
                     ],
                 )
                 queued += cursor.rowcount
+    return queued
+
+
+def sms_send(*, phone: str, event: str, default: str, values: dict[str, str]) -> int:
+    """Queue one SMS to a phone that is not a user's (a party of a case): the wording is
+    the admin's SmsTemplate for `event` (or `default` if it has none), its placeholders
+    replaced by `values`, read and written by one INSERT … SELECT. Quiet hours and
+    at-most-once delivery as for every outbox row. Returns the rows queued (1)."""
+    now = timezone.now()
+    not_before = quiet_hours_end(now)
+    quote = connection.ops.quote_name
+    outbox, template = (quote(m._meta.db_table) for m in (OutboxMessage, SmsTemplate))
+    col = {f.name: quote(f.column) for f in OutboxMessage._meta.concrete_fields}
+    tcol = {f.name: quote(f.column) for f in SmsTemplate._meta.concrete_fields}
+    text = f"COALESCE((SELECT t.{tcol['text']} FROM {template} t WHERE t.{tcol['event']} = %s), %s)"
+    params = [event, default]
+    for name, value in values.items():
+        text = f"REPLACE({text}, %s, %s)"
+        params += ["{" + name + "}", value]
+    adapt = connection.ops.adapt_datetimefield_value
+    columns = ("notification", "channel", "address", "text", "status", "not_before")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {outbox} ({', '.join(col[c] for c in columns)}, {col['attempts']}, "
+            f"{col['last_error']}, {col['created_at']}) "
+            f"SELECT NULL, %s, %s, {text}, %s, %s, 0, '', %s",
+            [
+                str(OutboxMessage.Channel.SMS),
+                phone,
+                *params,
+                OutboxMessage.Status.PENDING.value,
+                adapt(not_before),
+                adapt(now),
+            ],
+        )
+        queued = cursor.rowcount
+    if queued and not_before <= now:
+        _kick_delivery()
     return queued
 
 
@@ -271,3 +348,33 @@ def mark_read(*, user, ids=None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def preferences_save(*, user: User, actor: User, choices: dict[str, dict[str, bool]]):
+    """Set which groups of notices `user` also gets by SMS and by email: `choices` maps a
+    group to {"sms": bool, "email": bool} (a group left out, or a channel left out of a
+    group, keeps what it was). Only the user themself may; each group that changes is saved
+    with its history row (who, when, before → after). Returns the preferences as shown."""
+    if actor.pk != user.pk:
+        raise PermissionDenied(_("You may change only your own notification settings."))
+    unknown = sorted(set(choices) - set(Group.values))
+    if unknown:
+        message = _("Unknown group of notices: %(groups)s.") % {"groups": ", ".join(unknown)}
+        raise ValidationError({"groups": [message]})
+    existing = {
+        p.group: p
+        for p in NotificationPreference.objects.select_for_update().filter(user_id=user.pk)
+    }
+    for group, wanted in choices.items():
+        preference = existing.get(group) or NotificationPreference(user_id=user.pk, group=group)
+        changed = False
+        for channel in ("sms", "email"):
+            if channel in wanted and getattr(preference, channel) != bool(wanted[channel]):
+                setattr(preference, channel, bool(wanted[channel]))
+                changed = True
+        if changed:
+            preference._history_user = actor
+            preference.save()
+            existing[group] = preference
+    return selectors.preferences_of(user, existing=existing)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views_inbox.notification_list, name="list"),
     path("<int:pk>/read/", views_inbox.notification_read, name="read"),
     path("read-all/", views_inbox.notification_read_all, name="read_all"),
+    path("settings/", views_inbox.notification_settings, name="settings"),
 ]

@@ -7,9 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common.errors import attempt
+
 from . import selectors
+from .forms import PreferencesForm
 from .models import Notification
-from .services import mark_read, unread_count
+from .services import mark_read, preferences_save, unread_count
 
 PAGE_SIZE = 20
 
@@ -46,3 +49,32 @@ def notification_read_all(request):
     if marked:
         messages.success(request, _("All messages marked as read."))
     return redirect("inbox:list")
+
+
+@login_required
+def notification_settings(request):
+    """Which groups of notices also come by SMS and by email (the inbox has them all)."""
+    rows = selectors.preferences_of(request.user)
+    status = 200
+    if request.method == "POST":
+        form = PreferencesForm(request.POST, rows=rows)
+        if form.is_valid():
+            done = attempt(
+                lambda: preferences_save(
+                    user=request.user, actor=request.user, choices=form.choices()
+                ),
+                form=form,
+            )
+            if done.ok:
+                messages.success(request, _("Notification settings saved."))
+                return redirect("inbox:settings")
+            status = done.status
+            if done.error:
+                form.add_error(None, done.error)
+        else:
+            status = 400
+    else:
+        form = PreferencesForm(rows=rows)
+    user = request.user
+    context = {"form": form, "has_phone": bool(user.phone), "has_email": bool(user.email)}
+    return render(request, "notifications/settings.html", context, status=status)

@@ -98,12 +98,15 @@ class TrackForm(forms.Form):
             attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
         ),
     )
+    # Empty for a code that came by SMS (a case filed by staff): that code opens by itself.
     secret = forms.CharField(
         label=_("Tracking key"),
         max_length=20,
+        required=False,
         help_text=_(
-            "The key shown when you reported (like ABCD-EFGH-JKMN). Reports made before "
-            "December 2026: the last 4 digits of your phone."
+            "The key shown when you reported (like ABCD-EFGH-JKMN); leave it empty if your "
+            "code came by SMS. Reports made before December 2026: the last 4 digits of your "
+            "phone."
         ),
         widget=forms.TextInput(
             attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
@@ -112,7 +115,7 @@ class TrackForm(forms.Form):
 
     def clean_secret(self):
         value = "".join(ch for ch in self.cleaned_data["secret"].upper() if ch.isalnum())
-        if not (len(value) == 4 and value.isdigit()) and len(value) != 12:
+        if value and not (len(value) == 4 and value.isdigit()) and len(value) != 12:
             raise forms.ValidationError(
                 _("Enter the 12-character tracking key (or, for an older report, 4 digits).")
             )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("track/", views.track, name="track"),
     path("track/<str:code>/", views.track_case, name="case"),
     path("track/<str:code>/rate/", views.rate, name="rate"),
+    path("track/<str:code>/sms-off/", views.sms_off, name="sms_off"),
     path("done/", views.report_done, name="done"),
     path("<str:area_code>/", views.report, name="report"),
     path("<str:area_code>/qr.<qrkind:kind>", views.qr_image, name="qr"),

@@ -11,7 +11,9 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Value, When
 from django.utils import timezone
 
 from disputes.models import Case, CaseEvent, CaseStatus
+from disputes.models_filing import CaseTracking
 from disputes.selectors import LEVEL_COLUMN
+from disputes.services.tracking import normalise_code as normalise_case_code
 from grids.models import Area
 
 from . import permissions
@@ -60,6 +62,32 @@ def report_for_tracking(code: str, secret: str) -> ResidentReport | None:
     expected = report.tracking_key_hash if report else "-" * 64
     matches = hmac.compare_digest(expected, hash_tracking_key(secret))
     return report if report is not None and matches else None
+
+
+def case_for_tracking(code: str) -> CaseTracking | None:
+    """A case filed by staff, by the tracking code its applicant got (by SMS or from the
+    filer): the code alone opens it (ten characters from 31, not guessable)."""
+    code = normalise_case_code(code)
+    if not code:
+        return None
+    return (
+        CaseTracking.objects.select_related("case", "case__category", "case__handling_area")
+        .filter(code=code)
+        .first()
+    )
+
+
+def code_tracking(tracking: CaseTracking) -> dict:
+    """What the tracking page shows of a staff-filed case: its number and type, the stages
+    and the unit handling it. Never the cause, the notes or the parties (a worker writes
+    them, with names), nor anyone's phone."""
+    case = tracking.case
+    return {
+        "tracking": tracking,
+        "case": case,
+        "stages": stages(case),
+        "withdrawn": case.status == CaseStatus.WITHDRAWN,
+    }
 
 
 def is_legacy(report: ResidentReport | None) -> bool:

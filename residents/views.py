@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import attempt
 from disputes import selectors as case_selectors
+from disputes import services as case_services
 from disputes.models import Case, CaseEvent
 from grids.models import Area
 from grids.selectors import area_breadcrumbs
@@ -49,6 +50,9 @@ NO_MATCH = gettext_lazy(
     "No report matches this code and these digits. Please check both and try again."
 )
 TOO_MANY_TRIES = gettext_lazy("Too many attempts. Please try again later.")
+KEY_NEEDED = gettext_lazy(
+    "Enter the 12-character tracking key (or, for an older report, 4 digits)."
+)
 SESSION_TRACKED = "residents_tracked"
 SESSION_LAST = "residents_last_report"
 PAGE_SIZE = 50
@@ -170,6 +174,11 @@ def track(request):
                 or (legacy and ratelimit.exhausted("track_code", code))
             ):
                 error, status = TOO_MANY_TRIES, 429
+            elif not form.cleaned_data["secret"] and selectors.case_for_tracking(code):
+                # A code from an SMS (a case filed by staff) opens by itself.
+                return redirect("resident_public:case", code=code)
+            elif not form.cleaned_data["secret"] and selectors.report_by_code(code):
+                form.add_error("secret", KEY_NEEDED)
             else:
                 found = selectors.report_for_tracking(code, form.cleaned_data["secret"])
                 if found is not None:
@@ -201,10 +210,42 @@ def _to_lookup(code):
 
 @never_cache
 def track_case(request, code):
+    """A resident's own report (opened in this browser with its key), or a case filed by
+    staff, whose code (sent to the applicant by SMS) opens it by itself."""
+    if selectors.report_by_code(code) is None:
+        tracking = _case_tracking_or_none(request, code)
+        if tracking is None:
+            return _to_lookup(code)
+        context = selectors.code_tracking(tracking)
+        return _noindex(render(request, "residents/track_code.html", context))
     found = _tracked_or_none(request, code)
     if found is None:
         return _to_lookup(code)
     return _render_tracking(request, found, RatingForm())
+
+
+def _case_tracking_or_none(request, code):
+    """The staff-filed case of a code; a wrong code counts against the network's lookups
+    (as on the lookup form), so codes cannot be tried here without limit either."""
+    ip = ratelimit.client_ip(request)
+    if ratelimit.exhausted("track_ip", ip):
+        return None
+    tracking = selectors.case_for_tracking(code)
+    if tracking is None:
+        ratelimit.hit("track_ip", ip)
+    return tracking
+
+
+@never_cache
+@require_POST
+def sms_off(request, code):
+    """The applicant of a staff-filed case turns its SMS off ("no more SMS")."""
+    tracking = _case_tracking_or_none(request, code)
+    if tracking is None:
+        return _to_lookup(code)
+    case_services.tracking_sms_stop(tracking=tracking)
+    messages.success(request, _("You will get no more SMS about this case."))
+    return redirect("resident_public:case", code=tracking.code)
 
 
 def _render_tracking(request, found, rating_form, error: str = "", status: int = 200):

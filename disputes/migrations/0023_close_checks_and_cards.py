@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0018_case_corrections'),
+        ('disputes', '0021_case_tracking'),
         ('grids', '0003_calendar_years'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -27,6 +27,7 @@ from .escalation import (
 from .filing import FilingKeyReused, case_file, case_file_once
 from .supervision import card_answer, card_issue, may_answer
 from .verification import case_verify, may_check
+from .tracking import tracking_sms_stop
 from .workflow import (
     case_accept,
     case_assign,
@@ -84,4 +85,5 @@ __all__ = [
     "task_return",
     "task_sign",
     "task_verify",
+    "tracking_sms_stop",
 ]

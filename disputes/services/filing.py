@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from common.limits import FILES_MAX, PARTIES_MAX, TEXT_MAX, too_long
 from grids.models import Area, User
 from sla import clock
 
-from .. import permissions
+from .. import party_sms, permissions
 from ..attachments import store_attachments, validate_attachments
 from ..ledger import (
     append_event,
@@ -42,17 +42,30 @@ from ..routing import (
     ancestor_ids,
     route,
 )
+from .tracking import tracking_open
 
 S = CaseStatus
 
 
 def _next_number(year: int) -> str:
-    # The row lock taken by the UPDATE serialises concurrent filings until commit.
-    CaseNumberSequence.objects.bulk_create(
-        [CaseNumberSequence(year=year, last=0)], ignore_conflicts=True
-    )
-    CaseNumberSequence.objects.filter(year=year).update(last=F("last") + 1)
-    last = CaseNumberSequence.objects.get(year=year).last
+    """The year's next number, in one statement where the database can (an upsert that
+    returns the new value); its row lock serialises concurrent filings until commit."""
+    if connection.features.can_return_columns_from_insert:
+        quote = connection.ops.quote_name
+        table, year_, last_ = quote(CaseNumberSequence._meta.db_table), quote("year"), quote("last")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({year_}, {last_}) VALUES (%s, 1) ON CONFLICT ({year_}) "
+                f"DO UPDATE SET {last_} = {table}.{last_} + 1 RETURNING {last_}",
+                [year],
+            )
+            (last,) = cursor.fetchone()
+    else:
+        CaseNumberSequence.objects.bulk_create(
+            [CaseNumberSequence(year=year, last=0)], ignore_conflicts=True
+        )
+        CaseNumberSequence.objects.filter(year=year).update(last=F("last") + 1)
+        last = CaseNumberSequence.objects.get(year=year).last
     return f"JF{year}-{last:06d}"
 
 
@@ -192,13 +205,18 @@ def case_file(
     public: bool = False,
     latitude=None,
     longitude=None,
+    notify_applicant: bool = True,
 ) -> Case:
     """File a dispute. A grid worker may record it as resolved on the spot ("small matters
     stay in the grid"), which keeps it in the grid's ledger as resolved.
 
     `public=True` is a resident's own report (residents app, QR code): nobody is signed in,
     so `actor` is None, the staff permission checks do not apply and the case has no filer;
-    the caller owns the abuse checks (rate limits, honeypot)."""
+    the caller owns the abuse checks (rate limits, honeypot).
+
+    A case filed by staff gets a tracking code for its applicant (services.tracking), who
+    is told of it by SMS when they gave a mobile number, unless `notify_applicant` is False
+    (the filing form's "tell the applicant by SMS", ticked by default; party_sms.py)."""
     if public:
         if actor is not None or resolved_on_spot:
             raise ValueError("a public report has no actor and is never resolved on the spot")
@@ -271,6 +289,8 @@ def case_file(
     case.save()
     clock.rearm(case)
     Party.objects.bulk_create([Party(case=case, **p) for p in cleaned_parties])
+    if not public:
+        tracking_open(case, parties=cleaned_parties, sms=notify_applicant)
     filed = append_event(
         case,
         kind=CaseEvent.Kind.FILED,
@@ -316,6 +336,8 @@ def case_file(
             note=case.outcome_note,
             at=now,
         )
+    if not public:
+        party_sms.tell_filed(case, on_the_spot=resolved_on_spot)
     return case
 
 
@@ -349,7 +371,7 @@ def fingerprint(fields: dict) -> str:
     content = {
         name: [plain(v) for v in value] if isinstance(value, list | tuple) else plain(value)
         for name, value in sorted(fields.items())
-        if name != "actor"
+        if name not in ("actor", "notify_applicant")  # whom to tell is not what was filed
     }
     text = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
