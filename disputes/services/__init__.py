@@ -26,8 +26,8 @@ from .escalation import (
 )
 from .filing import FilingKeyReused, case_file, case_file_once
 from .supervision import card_answer, card_issue, may_answer
-from .verification import case_verify, may_check
 from .tracking import tracking_sms_stop
+from .verification import case_verify, may_check
 from .workflow import (
     case_accept,
     case_assign,
