@@ -98,6 +98,9 @@ class OpenNowSerializer(serializers.Serializer):
     past_close = serializers.IntegerField()
     due_within_24h = serializers.IntegerField()
     unassigned = serializers.IntegerField()
+    awaiting_check = serializers.IntegerField(
+        help_text="Resolved, waiting for the check (核查) before they count as resolved."
+    )
 
 
 class SummarySerializer(serializers.Serializer):
@@ -296,6 +299,7 @@ class StatsSummaryApi(StatsApi):
                 "past_close": s["past_close"],
                 "due_within_24h": s["due_soon"],
                 "unassigned": s["unassigned"],
+                "awaiting_check": s["awaiting_check"],
             },
         }
 

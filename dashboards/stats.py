@@ -78,7 +78,12 @@ def _child_expression(level: str | None):
 
 # --- the conditions behind every figure ----------------------------------------------------
 
-RESOLVED = Q(status=S.RESOLVED) | Q(status=S.CLOSED, close_kind=CloseKind.SUBSTANTIVE)
+# A resolution counts once its check (核查) passed; where the policy asks for no check, once
+# it is resolved. One waiting for its check is "awaiting check", not yet resolved.
+AWAITING_CHECK = Q(status=S.RESOLVED, verify_due_at__isnull=False)
+RESOLVED = Q(status=S.RESOLVED, verify_due_at__isnull=True) | Q(
+    status=S.CLOSED, close_kind=CloseKind.SUBSTANTIVE
+)
 CONCLUDED = Q(status__in=(S.RESOLVED, S.CLOSED, S.REFERRED))
 WITHDRAWN = Q(status=S.WITHDRAWN)
 OPEN = Q(status__in=OPEN_STATUSES)
@@ -141,6 +146,7 @@ def _aggregates(a: "QueryArgs") -> dict:
         "orange": Count("pk", filter=OPEN & Q(sla_colour=ORANGE)),
         "green": Count("pk", filter=OPEN & Q(sla_colour=GREEN)),
         "unassigned": Count("pk", filter=QUEUED),
+        "awaiting_check": Count("pk", filter=AWAITING_CHECK),
         "group_disputes": Count("pk", filter=p & GROUP),
         "not_assigned": Count("pk", filter=Q(sla_not_assigned=True)),
         "not_handled": Count("pk", filter=Q(sla_not_handled=True)),
@@ -165,6 +171,7 @@ _AGGREGATE_KEYS = (
     "orange",
     "green",
     "unassigned",
+    "awaiting_check",
     "group_disputes",
     "not_assigned",
     "not_handled",

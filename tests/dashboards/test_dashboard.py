@@ -818,7 +818,7 @@ def more_cases(w, count: int):
             case = services.case_assign(case=case, mediator=w.street, actor=w.district)
         if n % 4 == 3:
             case = services.case_progress(case=case, actor=w.district, note="调解")
-            case = services.case_resolve(case=case, actor=w.district, outcome="agreement")
+            case = services.case_resolve(case=case, actor=w.street, outcome="agreement")
             services.case_close(case=case, actor=w.district)
             rate(w, f"more{n}", NOW, "satisfied" if n % 8 == 3 else "unsatisfied")
 

@@ -113,7 +113,7 @@ def test_a_resident_reports_follows_and_rates_and_the_supervisor_reopens(
 
     # Resolved and closed; the resident is not satisfied.
     case = case_services.case_resolve(case=case, actor=worker, outcome=Outcome.AGREEMENT)
-    case = case_services.case_close(case=case, actor=worker)
+    case = case_services.case_close(case=case, actor=User.objects.get(username="secretary"))
     resident.reload()
     expect(resident.locator("[data-testid=stages] li[data-current]")).to_contain_text("已办结")
     resident.locator("label[data-choice=unsatisfied]").click()

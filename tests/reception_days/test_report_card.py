@@ -45,7 +45,7 @@ def data(world):
     resolved = convert(w, w.visit(a, resident_name="甲", people=3, is_dispute=True))
     mediate(w, resolved)
     closed = convert(w, w.visit(a, resident_name="乙", people=1))
-    cases.case_close(case=mediate(w, closed), actor=w.secretary, note="履行完毕")
+    cases.case_close(case=mediate(w, closed), actor=w.street, note="履行完毕")  # checked
     referred = convert(w, w.visit(a, resident_name="丙", people=2))
     cases.case_refer(case=referred, actor=w.secretary, kind=ReferralKind.LITIGATION,
                      note="引导诉讼")  # fmt: skip

@@ -241,7 +241,7 @@ def test_a_case_closed_again_after_a_reopen_can_be_rated_again(client, world, cl
     assert case.status == CaseStatus.IN_MEDIATION
     admin = world.u("admin")
     world.at(T0 + timedelta(days=5))
-    case = case_services.case_resolve(case=case, actor=admin, outcome="agreement")
+    case = case_services.case_resolve(case=case, actor=world.u("mediator"), outcome="agreement")
     case = case_services.case_close(case=case, actor=admin)
     assert rate(client, closed, satisfaction="satisfied").status_code == 302
     assert list(Rating.objects.order_by("id").values_list("satisfaction", flat=True)) == [
