@@ -56,18 +56,21 @@ def _open(upload, name: str, *, draft: bool) -> Image.Image:
     """The decoded first frame. `draft`: JPEG may decode at a fraction of its size (enough to
     prove the whole file is there and to make a thumbnail, and eight times faster)."""
     upload.seek(0)
+    too_many = ValidationError(
+        _("“%(name)s” has too many pixels to be a camera photo.") % {"name": name},
+        code="too_many_pixels",
+    )
     try:
         image = Image.open(upload)
         if image.width * image.height > MAX_PIXELS:
-            raise ValidationError(
-                _("“%(name)s” has too many pixels to be a camera photo.") % {"name": name},
-                code="too_many_pixels",
-            )
+            raise too_many
         if draft:
             image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
         image.load()
     except ValidationError:
         raise
+    except Image.DecompressionBombError as exc:  # Pillow's own, far larger, limit
+        raise too_many from exc
     # Decoders report bad input with many exception types (OSError, ValueError, SyntaxError,
     # struct.error, EOFError …); each of them means "not a photo we can read".
     except Exception as exc:

@@ -335,6 +335,17 @@ def test_a_damaged_photo_is_refused_with_a_clear_error_and_nothing_is_saved(worl
     assert (Case.objects.count(), Attachment.objects.count(), media_files()) == before
 
 
+def test_a_picture_too_large_for_a_camera_is_refused_before_it_is_decoded(world):
+    buffer = io.BytesIO()
+    Image.new("1", (8100, 8100)).save(buffer, "PNG")  # 65.6 megapixels in a few kB
+
+    with pytest.raises(ValidationError) as exc:
+        file_case(world, photos=[upload(buffer.getvalue(), "scan.png")])
+
+    assert exc.value.message_dict == {"photos": ["“scan.png”像素过多，不是相机拍摄的照片。"]}
+    assert not Case.objects.exists()
+
+
 def test_the_filing_page_says_which_photo_is_damaged(client, world):
     login(client, world, "gridworker")
 
