@@ -9,6 +9,7 @@ from grids.models import Area, AreaLevel, Department, Role
 from grids.scope import user_scope
 from sla.clock import annotate_sla
 
+from .attachment_models import Attachment, attachment_path
 from .choices import (
     Channel,
     CloseKind,
@@ -24,6 +25,7 @@ from .supervision_models import SupervisionCard
 
 __all__ = [
     "OPEN_STATUSES",
+    "Attachment",
     "CaseNumberSequence",
     "CaseStatus",
     "Channel",
@@ -37,6 +39,7 @@ __all__ = [
     "ReferralKind",
     "RiskLevel",
     "SupervisionCard",
+    "attachment_path",
 ]  # the case vocabulary (from common) and the tables kept in their own modules
 
 
@@ -468,40 +471,6 @@ class CaseEvent(models.Model):
         if self.pk is not None:
             raise ValueError("CaseEvent rows are append-only")
         super().save(*args, **kwargs)
-
-
-def attachment_path(instance, filename):
-    return f"cases/{instance.case_id}/{instance.token}{instance.extension}"
-
-
-class Attachment(models.Model):
-    class Kind(models.TextChoices):
-        PHOTO = "photo", _("Photo")
-        PDF = "pdf", _("PDF")
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
-    event = models.ForeignKey(
-        CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
-    )
-    token = models.CharField(max_length=32, unique=True, editable=False)
-    extension = models.CharField(max_length=8)
-    file = models.FileField(upload_to=attachment_path)
-    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
-    content_type = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
-    original_name = models.CharField(_("file name"), max_length=200)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-        ordering = ["created_at", "id"]
-
-    def __str__(self):
-        return self.original_name
 
 
 class ExtensionRequest(models.Model):

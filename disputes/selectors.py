@@ -13,6 +13,7 @@ from .department_models import DepartmentTask
 from .models import (
     LEVEL_COLUMN,
     OPEN_STATUSES,
+    Attachment,
     Case,
     CaseEvent,
     Category,
@@ -162,6 +163,17 @@ def case_for_correction(*, user, pk: int) -> Case:
         .prefetch_related("parties")
         .get(pk=pk)
     )
+
+
+def case_attachment(*, user, case_id: int, pk: int, photo: bool = False) -> Attachment:
+    """One file of a case the user may see; Attachment.DoesNotExist (→ 404) otherwise.
+    One query after the scope, not the case page's dozen: a case page asks for every
+    thumbnail on it. `photo`: photos only (a thumbnail)."""
+    visible = Case.objects.visible_to(user).filter(pk=case_id).values("pk")
+    qs = Attachment.objects.filter(case_id__in=visible)
+    if photo:
+        qs = qs.filter(kind=Attachment.Kind.PHOTO)
+    return qs.get(pk=pk, case_id=case_id)
 
 
 def category_choices():

@@ -46,11 +46,13 @@ def mask_id_number(value: str) -> str:
     return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
 
 
-def attachment_url(case_id: int, attachment_id: int) -> str:
+def attachment_url(case_id: int, attachment_id: int, *, thumbnail: bool = False) -> str:
+    name = "disputes:attachment_thumbnail" if thumbnail else "disputes:attachment"
+    tail = "thumbnail/" if thumbnail else ""
     try:
-        return reverse("disputes:attachment", args=[case_id, attachment_id])
+        return reverse(name, args=[case_id, attachment_id])
     except NoReverseMatch:  # the pages' download view is not wired in this build
-        return f"/cases/{case_id}/attachments/{attachment_id}/"
+        return f"/cases/{case_id}/attachments/{attachment_id}/{tail}"
 
 
 # --- small nested shapes --------------------------------------------------------------------
@@ -220,6 +222,7 @@ class CaseEventSerializer(serializers.ModelSerializer):
 
 class AttachmentSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Attachment
@@ -232,12 +235,25 @@ class AttachmentSerializer(serializers.ModelSerializer):
             "size",
             "created_at",
             "url",
+            "thumbnail_url",
         ]
 
-    def get_url(self, attachment: Attachment) -> str:
-        url = attachment_url(attachment.case_id, attachment.pk)
+    def _absolute(self, url: str) -> str:
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
+
+    def get_url(self, attachment: Attachment) -> str:
+        return self._absolute(attachment_url(attachment.case_id, attachment.pk))
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_thumbnail_url(self, attachment: Attachment) -> str | None:
+        """A photo's small preview (at most 320 px, JPEG) for lists: `url` is the photo
+        itself, to open when asked. A photo stored before previews existed is served whole
+        until they are made; a PDF has none."""
+        if attachment.kind != Attachment.Kind.PHOTO:
+            return None
+        url = attachment_url(attachment.case_id, attachment.pk, thumbnail=True)
+        return self._absolute(url)
 
 
 class SlaPolicyRefSerializer(serializers.ModelSerializer):

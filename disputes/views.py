@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -273,20 +273,49 @@ def case_action(request, pk, action):
     return render(request, "disputes/detail.html", context)
 
 
-@login_required
-def attachment_download(request, pk, attachment_id):
-    """Served by Django, never from MEDIA_URL: only people who may see the case get it."""
-    case = _visible_case_or_404(request.user, pk)
-    attachment = get_object_or_404(Attachment, pk=attachment_id, case=case)
+def _visible_attachment_or_404(user, case_id, pk, *, photo=False) -> Attachment:
+    try:
+        return selectors.case_attachment(user=user, case_id=case_id, pk=pk, photo=photo)
+    except Attachment.DoesNotExist as exc:
+        raise Http404(_("No such file.")) from exc
+
+
+def _served(field_file, *, content_type, filename, as_attachment=False) -> FileResponse:
     response = FileResponse(
-        attachment.file.open("rb"),
-        content_type=attachment.content_type,
-        filename=attachment.original_name,
-        as_attachment=attachment.kind == Attachment.Kind.PDF and "download" in request.GET,
+        field_file.open("rb"),
+        content_type=content_type,
+        filename=filename,
+        as_attachment=as_attachment,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@login_required
+def attachment_download(request, pk, attachment_id):
+    """Served by Django, never from MEDIA_URL: only people who may see the case get it."""
+    attachment = _visible_attachment_or_404(request.user, pk, attachment_id)
+    return _served(
+        attachment.file,
+        content_type=attachment.content_type,
+        filename=attachment.original_name,
+        as_attachment=attachment.kind == Attachment.Kind.PDF and "download" in request.GET,
+    )
+
+
+@login_required
+def attachment_thumbnail(request, pk, attachment_id):
+    """A photo's small preview, to the same people; the photo itself for one stored before
+    thumbnails were made (`manage.py make_thumbnails` fills those in)."""
+    attachment = _visible_attachment_or_404(request.user, pk, attachment_id, photo=True)
+    if not attachment.thumbnail:
+        return _served(
+            attachment.file,
+            content_type=attachment.content_type,
+            filename=attachment.original_name,
+        )
+    return _served(attachment.thumbnail, content_type="image/jpeg", filename="thumbnail.jpg")
 
 
 @login_required

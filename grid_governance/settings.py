@@ -42,6 +42,8 @@ FIELD_ENCRYPTION_KEY_FROM_ENV = bool(env.str("FIELD_ENCRYPTION_KEY", default="")
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[]) or [derived_key(SECRET_KEY)]
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
+# A refused form gets a Chinese page that says to go back and send it again.
+CSRF_FAILURE_VIEW = "grid_governance.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

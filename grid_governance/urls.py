@@ -55,6 +55,12 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]
 
+# Error pages in Chinese that offer "Home" only to signed-in staff (error_pages.py).
+handler400 = "grid_governance.error_pages.bad_request"
+handler403 = "grid_governance.error_pages.permission_denied"
+handler404 = "grid_governance.error_pages.page_not_found"
+handler500 = "grid_governance.error_pages.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0018_case_corrections'),
+        ('disputes', '0019_attachment_thumbnails'),
     ]
 
     operations = [

@@ -393,7 +393,7 @@ def case_attach(*, case: Case, actor: User, files: Iterable, note: str = "") -> 
         note=note,
         data={"count": len(files)},
     )
-    store_attachments(case, files, actor=actor, event=event)
+    store_attachments(case, files, actor=actor, event=event, field="files")
     return case
 
 
