@@ -130,6 +130,12 @@ class SlaSerializer(serializers.Serializer):
     colour = serializers.ChoiceField(choices=[clock.GREEN, clock.ORANGE, clock.RED])
     reasons = serializers.ListField(child=serializers.CharField())
     labels = serializers.ListField(child=serializers.CharField())
+    due_soon = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(clock.WARNINGS)),
+        help_text="Deadlines in their warning window now (即将超时): the warning time has "
+        "passed, the deadline not yet. Empty when none.",
+    )
+    due_soon_labels = serializers.ListField(child=serializers.CharField())
 
 
 # --- cases out ------------------------------------------------------------------------------
@@ -171,11 +177,15 @@ class CaseListSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(SlaSerializer)
     def get_sla(self, case: Case) -> dict:
-        colour, reasons = clock.evaluate(case, self.context.get("now") or timezone.now())
+        now = self.context.get("now") or timezone.now()
+        colour, reasons = clock.evaluate(case, now)
+        soon = clock.due_soon(case, now)
         return {
             "colour": colour,
             "reasons": reasons,
             "labels": [str(clock.REASONS[r]) for r in reasons],
+            "due_soon": soon,
+            "due_soon_labels": [str(clock.WARNINGS[r]) for r in soon],
         }
 
 
