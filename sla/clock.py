@@ -267,7 +267,6 @@ WARNINGS = {
     "past_close": _("Closing due soon"),
     "no_progress": _("Progress note due soon"),
 }
-DUE_SOON = _("Due soon")
 PROGRESS_OVERDUE = _("No progress note in time")
 # reason → the SlaCheck flag recording its warning, and the column keeping its time.
 WARNED_FLAG = {
