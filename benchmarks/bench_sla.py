@@ -11,6 +11,10 @@ measures what beat does every minute:
 - one plain SQL UPDATE of the same 10,000 case rows, as the floor to compare the tick
   against; and, since the sweep writes its bookkeeping to the narrow SlaCheck table rather
   than to the case rows, one plain UPDATE of those 10,000 SlaCheck rows as well.
+  The policy warns before each deadline (75 % of each limit, the default): each of these
+  cases was warned by an earlier tick, as it would have been;
+- a tick with as many cases newly in their warning window (即将超时), in the same mix: each
+  warning recorded once at its warning time, told to whoever must act. Same goal.
 
 - a storm (`--storm`, default 1,000 x scale): that many mediated cases pass their closing
   deadline at once on a policy that escalates on red. Measured: the tick, the longest wait
@@ -59,6 +63,10 @@ MIX = (("unassigned", "not_assigned", 0.6), ("assigned", "not_handled", 0.3),
        ("in_mediation", "past_close", 0.1))  # fmt: skip
 DUE_COLUMN = {"not_assigned": "assign_due_at", "not_handled": "first_update_due_at",
               "past_close": "close_due_at"}  # fmt: skip
+WARNED_FLAG = {"not_assigned": "warned_assign", "not_handled": "warned_first_update",
+               "past_close": "warned_close"}  # fmt: skip
+# How long before each deadline the default policy warns (75 % of 24 h, 24 h, 30 days).
+WARNING_LEAD = {"not_assigned": 6 * HOUR, "not_handled": 6 * HOUR, "past_close": 7.5 * DAY}
 DATASET_TABLE = "bench_dataset"
 DATASET_NAME = "sla_cases"
 NUMBER_PREFIX = "JF2026-S"
@@ -373,16 +381,16 @@ def ensure_cases(count: int, scale: float, need: int) -> tuple[bool, float]:
 
 
 def pick_due(kind: str, reason: str, count: int) -> list[int]:
-    """Open cases of one pool whose deadline has not been recorded as breached yet."""
+    """Open cases of one pool whose deadline has not been recorded as breached nor warned
+    of yet (runs take fresh cases: a warning tick's cases are not a breach tick's)."""
     from disputes.models import Case
 
     flag = {"not_assigned": "breached_assign", "not_handled": "breached_first_update",
             "past_close": "breached_close"}[reason]  # fmt: skip
     status = {"unassigned": "filed", "assigned": "assigned", "in_mediation": "in_mediation"}[kind]
+    fresh = {f"sla_check__{flag}": False, f"sla_check__{WARNED_FLAG[reason]}": False}
     return list(
-        Case.objects.filter(
-            status=status, sla_check__next_check_at__gt=ANCHOR, **{f"sla_check__{flag}": False}
-        )
+        Case.objects.filter(status=status, sla_check__next_check_at__gt=ANCHOR, **fresh)
         .order_by("id")
         .values_list("id", flat=True)[:count]
     )
@@ -391,7 +399,8 @@ def pick_due(kind: str, reason: str, count: int) -> list[int]:
 def make_due(due: dict[str, list[int]], now: datetime) -> None:
     """Move each picked case's deadline into the ten minutes before `now` (never onto it: a
     deadline is missed only once it has passed), as if time had passed; the sweep's next
-    check is that deadline, as services would have set it."""
+    check is that deadline, as services would have set it, and its warning is on record
+    (an earlier tick wrote it, hours before)."""
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
@@ -404,11 +413,70 @@ def make_due(due: dict[str, list[int]], now: datetime) -> None:
                 [now, ids],
             )
             cursor.execute(
+                f"""UPDATE disputes_slacheck SET
+                       next_check_at = %s - (1 + case_id %% 600) * interval '1 second',
+                       {WARNED_FLAG[reason]} = true
+                   WHERE case_id = ANY(%s)""",
+                [now, ids],
+            )
+
+
+def make_warned(due: dict[str, list[int]], now: datetime) -> None:
+    """Move each picked case's deadline so that its warning time falls in the ten minutes
+    before `now` (the deadline itself still hours or days ahead); the sweep's next check is
+    that warning time, as services would have set it."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        for reason, ids in due.items():
+            lead = WARNING_LEAD[reason]
+            cursor.execute(
+                f"""UPDATE disputes_case SET
+                        {DUE_COLUMN[reason]} = %s + %s - (1 + id %% 600) * interval '1 second'
+                    WHERE id = ANY(%s)""",
+                [now, lead, ids],
+            )
+            cursor.execute(
                 """UPDATE disputes_slacheck SET
                        next_check_at = %s - (1 + case_id %% 600) * interval '1 second'
                    WHERE case_id = ANY(%s)""",
                 [now, ids],
             )
+
+
+def check_warnings(due: dict[str, list[int]], since: datetime) -> list[str]:
+    """Every warning recorded once, at its warning time; one notification per recipient."""
+    from django.db import connection
+
+    problems = []
+    ids = [pk for ids in due.values() for pk in ids]
+    with connection.cursor() as cursor:
+        for reason, reason_ids in due.items():
+            cursor.execute(
+                f"""SELECT count(*), count(*) FILTER (WHERE e.at <> c.{DUE_COLUMN[reason]} - %s),
+                           count(DISTINCT e.case_id)
+                    FROM disputes_caseevent e JOIN disputes_case c ON c.id = e.case_id
+                    WHERE e.kind = 'sla_warning' AND e.recorded_at >= %s
+                      AND e.data->>'reason' = %s AND e.case_id = ANY(%s)""",
+                [WARNING_LEAD[reason], since, reason, reason_ids],
+            )
+            events, off, cases = cursor.fetchone()
+            if events != len(reason_ids) or cases != len(reason_ids) or off:
+                problems.append(
+                    f"{reason} warnings: {events} events for {len(reason_ids)} cases, {off} "
+                    "not at the warning time"
+                )
+        cursor.execute(
+            """SELECT count(*) FILTER (WHERE n > 1), count(DISTINCT case_id) FROM (
+                   SELECT case_id, count(*) AS n FROM disputes_notification
+                   WHERE case_id = ANY(%s) AND created_at >= %s AND kind LIKE 'sla_warn_%%'
+                   GROUP BY case_id, kind, recipient_id) d""",
+            [ids, since],
+        )
+        doubles, told = cursor.fetchone()
+        if doubles or told != len(ids):
+            problems.append(f"warnings told for {told} of {len(ids)} cases, {doubles} twice")
+    return problems
 
 
 def plain_update(ids: list[int]) -> None:
@@ -579,12 +647,12 @@ def check_tick(due: dict[str, list[int]], since: datetime) -> list[str]:
     return problems
 
 
-def counts_since(since: datetime) -> tuple[int, int, int]:
+def counts_since(since: datetime, kind: str = "sla_breach") -> tuple[int, int, int]:
     from disputes.models import CaseEvent
     from notifications.models import Notification, OutboxMessage
 
     return (
-        CaseEvent.objects.filter(kind="sla_breach", recorded_at__gte=since).count(),
+        CaseEvent.objects.filter(kind=kind, recorded_at__gte=since).count(),
         Notification.objects.filter(created_at__gte=since).count(),
         OutboxMessage.objects.filter(created_at__gte=since).count(),
     )
@@ -671,7 +739,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"database: {connection.settings_dict['NAME']} on {connection.vendor} "
           f"{'.'.join(map(str, divmod(connection.pg_version, 10000)))}")  # fmt: skip
     ensure_city(args.scale)
-    loaded, load_seconds = ensure_cases(count, args.scale, need=args.due * args.runs + args.storm)
+    need = args.due * (args.runs + 1) + args.storm  # the breach ticks, the warning tick
+    loaded, load_seconds = ensure_cases(count, args.scale, need=need)
     if not loaded:
         print(f"cases: {count:,} already loaded, with fresh cases for {args.runs} runs")
     open_count = Case.objects.filter(sla_check__next_check_at__isnull=False).count()
@@ -748,9 +817,32 @@ def main(argv: list[str] | None = None) -> int:
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
             print(out.getvalue())
 
+    # 3. A tick with as many cases newly in their warning window.
+    now = ANCHOR + (args.runs + 1) * 10 * timedelta(minutes=1)
+    due = {reason: pick_due(kind, reason, round(per_run * share)) for kind, reason, share in MIX}
+    ids = [pk for reason_ids in due.values() for pk in reason_ids]
+    make_warned(due, now)
+    since = datetime.now(UTC)
+    with measure() as t:
+        result = sla_sweep_step(now=now)
+    warn_seconds = t["seconds"]
+    events, notifications, outbox = counts_since(since, "sla_warning")
+    table.append((f"tick, {len(ids):,} newly due soon (warnings)", len(ids),
+                  t["seconds"] * 1000, _ms(t["cpu"]),
+                  f"{events:,} events, {notifications:,} notifications, {outbox:,} outbox "
+                  f"rows; {result.skipped} skipped; {_split(t)}"))  # fmt: skip
+    problems = check_warnings(due, since)
+    if result.warnings != len(ids) or result.breaches or result.skipped:
+        problems.append(f"warning tick recorded {result.warnings} warnings, {result.breaches} "
+                        f"breaches, skipped {result.skipped}, for {len(ids)} due")  # fmt: skip
+    again = sla_sweep_step(now=now)
+    if again.checked:
+        problems.append(f"a second tick after the warnings found {again.checked} cases")
+    failures += [f"warnings: {p}" for p in problems]
+
     storm_figures = None
     if args.storm:
-        now = ANCHOR + (args.runs + 1) * 10 * timedelta(minutes=1)
+        now = ANCHOR + (args.runs + 2) * 10 * timedelta(minutes=1)
         rows, problems, *storm_figures = storm(args.storm, now, measure)
         table += rows
         failures += problems
@@ -774,6 +866,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{cpu_note} median of {len(due_seconds)}, {verdict}; "
           f"{statistics.median(ratios):,.2f}x one plain UPDATE of the same case rows, "
           f"{statistics.median(check_ratios):,.1f}x one of their SlaCheck rows")  # fmt: skip
+    verdict = "met" if warn_seconds <= goal else "NOT met"
+    print(f"goal: {per_run:,}-warning tick at most {goal:g} s — {warn_seconds:.2f} s, {verdict}")
     if storm_figures:
         longest, kicks, tick = storm_figures
         verdict = "met" if longest <= GOAL_STORM_WAIT_SECONDS else "NOT met"

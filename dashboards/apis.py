@@ -96,6 +96,10 @@ class OpenNowSerializer(serializers.Serializer):
     not_assigned = serializers.IntegerField()
     not_handled = serializers.IntegerField()
     past_close = serializers.IntegerField()
+    due_soon = serializers.IntegerField(
+        help_text="Open cases with a deadline in its warning window (即将超时): its policy's "
+        "warning time has passed, the deadline not yet."
+    )
     due_within_24h = serializers.IntegerField()
     unassigned = serializers.IntegerField()
     awaiting_check = serializers.IntegerField(
@@ -297,7 +301,8 @@ class StatsSummaryApi(StatsApi):
                 "not_assigned": s["not_assigned"],
                 "not_handled": s["not_handled"],
                 "past_close": s["past_close"],
-                "due_within_24h": s["due_soon"],
+                "due_soon": s["due_soon"],
+                "due_within_24h": s["due_24h"],
                 "unassigned": s["unassigned"],
                 "awaiting_check": s["awaiting_check"],
             },

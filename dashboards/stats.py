@@ -10,7 +10,9 @@ Which cases an area's figures cover: those that happened in the area (the copied
 
 - the period's cases: filed between `from` and `to` (local dates, both included). Every
   rate and chart is over this cohort, so a drill-down's children add up to their parent;
-- the open cases now (status filed … in mediation): colours, reasons, due soon, the queue.
+- the open cases now (status filed … in mediation): colours, reasons, due soon (a deadline
+  in its warning window: `sla.clock.annotate_due_soon`, the badge the case lists show), due
+  within 24 hours (the stats API's `due_within_24h`), the queue.
 
 Definitions (shown on the page as well, see DEFINITIONS):
 
@@ -42,7 +44,7 @@ from disputes.models import OPEN_STATUSES, Case, CaseStatus, Category, Channel, 
 from disputes.selectors import case_list, mediator_candidates
 from grids.models import Area, AreaLevel
 from residents import selectors as residents_selectors
-from sla.clock import GREEN, ORANGE, RED, annotate_sla, evaluate
+from sla.clock import GREEN, ORANGE, RED, annotate_due_soon, annotate_sla, evaluate
 
 from .compiled import QueryArgs, fetch, query_args
 from .periods import GROUP_DISPUTE_MIN_PEOPLE, HOTSPOT_MIN_CASES, Period
@@ -119,7 +121,7 @@ def _on_time_conditions() -> dict[str, tuple[Q, Q]]:
     }
 
 
-def _due_soon_q(now: datetime, soon: datetime) -> Q:
+def _due_within_q(now: datetime, soon: datetime) -> Q:
     running = OPEN & Q(clock_paused_at__isnull=True)
     return running & (
         Q(close_due_at__gt=now, close_due_at__lte=soon)
@@ -151,7 +153,8 @@ def _aggregates(a: "QueryArgs") -> dict:
         "not_assigned": Count("pk", filter=Q(sla_not_assigned=True)),
         "not_handled": Count("pk", filter=Q(sla_not_handled=True)),
         "past_close": Count("pk", filter=Q(sla_past_close=True)),
-        "due_soon": Count("pk", filter=_due_soon_q(a.now, a.soon)),
+        "due_soon": Count("pk", filter=Q(sla_due_soon=True)),
+        "due_24h": Count("pk", filter=_due_within_q(a.now, a.soon)),
     }
     for step, (in_time, late) in _on_time_conditions().items():
         counts[f"{step}_in_time"] = Count("pk", filter=p & in_time)
@@ -177,6 +180,7 @@ _AGGREGATE_KEYS = (
     "not_handled",
     "past_close",
     "due_soon",
+    "due_24h",
     *(
         f"{step}_{part}"
         for step in ("assign", "first_handling", "closing")
@@ -194,7 +198,7 @@ def _period_or_open(a: "QueryArgs"):
     an index range (area + filed_at; area + open status), so the scan stays small however
     long the area's history is."""
     period = Q(filed_at__gte=a.start, filed_at__lt=a.end)
-    return annotate_sla(_cases(a).filter(period | OPEN), a.now)
+    return annotate_due_soon(annotate_sla(_cases(a).filter(period | OPEN), a.now), a.now)
 
 
 def rate(part: int, whole: int) -> float | None:

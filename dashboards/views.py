@@ -232,6 +232,7 @@ def _counts(area, summary) -> dict:
             for key in ("not_assigned", "not_handled", "past_close")
         ],
         "queued_url": _list_url(area, status=CaseStatus.FILED),
+        "due_soon_url": _list_url(area, due_soon=1),
     }
 
 

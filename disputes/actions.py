@@ -30,6 +30,7 @@ from .supervision_inputs import (
     AnswerCardInputSerializer,
     SuperviseForm,
     SuperviseInputSerializer,
+    VerifyInputSerializer,
     open_cards,
 )
 from .supervision_models import SupervisionCard
@@ -234,7 +235,7 @@ ACTION_LIST = [
         "verify", _("Check the resolution"),
         "Check a resolved case: pass closes it as resolved, fail sends it back to the handler",
         lambda v, c: _awaiting_check(c) and v.checks,
-        forms.VerifyForm, serializers.VerifyInputSerializer, _verify,
+        forms.VerifyForm, VerifyInputSerializer, _verify,
     ),
     Action(
         "supervise", _("Supervise (督办)"),

@@ -141,6 +141,9 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         "assign_within_hours",
         "first_update_within_hours",
         "close_within_days",
+        "warn_at_percent",
+        "warn_hours_before",
+        "progress_every_days",
         "time_basis",
         "is_active",
     ]

@@ -11,8 +11,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# The shared timer (sla.timers) of a task's sign-for deadline; handled in department_timers.
+# The shared timers (sla.timers) of a task's sign-for deadline and of its warning before it
+# (即将超时); handled in department_timers.
 SIGN_FOR_DUE = "disputes.sign_for_due"
+SIGN_FOR_WARNING = "disputes.sign_for_warning"
 
 
 class DepartmentTask(models.Model):

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics
+from rest_framework import generics, serializers
 
 from common.api import error_responses
 from grids.selectors import user_scope
@@ -15,9 +15,23 @@ from grids.selectors import user_scope
 from . import permissions, selectors
 from .apis import CasePagination
 from .department_models import DepartmentTask
-from .serializers import DepartmentQueueSerializer
+from .serializers import DepartmentTaskSerializer
 
 PAGE_SIZE = 20
+
+
+class DepartmentQueueSerializer(DepartmentTaskSerializer):
+    """A row of a department's queue: the task with the case it belongs to."""
+
+    case = serializers.SerializerMethodField()
+    sign_colour = serializers.CharField(read_only=True)
+
+    class Meta(DepartmentTaskSerializer.Meta):
+        fields = [*DepartmentTaskSerializer.Meta.fields, "case", "sign_colour"]
+
+    def get_case(self, task) -> dict:
+        case = task.case
+        return {"id": case.pk, "number": case.number, "cause": case.cause, "status": case.status}
 
 
 def _require_liaison(user):

@@ -42,6 +42,14 @@ class CaseFilter(django_filters.FilterSet):
     reason = django_filters.ChoiceFilter(
         choices=list(clock.REASONS.items()), help_text=_("Cases with this step overdue now.")
     )
+    due_soon = django_filters.BooleanFilter(
+        widget=django_filters.widgets.BooleanWidget(),
+        help_text=_(
+            "`1`: open cases with a deadline in its warning window now (its warning time has "
+            "passed, the deadline not yet): assignment, first handling, closing or the next "
+            "progress note."
+        ),
+    )
     sort = django_filters.ChoiceFilter(
         choices=[("newest", _("Newest first")), ("sla", _("Most overdue first"))],
         help_text=_("`sla`: red, then orange, then green, the most overdue first."),

@@ -248,6 +248,7 @@ class CaseFilterForm(forms.Form):
         required=False,
         choices=[("", _("Newest first")), ("sla", _("Most overdue first"))],
     )
+    due_soon = forms.BooleanField(label=_("Due soon only"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

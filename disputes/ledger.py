@@ -13,7 +13,7 @@ from sla import clock
 from sla.models import SlaCheck
 
 from . import handoffs, party_sms
-from .breaches import record_missed
+from .breaches import record_missed, record_progress_passed
 from .models import Case, CaseEvent
 
 
@@ -75,9 +75,21 @@ def append_event(case, *, kind, actor, from_status="", note="", data=None, at=No
 
 def save_case(case: Case, *fields: str):
     """Save the changed fields and re-arm the SLA sweep: any state change can add, move or
-    remove a deadline, so the next check time is recomputed here, under the row lock."""
+    remove a deadline, so the next check time is recomputed here, under the row lock. A
+    change that stops the progress limit (resolved, closed, escalated, paused…) first
+    records what it missed, which the re-arming would otherwise erase."""
     case.save(update_fields=[*fields, "updated_at"])
+    if not clock.progress_runs(case):
+        record_progress_passed(case, timezone.now())
     clock.rearm(case)
+
+
+def note_progress(case: Case):
+    """A progress note: the progress limit starts a new period when the case is saved
+    (a period that ended before the note stays recorded as missed)."""
+    check = clock.check_of(case)
+    record_progress_passed(case, timezone.now())
+    check.progress_due_at = None
 
 
 def record_missed_breaches(case: Case):

@@ -134,7 +134,6 @@ class CaseQuerySet(models.QuerySet):
 
     def annotate_sla(self, now):
         """sla_colour / sla_rank / sla_past_close / sla_not_assigned / sla_not_handled."""
-
         return annotate_sla(self, now)
 
 
@@ -401,6 +400,8 @@ class CaseEvent(models.Model):
         REFERRED = "referred", _("Referred")
         ATTACHMENT = "attachment", _("Attachment added")
         SLA_BREACH = "sla_breach", _("Time limit missed")
+        SLA_WARNING = "sla_warning", _("Due soon")
+        PROGRESS_OVERDUE = "progress_overdue", _("Progress overdue")
         ESCALATED = "escalated", _("Escalated")
         RISK_RAISED = "risk_raised", _("Risk level raised")
         DISPATCHED = "dispatched", _("Dispatched to a department")

@@ -31,9 +31,12 @@ def case_list(*, user, filters: dict | None = None):
         # The OR over the assistants join can duplicate rows; an id subquery keeps counts
         # and pagination exact without DISTINCT over every selected column.
         qs = Case.objects.filter(pk__in=qs.values("pk"))
+    # The policy and the SlaCheck row ride along (joins, no query): the rows' "due soon"
+    # badge (clock.due_soon) reads the warning leads and the progress limit from them.
     qs = qs.select_related(
-        "category", "category__parent", "area", "handling_area", "mediator"
-    ).order_by("-filed_at", "-id")
+        "category", "category__parent", "area", "handling_area", "mediator", "sla_policy",
+        "sla_check",
+    ).order_by("-filed_at", "-id")  # fmt: skip
     if filters:
         qs = filters_apply(qs, filters)
     return qs
@@ -41,8 +44,9 @@ def case_list(*, user, filters: dict | None = None):
 
 def filters_apply(qs, f: dict):
     """The list filters shared by the pages and the API. Colour, reason and the worst-first
-    order come from `annotate_sla`, the SQL twin of `clock.evaluate`, so a filtered list and
-    the badges on its rows always agree."""
+    order come from `annotate_sla`, the SQL twin of `clock.evaluate`, and "due soon" from
+    `annotate_due_soon`, the twin of `clock.due_soon`, so a filtered list and the badges on
+    its rows always agree."""
     if f.get("q"):
         text = f["q"].strip()
         qs = qs.filter(
@@ -67,8 +71,11 @@ def filters_apply(qs, f: dict):
         qs = qs.filter(filed_at__date__lte=f["filed_to"])
     if f.get("mine") == "filed":
         qs = qs.filter(filed_by=f["user"])
+    now = f.get("now") or timezone.now()
+    if f.get("due_soon"):
+        qs = clock.annotate_due_soon(qs, now).filter(sla_due_soon=True)
     if f.get("colour") or f.get("reason") or f.get("sort") == "sla":
-        qs = qs.annotate_sla(f.get("now") or timezone.now())
+        qs = qs.annotate_sla(now)
     if f.get("colour"):
         qs = qs.filter(sla_colour=f["colour"])
     if f.get("reason") in clock.REASONS:
@@ -127,6 +134,7 @@ def case_detail(*, user, pk: int) -> Case:
             "referral_department",
             "sla_policy",
             "tracking",
+            "sla_check",
         )
         .prefetch_related(
             "parties",

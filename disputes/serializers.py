@@ -132,6 +132,12 @@ class SlaSerializer(serializers.Serializer):
     colour = serializers.ChoiceField(choices=[clock.GREEN, clock.ORANGE, clock.RED])
     reasons = serializers.ListField(child=serializers.CharField())
     labels = serializers.ListField(child=serializers.CharField())
+    due_soon = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(clock.WARNINGS)),
+        help_text="Deadlines in their warning window now (即将超时): the warning time has "
+        "passed, the deadline not yet. Empty when none.",
+    )
+    due_soon_labels = serializers.ListField(child=serializers.CharField())
 
 
 # --- cases out ------------------------------------------------------------------------------
@@ -173,11 +179,15 @@ class CaseListSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(SlaSerializer)
     def get_sla(self, case: Case) -> dict:
-        colour, reasons = clock.evaluate(case, self.context.get("now") or timezone.now())
+        now = self.context.get("now") or timezone.now()
+        colour, reasons = clock.evaluate(case, now)
+        soon = clock.due_soon(case, now)
         return {
             "colour": colour,
             "reasons": reasons,
             "labels": [str(clock.REASONS[r]) for r in reasons],
+            "due_soon": soon,
+            "due_soon_labels": [str(clock.WARNINGS[r]) for r in soon],
         }
 
 
@@ -329,20 +339,6 @@ class DepartmentTaskSerializer(serializers.ModelSerializer):
             "returned_at",
             "return_reason",
         ]
-
-
-class DepartmentQueueSerializer(DepartmentTaskSerializer):
-    """A row of a department's queue: the task with the case it belongs to."""
-
-    case = serializers.SerializerMethodField()
-    sign_colour = serializers.CharField(read_only=True)
-
-    class Meta(DepartmentTaskSerializer.Meta):
-        fields = [*DepartmentTaskSerializer.Meta.fields, "case", "sign_colour"]
-
-    def get_case(self, task) -> dict:
-        case = task.case
-        return {"id": case.pk, "number": case.number, "cause": case.cause, "status": case.status}
 
 
 class CaseDetailSerializer(CaseListSerializer):
@@ -512,14 +508,6 @@ class CaseCreateSerializer(serializers.Serializer):
 
 
 class NoteInputSerializer(serializers.Serializer):
-    note = _text()
-
-
-class VerifyInputSerializer(serializers.Serializer):
-    passed = serializers.BooleanField(
-        help_text="true: the resolution is confirmed and the case closed; false: back to the "
-        "handler (a note is then required)."
-    )
     note = _text()
 
 

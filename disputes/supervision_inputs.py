@@ -45,6 +45,14 @@ class AnswerCardForm(forms.Form):
             self.fields["card"].initial = cards[0].pk if cards else None
 
 
+class VerifyInputSerializer(serializers.Serializer):
+    passed = serializers.BooleanField(
+        help_text="true: the resolution is confirmed and the case closed; false: back to the "
+        "handler (a note is then required)."
+    )
+    note = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, default="")
+
+
 class SuperviseInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=TEXT_MAX)
     reply_within_days = serializers.IntegerField(min_value=1, max_value=30, required=False)

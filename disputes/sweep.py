@@ -7,7 +7,9 @@ transaction:
    next-check time is still the one we read (compare-and-set) — an overlapping sweep or a
    user's action in flight (services lock the SlaCheck row first) simply makes us skip a
    case, and a later tick takes it;
-2. record each newly missed deadline once, as a CaseEvent stamped at the true deadline;
+2. record each newly missed deadline once, as a CaseEvent stamped at the true deadline,
+   each warning before a running deadline once, stamped at its warning time, and each
+   missed period of the progress limit once, stamped at its end (breaches.py);
 3. notify, mark the case for escalation if its policy escalates on red, and set the next
    check time, written under the same compare-and-set, so on SQLite (no row locks) a lost
    race rolls the batch back.
@@ -38,7 +40,6 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from common.bulk import insert_rows
 from grids.models import Role, User
 from notifications.services import (
     ASSIGNER_ROLES,
@@ -49,12 +50,19 @@ from notifications.services import (
     one_delivery_task,
 )
 from sla import clock
-from sla.clock import FLAG_FOR
+from sla.clock import FLAG_FOR, WARNED_FLAG
 from sla.models import SlaCheck, SlaPolicy
 
-from .breaches import EVENT_COLUMNS, breach_row, event_constants, missed_deadlines
+from .breaches import (
+    Records,
+    breach_row,
+    missed_deadlines,
+    progress_labels,
+    progress_passed,
+    warning_row,
+)
 from .ledger import TransitionError, lock_case
-from .models import Case, CaseEvent
+from .models import Case
 from .routing import ESCALATABLE, parent_queue_area_id
 from .services import escalate_locked
 from .services.supervision import issue_auto_cards
@@ -71,6 +79,7 @@ SQLITE_BATCH = 500
 class SweepResult:
     checked: int = 0
     breaches: int = 0
+    warnings: int = 0
     skipped: int = 0
     escalated: int = 0
 
@@ -126,12 +135,13 @@ class _LostRace(Exception):
 
 
 def _check_batch(read: dict[int, tuple], now: datetime, result: SweepResult, lookups):
-    checked = breaches = 0
+    checked = breaches = warnings = 0
     escalate: list[int] = []
     with contextlib.suppress(_LostRace), transaction.atomic():
-        checked, breaches, escalate = _check_locked(read, now, lookups)
+        checked, breaches, warnings, escalate = _check_locked(read, now, lookups)
     result.checked += checked
     result.breaches += breaches
+    result.warnings += warnings
     result.skipped += len(read) - checked
     reason = str(clock.REASONS["past_close"])
     for pk in escalate:  # committed: the batch's locks are released
@@ -158,14 +168,19 @@ def _escalate_due(pk: int, now: datetime, reason: str) -> bool:
     return False
 
 
+# The SlaCheck columns the sweep reads and writes: the flags, then the times.
+_WRITTEN_FLAGS = (*FLAG_FOR.values(), "escalation_due", *WARNED_FLAG.values())
+_WRITTEN_TIMES = ("progress_due_at", "warn_progress_at")
+
+
 class _Check:
-    """A SlaCheck row as the sweep reads it (flags and next check), without a model."""
+    """A SlaCheck row as the sweep reads it (flags and times), without a model."""
 
-    __slots__ = ("next_check_at", *FLAG_FOR.values(), "escalation_due")
+    __slots__ = ("next_check_at", *_WRITTEN_FLAGS, *_WRITTEN_TIMES)
 
-    def __init__(self, next_check_at, *flags):
+    def __init__(self, next_check_at, *values):
         self.next_check_at = next_check_at
-        for name, value in zip((*FLAG_FOR.values(), "escalation_due"), flags, strict=True):
+        for name, value in zip((*_WRITTEN_FLAGS, *_WRITTEN_TIMES), values, strict=True):
             setattr(self, name, value)
 
 
@@ -198,9 +213,8 @@ CASE_FIELDS = (
     "clock_paused_at",
 )
 _SweepCase = namedtuple("_SweepCase", (*CASE_FIELDS, "sla_check", "sla_policy"))
-# The claim's row: version, then the check (next check, flags), then the case's columns.
-_CHECK_COLUMNS = ("next_check_at", *FLAG_FOR.values(), "escalation_due")
-_WRITTEN_FLAGS = (*FLAG_FOR.values(), "escalation_due")
+# The claim's row: version, then the check (next check, flags, times), then the case's.
+_CHECK_COLUMNS = ("next_check_at", *_WRITTEN_FLAGS, *_WRITTEN_TIMES)
 _CASE_COLUMNS = tuple("case_id" if f == "pk" else f"case__{f}" for f in CASE_FIELDS)
 _CASE = 1 + len(_CHECK_COLUMNS)
 _POLICY = _CASE + CASE_FIELDS.index("sla_policy_id")
@@ -214,7 +228,7 @@ def _ids_in(ids) -> Q:
     return Q(pk__in=list(ids))
 
 
-def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, int]:
+def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, int, int, list]:
     # One statement claims the SlaCheck rows (SKIP LOCKED: a row a user's change or another
     # sweep holds is left for a later tick) and reads their cases. Compare-and-set on the
     # version read with the due list: a case changed since (by a change committed before
@@ -231,35 +245,49 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
         if (row[1], row[0]) == read[row[_CASE]]  # (next check, version) as read
     ]
     if not rows:
-        return 0, 0, []
+        return 0, 0, 0, []
     policies = lookups.policies_for({row[_POLICY] for row in rows})
     cases = [
         _SweepCase._make((*row[_CASE:], _Check(*row[1:_CASE]), policies.get(row[_POLICY])))
         for row in rows
     ]
     labels = {reason: str(label) for reason, label in clock.REASONS.items()}  # gettext once
-    events, notices, escalate, cards = [], [], [], []
+    warn_labels = {reason: str(label) for reason, label in clock.WARNINGS.items()}
+    progress_notes = progress_labels()
+    records, notices, escalate, cards = Records(), [], [], []
     recorded_at = timezone.now()
     for case in cases:
         check = case.sla_check
         deadlines = clock.pending_and_late(case)
+        # Warnings first: a deadline missed during an outage is warned (at its warning
+        # time) as well as breached, and the breach's flag would hide the warning.
+        for warn, reason, due in clock.warnings_due(case, now, deadlines):
+            records.warnings.append(warning_row(case, warn, reason, due, warn_labels[reason]))
+            if now <= due:  # a warning after its deadline is evidence only
+                notices.append((case, WARNING, reason))
         for due, reason, still_open in missed_deadlines(case, now, deadlines):
-            events.append(breach_row(case, due, reason, labels[reason]))
+            records.breaches.append(breach_row(case, due, reason, labels[reason]))
             # A step done late since is evidence only: nobody is left to chase.
             if still_open:
-                notices.append((case, reason))
+                notices.append((case, BREACH, reason))
                 cards.append((case, reason, due))  # a yellow card, answerable by the unit
                 if reason == "past_close" and _escalates_on_red(case):
                     check.escalation_due = True
+        progress = progress_passed(case, now, records, progress_notes)
+        if progress.missed:
+            notices.append((case, BREACH, "no_progress"))
+        if progress.warned_now:
+            notices.append((case, WARNING, "no_progress"))
         check.next_check_at = clock.next_check_at(case, clock.breached_reasons(case), deadlines)
         if check.escalation_due:  # decided now, or by a tick that did not get to it
             escalate.append(case.pk)
             check.next_check_at = min(check.next_check_at or now, now)
     _save(cases, read)
-    insert_rows(CaseEvent, EVENT_COLUMNS, events, constants=event_constants(recorded_at))
+    records.insert(recorded_at)
     issue_auto_cards(cards, policies, recorded_at)
     _notify(notices, lookups.holders)
-    return len(cases), len(events), escalate
+    breaches = len(records.breaches) + len(records.overdue)
+    return len(cases), breaches, len(records.warnings), escalate
 
 
 def _escalates_on_red(case) -> bool:
@@ -285,7 +313,7 @@ def _save(cases: list, read: dict[int, tuple]):
 def _save_from_values(cases: list, read: dict[int, tuple]) -> int:
     """UPDATE … FROM unnest(arrays): one array per column, joined on the id. Django's CASE
     WHEN per row (bulk_update) costs seconds to build and run at 10,000 rows, and even a
-    VALUES list means parsing 70,000 literals; arrays go over as seven parameters."""
+    VALUES list means parsing 70,000 literals; arrays go over as one parameter each."""
     quote = connection.ops.quote_name
     flags = list(_WRITTEN_FLAGS)
     checks = [case.sla_check for case in cases]
@@ -293,21 +321,24 @@ def _save_from_values(cases: list, read: dict[int, tuple]) -> int:
     def iso(moment):  # as text, cast by the server: see bulk.insert_rows
         return None if moment is None else moment.isoformat()
 
+    times = list(_WRITTEN_TIMES)
     params = [
         [case.pk for case in cases],
         [iso(read[case.pk][0]) for case in cases],
         [read[case.pk][1] for case in cases],
         [iso(check.next_check_at) for check in checks],
         *([getattr(check, name) for check in checks] for name in flags),
+        *([iso(getattr(check, name)) for check in checks] for name in times),
     ]
     column, version = quote("next_check_at"), quote("version")
     sql = (
         f"UPDATE {quote(SlaCheck._meta.db_table)} AS c SET {column} = v.next_check, "
         f"{version} = v.version + 1, "
-        + ", ".join(f"{quote(name)} = v.{name}" for name in flags)
+        + ", ".join(f"{quote(name)} = v.{name}" for name in (*flags, *times))
         + " FROM unnest(%s::bigint[], %s::timestamptz[], %s::bigint[], %s::timestamptz[]"
         + ", %s::boolean[]" * len(flags)
-        + f") AS v(id, checked_at, version, next_check, {', '.join(flags)}) "
+        + ", %s::timestamptz[]" * len(times)
+        + f") AS v(id, checked_at, version, next_check, {', '.join((*flags, *times))}) "
         f"WHERE c.{quote(SlaCheck._meta.pk.column)} = v.id AND c.{column} = v.checked_at "
         f"AND c.{version} = v.version"
     )
@@ -338,28 +369,55 @@ def _save_with_case(cases: list, read: dict[int, tuple]) -> int:
         next_check_at=each(lambda case: case.sla_check.next_check_at, DateTimeField()),
         version=F("version") + 1,
         **{name: flag(name) for name in _WRITTEN_FLAGS},
+        **{
+            name: each(lambda case, name=name: getattr(case.sla_check, name), DateTimeField())
+            for name in _WRITTEN_TIMES
+        },
     )
 
 
-def _notify(notices: list[tuple[Case, str]], holders):
-    """One notification per recipient per breach, written for the whole batch at once."""
+# What a notice is about: a deadline missed, or one coming (its warning).
+BREACH, WARNING = "breach", "warning"
+
+
+def _recipients(case, what: str, reason: str) -> tuple[bool, list[tuple[int, tuple]]]:
+    """(tell the mediator?, [(area, roles)] whose holders to tell) for one notice. Who must
+    act: the assigners for an assignment; the mediator for handling, progress and closing
+    (their unit when nobody mediates yet). A missed step also reaches those who chase it:
+    the community secretary (handling), the level above (closing), the unit (progress)."""
+    unit = case.handling_area_id
+    if reason == "not_assigned":
+        lookups = [(unit, ASSIGNER_ROLES)]
+        if case.handling_level == "grid":
+            lookups.append((unit, (Role.GRID_WORKER,)))
+        return False, lookups
+    if what == BREACH and reason == "not_handled":
+        return True, [(case.community_id, (Role.COMMUNITY_SECRETARY,))]
+    if what == BREACH and reason == "past_close":
+        return False, [(parent_queue_area_id(case) or unit, ASSIGNER_ROLES)]
+    if what == BREACH:  # a missed progress period
+        return True, [(unit, ASSIGNER_ROLES)]
+    if case.mediator_id is not None:
+        return True, []
+    return False, [(unit, ASSIGNER_ROLES)]
+
+
+def _notify(notices: list[tuple[Case, str, str]], holders):
+    """One notification per recipient per breach or warning, written for the whole batch
+    at once."""
     if not notices:
         return
     title = _("%(reason)s: %(number)s")  # translated once, not per breach
-    labels = {reason: str(label) for reason, label in clock.REASONS.items()}
-    wanted = []
-    for case, reason in notices:
-        if reason == "not_assigned":
-            lookups = [(case.handling_area_id, ASSIGNER_ROLES)]
-            if case.handling_level == "grid":
-                lookups.append((case.handling_area_id, (Role.GRID_WORKER,)))
-        elif reason == "not_handled":
-            lookups = [(case.community_id, (Role.COMMUNITY_SECRETARY,))]
-        else:
-            lookups = [(parent_queue_area_id(case) or case.handling_area_id, ASSIGNER_ROLES)]
-        wanted.append((case, reason, lookups))
-    holders.prefetch(area for _case, _reason, lookups in wanted for area, _roles in lookups)
-    wanted_mediators = {case.mediator_id for case, reason in notices if reason == "not_handled"}
+    labels = {
+        BREACH: {
+            **{reason: str(label) for reason, label in clock.REASONS.items()},
+            "no_progress": str(clock.PROGRESS_OVERDUE),
+        },
+        WARNING: {reason: str(label) for reason, label in clock.WARNINGS.items()},
+    }
+    wanted = [(case, what, why, *_recipients(case, what, why)) for case, what, why in notices]
+    holders.prefetch(area for *_notice, lookups in wanted for area, _roles in lookups)
+    wanted_mediators = {case.mediator_id for case, _w, _r, mediator, _l in wanted if mediator}
     mediators = {
         pk: Recipient(pk, is_active)
         for pk, is_active in User.objects.filter(pk__in=wanted_mediators - {None}).values_list(
@@ -367,16 +425,16 @@ def _notify(notices: list[tuple[Case, str]], holders):
         )
     }
     messages = []
-    for case, reason, lookups in wanted:
-        users = [mediators.get(case.mediator_id)] if reason == "not_handled" else []
+    for case, what, reason, mediator, lookups in wanted:
+        users = [mediators.get(case.mediator_id)] if mediator else []
         for area, roles in lookups:
             users += holders.get(area, roles)
         messages.append(
             Message(
                 users=users,
                 case=case,
-                kind=f"sla_{reason}",
-                title=title % {"reason": labels[reason], "number": case.number},
+                kind=f"sla_{reason}" if what == BREACH else f"sla_warn_{reason}",
+                title=title % {"reason": labels[what][reason], "number": case.number},
                 body=case.cause,
             )
         )

@@ -26,6 +26,7 @@ def sla_sweep() -> dict:
     return {
         "checked": result.checked,
         "breaches": result.breaches,
+        "warnings": result.warnings,
         "skipped": result.skipped,
         "escalated": result.escalated,
         "timers": fired,

@@ -139,7 +139,10 @@ def _rows(page, now=None):
     rows = []
     for case in page.object_list:
         colour, reasons = clock.evaluate(case, now)
-        rows.append({"case": case, "sla": (colour, reasons), "labels": sla_labels(reasons)})
+        soon = [clock.WARNINGS[reason] for reason in clock.due_soon(case, now)]
+        rows.append(
+            {"case": case, "sla": (colour, reasons), "labels": sla_labels(reasons), "soon": soon}
+        )
     return rows
 
 
@@ -169,11 +172,14 @@ def my_cases(request):
 
 def _detail_context(request, case: Case, forms=None, error: str = "", revealed=False) -> dict:
     forms = forms or {}
-    colour, reasons = clock.evaluate(case, timezone.now())
+    now = timezone.now()
+    colour, reasons = clock.evaluate(case, now)
     return {
         "case": case,
         "sla": (colour, reasons),
         "sla_labels": sla_labels(reasons),
+        "due_soon": [clock.WARNINGS[reason] for reason in clock.due_soon(case, now)],
+        "progress_due_at": clock.pending_progress(case),
         "extensions": case.extensions.all(),
         # Party phone and ID numbers are masked until an allowed reader asks (recorded).
         "can_reveal": permissions.sees_party_details(request.user, case),

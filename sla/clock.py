@@ -5,14 +5,15 @@ Colours are computed from stored deadlines and the clock, never from what a back
 last wrote, so they are right to the second even when every worker is down. `evaluate` works
 on one case in Python; `annotate_sla` is its SQL twin for lists, filters and sorting."""
 
+import functools
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import BooleanField, CharField, Q, Value, When
+from django.db.models import BooleanField, CharField, F, Q, Value, When
 from django.db.models import Case as When_
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.choices import OPEN_STATUSES
+from common.choices import OPEN_STATUSES, CaseStatus
 from grids.workdays import calendar_for
 
 from .models import SlaCheck, SlaPolicy, TimeBasis
@@ -183,12 +184,25 @@ def annotate_sla(queryset, now: datetime):
 
 
 def next_check_at(case, breached: set[str], deadlines=None) -> datetime | None:
-    """The earliest deadline not yet recorded as breached, or None: a pending one, or one
-    missed by a step done late whose breach nobody has recorded yet. `deadlines` is
-    pending_and_late(case), when the caller has it already."""
+    """The earliest moment the sweep has something to record, or None: a deadline not yet
+    recorded as breached (a pending one, or one missed by a step done late whose breach
+    nobody has recorded yet), a warning not yet recorded before a running deadline, or the
+    end of the progress limit's period. `deadlines` is pending_and_late(case), when the
+    caller has it already."""
     pending, late = deadlines or pending_and_late(case)
-    remaining = [due for reason, due in (late | pending).items() if reason not in breached]
-    return min(remaining, default=None)
+    check = check_of(case)
+    times = [due for reason, due in (late | pending).items() if reason not in breached]
+    times += [
+        warn_time(case, reason, due)
+        for reason, due in pending.items()
+        if reason not in breached and not getattr(check, WARNED_FLAG[reason])
+    ]
+    progress = pending_progress(case)
+    if progress is not None:
+        times.append(progress)
+        if not check.warned_progress:
+            times.append(warn_time(case, "no_progress", progress))
+    return min((t for t in times if t is not None), default=None)
 
 
 # reason → the SlaCheck flag recording its breach.
@@ -216,8 +230,16 @@ def breached_reasons(case) -> set[str]:
 
 def rearm(case) -> None:
     """Recompute the next check time and save the case's SlaCheck row. Called under the
-    case's row lock by every service that changes the case, and by the sweep."""
+    case's row lock by every service that changes the case, and by the sweep. Starts the
+    progress limit's period when it starts to run (assignment, a progress note, the clock
+    resumed, a reopened case) and stops it when it stops; stores the warning times."""
     check = check_of(case)
+    now = timezone.now()
+    if not progress_runs(case):
+        check.progress_due_at = None
+    elif check.progress_due_at is None:
+        check.progress_due_at = progress_deadline(case, now)
+    place_warnings(case, now)
     check.next_check_at = next_check_at(case, breached_reasons(case))
     if check.escalation_due:
         # An escalation the sweep decided on and has not done yet (it crashed, or this
@@ -233,3 +255,165 @@ def after_days(policy, start: datetime, days: int) -> datetime:
     """`days` after `start` on the policy's time basis (working days or calendar days): the
     limits of a check (核查) and of a supervision card's answer."""
     return _add(policy, start, days=days)
+
+
+# --- warnings before deadlines (即将超时) and the progress limit --------------------------------
+#
+# Each deadline is warned once, when the policy's share of its limit has passed or its hours
+# before the deadline have come, whichever is earlier (SlaPolicy.warning_leads), counted
+# back from the deadline as it stands: an extension, a pause or a correction that moves
+# the deadline moves its warning, and a warning recorded before the move is armed again
+# (place_warnings). A step done before its warning time is never warned. The progress limit
+# is a deadline that comes back: a progress note is due every N days (the policy's time
+# basis) from the assignment or the last note; each period missed is recorded once.
+
+WARNINGS = {
+    "not_assigned": _("Assignment due soon"),
+    "not_handled": _("First handling due soon"),
+    "past_close": _("Closing due soon"),
+    "no_progress": _("Progress note due soon"),
+}
+PROGRESS_OVERDUE = _("No progress note in time")
+# reason → the SlaCheck flag recording its warning, and the column keeping its time.
+WARNED_FLAG = {
+    "not_assigned": "warned_assign",
+    "not_handled": "warned_first_update",
+    "past_close": "warned_close",
+    "no_progress": "warned_progress",
+}
+WARN_COLUMN = {
+    "not_assigned": "warn_assign_at",
+    "not_handled": "warn_first_update_at",
+    "past_close": "warn_close_at",
+    "no_progress": "warn_progress_at",
+}
+# The progress limit runs while a mediator holds the case.
+PROGRESS_STATUSES = (CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION)
+
+
+@functools.cache
+def _built_in() -> SlaPolicy:
+    """The limits of a case no policy matched: the fields' defaults ("13710", warnings at 75 %,
+    progress every 7 days), as an unsaved row."""
+    return SlaPolicy(code=DEFAULT_POLICY_CODE, name="13710")
+
+
+def _policy(case) -> SlaPolicy:
+    return case.sla_policy or _built_in()
+
+
+def warn_time(case, reason: str, due: datetime | None) -> datetime | None:
+    """When the deadline `due` of `reason` is warned; None if its policy does not warn."""
+    lead = _policy(case).warning_leads.get(reason)
+    return None if lead is None or due is None else due - lead
+
+
+def progress_runs(case) -> bool:
+    return (
+        case.status in PROGRESS_STATUSES
+        and case.assigned_at is not None
+        and case.clock_paused_at is None
+        and progress_days(case) > 0
+    )
+
+
+def progress_days(case) -> int:
+    return _policy(case).progress_every_days
+
+
+def progress_deadline(case, start: datetime) -> datetime:
+    return _add(case.sla_policy, start, days=progress_days(case))
+
+
+def pending_progress(case) -> datetime | None:
+    """The end of the progress limit's current period, while it runs."""
+    return check_of(case).progress_due_at if progress_runs(case) else None
+
+
+def progress_periods(case, due: datetime, now: datetime) -> tuple[list[datetime], datetime | None]:
+    """From a period ending at `due`: the ends of the periods that passed before `now`
+    (each one missed, oldest first) and the end of the period running at `now` (None if
+    the policy has no next period)."""
+    missed = []
+    if progress_days(case) <= 0:
+        return ([due] if due < now else []), (None if due < now else due)
+    while due < now:
+        missed.append(due)
+        due = progress_deadline(case, due)
+    return missed, due
+
+
+def warnings_due(case, now: datetime, deadlines=None) -> list[tuple[datetime, str, datetime]]:
+    """(warning time, reason, deadline) for each step whose clock still runs, whose warning
+    time has passed and whose warning (or breach) is not recorded yet, oldest first.
+    `deadlines` is pending_and_late(case), when the caller has it."""
+    check = check_of(case)
+    breached = breached_reasons(case)
+    pending, _late = deadlines or pending_and_late(case)
+    due = []
+    for reason, deadline in pending.items():
+        if reason in breached or getattr(check, WARNED_FLAG[reason]):
+            continue
+        warn = warn_time(case, reason, deadline)
+        if warn is not None and warn < now:
+            due.append((warn, reason, deadline))
+    return sorted(due, key=lambda item: (item[0], list(REASONS).index(item[1])))
+
+
+def place_warnings(case, now: datetime) -> None:
+    """Keep each deadline's warning time beside it (for annotate_due_soon), and arm again a
+    warning recorded for a deadline that has moved later since."""
+    check = check_of(case)
+    deadlines = {
+        "not_assigned": case.assign_due_at,
+        "not_handled": case.first_update_due_at,
+        "past_close": case.close_due_at,
+        "no_progress": check.progress_due_at,
+    }
+    for reason, due in deadlines.items():
+        warn = warn_time(case, reason, due)
+        setattr(check, WARN_COLUMN[reason], warn)
+        if warn is None or warn > now:
+            setattr(check, WARNED_FLAG[reason], False)
+
+
+def due_soon(case, now: datetime) -> list[str]:
+    """The deadlines in their warning window at `now`, as reasons (WARNINGS' keys): the
+    clock runs, the step is not done, its warning time has passed and its deadline not.
+    `annotate_due_soon` is its SQL twin."""
+    windows = pending_deadlines(case)
+    progress = pending_progress(case)
+    if progress is not None:
+        windows["no_progress"] = progress
+    soon = []
+    for reason, due in windows.items():
+        warn = warn_time(case, reason, due)
+        if warn is not None and warn < now <= due:
+            soon.append(reason)
+    return soon
+
+
+def annotate_due_soon(queryset, now: datetime):
+    """SQL twin of `due_soon`: adds `sla_due_soon`, from the warning times stored beside
+    the deadlines (SlaCheck, written by rearm with every change of the case)."""
+    check = {f"sla_{column}": F(f"sla_check__{column}") for column in WARN_COLUMN.values()}
+    check["sla_progress_due_at"] = F("sla_check__progress_due_at")
+
+    def window(warn: str, due: str) -> Q:
+        return Q(**{f"sla_{warn}__lt": now, f"{due}__gte": now})
+
+    running = Q(status__in=OPEN_STATUSES, clock_paused_at__isnull=True)
+    soon = running & (
+        (Q(assigned_at__isnull=True) & window("warn_assign_at", "assign_due_at"))
+        | (
+            Q(assigned_at__isnull=False, first_progress_at__isnull=True)
+            & window("warn_first_update_at", "first_update_due_at")
+        )
+        | window("warn_close_at", "close_due_at")
+        | (
+            Q(status__in=PROGRESS_STATUSES, assigned_at__isnull=False)
+            & window("warn_progress_at", "sla_progress_due_at")
+        )
+    )
+    flag = When_(When(soon, then=Value(True)), default=Value(False), output_field=BooleanField())
+    return queryset.alias(**check).annotate(sla_due_soon=flag)

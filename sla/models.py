@@ -1,5 +1,9 @@
+from datetime import timedelta
+
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from common.choices import RiskLevel
@@ -75,6 +79,41 @@ class SlaPolicy(models.Model):
             "A yellow card still unanswered or its step still overdue after this turns red."
         ),
     )
+    # Warnings before each deadline (即将超时): the earlier of the two moments, never before
+    # the limit starts. Counted back from the deadline in calendar time, so an extension
+    # or a pause moves the warning with its deadline.
+    warn_at_percent = models.PositiveSmallIntegerField(
+        _("warn when this share of a limit has passed (%)"),
+        default=75,
+        db_default=75,
+        validators=[MaxValueValidator(99)],
+        help_text=_(
+            "For example 75: a 24-hour limit warns 6 hours before its deadline, a 30-day "
+            "limit 7.5 days before. 0: no warning by share. If hours before the deadline "
+            "are set as well, whichever comes earlier warns."
+        ),
+    )
+    warn_hours_before = models.PositiveIntegerField(
+        _("warn this many hours before a deadline"),
+        default=0,
+        db_default=0,
+        help_text=_(
+            "0: no warning by hours. If a share is set as well, whichever comes earlier "
+            "warns; never earlier than the limit's start."
+        ),
+    )
+    progress_every_days = models.PositiveIntegerField(
+        _("progress note at least every (days)"),
+        default=7,
+        db_default=7,
+        help_text=_(
+            "While a case is assigned and open, its mediator records progress at least "
+            "this often, counted from the assignment or the last progress note, in the "
+            "policy's time basis (calendar days, or working days on the statutory "
+            "calendar). Each missed period is recorded once as progress overdue. 0: no "
+            "such limit."
+        ),
+    )
     priority = models.IntegerField(
         _("priority"), default=0, help_text=_("Higher wins when several policies match.")
     )
@@ -93,6 +132,25 @@ class SlaPolicy(models.Model):
 
     def __str__(self):
         return f"{self.name} v{self.version}"
+
+    @cached_property
+    def warning_leads(self) -> dict[str, timedelta]:
+        """How long before each kind of deadline its warning comes, by the clock's reason
+        (not_assigned, not_handled, past_close, no_progress); a reason missing here is not
+        warned. Computed once per row: a policy row never changes once in use."""
+        limits = {
+            "not_assigned": timedelta(hours=self.assign_within_hours),
+            "not_handled": timedelta(hours=self.first_update_within_hours),
+            "past_close": timedelta(days=self.close_within_days),
+            "no_progress": timedelta(days=self.progress_every_days),
+        }
+        percent = self.warn_at_percent if 0 < self.warn_at_percent < 100 else 100
+        before = timedelta(hours=self.warn_hours_before)
+        leads = {
+            reason: min(max(limit * (100 - percent) / 100, before), limit)
+            for reason, limit in limits.items()
+        }
+        return {reason: lead for reason, lead in leads.items() if lead > timedelta(0)}
 
 
 class SlaCheck(models.Model):
@@ -119,6 +177,22 @@ class SlaCheck(models.Model):
     escalation_due = models.BooleanField(
         _("escalation due"), default=False, db_default=False, editable=False
     )
+    # Warnings recorded (each once per deadline; cleared when the deadline moves later).
+    warned_assign = models.BooleanField(_("assignment warned"), default=False, db_default=False)
+    warned_first_update = models.BooleanField(
+        _("first handling warned"), default=False, db_default=False
+    )
+    warned_close = models.BooleanField(_("closing warned"), default=False, db_default=False)
+    warned_progress = models.BooleanField(_("progress warned"), default=False, db_default=False)
+    # The recurring progress limit's current period ends here (NULL while it does not run:
+    # not assigned, not open, clock paused, or the policy sets no limit).
+    progress_due_at = models.DateTimeField(_("progress note due by"), null=True, blank=True)
+    # When each deadline's warning comes, kept beside it (clock.rearm writes them with the
+    # deadlines) so lists can filter "due soon" in SQL: clock.annotate_due_soon.
+    warn_assign_at = models.DateTimeField(null=True, blank=True, editable=False)
+    warn_first_update_at = models.DateTimeField(null=True, blank=True, editable=False)
+    warn_close_at = models.DateTimeField(null=True, blank=True, editable=False)
+    warn_progress_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Bumped by every change to the case (sla.rearm), so the sweep can tell a case changed
     # since it read it even when the next check time stayed the same.
     version = models.PositiveIntegerField(default=0, db_default=0, editable=False)

@@ -2,6 +2,8 @@
 moved out of the disputes app) migrates forward with every row, relation and permission
 kept: the moves are state-only, the tables stay."""
 
+from datetime import timedelta
+
 import pytest
 from django.apps import apps as current_apps
 from django.db import connection, models
@@ -104,6 +106,12 @@ def test_a_database_at_the_old_head_migrates_forward_with_its_rows():
     assert case.sla_policy == SlaPolicy.objects.get(code="old-policy")
     check = SlaCheck.objects.get(case=case)
     assert (check.breached_assign, check.version) == (True, 3)
+    # The warnings arrived (sla 0005): the open case has its warning times from its policy
+    # (75 % of 24 hours and of 30 days), and the next tick looks at it once.
+    assert check.warn_assign_at == case.assign_due_at - timedelta(hours=6)
+    assert check.warn_close_at == case.close_due_at - timedelta(days=7.5)
+    assert (check.progress_due_at, check.warned_assign) == (None, False)  # not assigned
+    assert check.next_check_at <= timezone.now()
     notification = Notification.objects.get(case=case)
     assert notification.title == "未按时分配"
     assert Outbox.objects.get(notification=notification).address == "13800000000"

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0019_attachment_thumbnails'),
+        ('disputes', '0020_progress_limit'),
     ]
 
     operations = [

@@ -19,7 +19,7 @@ from sla import clock, timers
 
 from .. import permissions
 from ..attachments import store_attachments, validate_attachments, validate_note_and_photos
-from ..department_models import SIGN_FOR_DUE, DepartmentTask
+from ..department_models import SIGN_FOR_DUE, SIGN_FOR_WARNING, DepartmentTask
 from ..ledger import append_event, lock_case, require
 from ..models import Case, CaseEvent
 
@@ -92,9 +92,19 @@ def open_task(case: Case, department: Department, *, actor, instructions: str, r
         sign_due_at=clock.assign_deadline(case.sla_policy, now),
         report_due_at=report_due,
     )
-    # A missed sign-for is recorded once by the sweep (department_timers.sign_for_due).
+    # A missed sign-for is recorded once by the sweep (department_timers.sign_for_due), and
+    # warned of before, as the assignment it stands for is (the policy's share or hours).
     timers.arm(SIGN_FOR_DUE, task.pk, task.sign_due_at, case_id=case.pk)
+    warn_at = clock.warn_time(case, "not_assigned", task.sign_due_at)
+    if warn_at is not None:
+        timers.arm(SIGN_FOR_WARNING, task.pk, warn_at, case_id=case.pk)
     return task
+
+
+def _sign_for_settled(task: DepartmentTask) -> None:
+    """Signed for or returned: neither the deadline nor its warning fires any more."""
+    timers.disarm(SIGN_FOR_DUE, task.pk)
+    timers.disarm(SIGN_FOR_WARNING, task.pk)
 
 
 def _locked_task(case: Case, actor, states: Iterable[str], action: str) -> DepartmentTask:
@@ -129,7 +139,7 @@ def task_sign(*, case: Case, actor: User, note: str = "") -> DepartmentTask:
     task.status, task.signed_at, task.signed_by = T.SIGNED, now, actor
     task.signed_on_time = now <= task.sign_due_at
     task.save()
-    timers.disarm(SIGN_FOR_DUE, task.pk)
+    _sign_for_settled(task)
     append_event(
         case,
         kind=CaseEvent.Kind.DEPT_SIGNED,
@@ -151,7 +161,7 @@ def task_return(*, case: Case, actor: User, reason: str) -> DepartmentTask:
     # The case stays visible to the department (its record of what it returned and why);
     # the centre dispatches again, to it or another one, which opens a new task.
     task.save()
-    timers.disarm(SIGN_FOR_DUE, task.pk)
+    _sign_for_settled(task)
     append_event(
         case,
         kind=CaseEvent.Kind.DEPT_RETURNED,

@@ -17,6 +17,7 @@ from ..ledger import (
     append_event,
     end_pause,
     lock_case,
+    note_progress,
     record_missed_breaches,
     require,
     require_status,
@@ -161,6 +162,7 @@ def case_progress(
             case.first_update_due_at is None or case.first_progress_at <= case.first_update_due_at
         )
         fields += ["first_progress_at", "first_update_on_time"]
+    note_progress(case)
     save_case(case, *fields)
     event = append_event(
         case,

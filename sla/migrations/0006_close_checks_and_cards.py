@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sla', '0004_timer'),
+        ('sla', '0005_warnings'),
     ]
 
     operations = [

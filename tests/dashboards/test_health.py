@@ -68,6 +68,9 @@ def world(clock):
     # These tests are about the sweep; the calendar's own warning has its tests in
     # tests/grids/test_calendar_admin.py. Whatever year T0 is, the next one is "entered".
     CalendarYear.objects.create(year=T0.year + 1, source="notice")
+    # And about deadlines: no warnings before them, no progress limit (tests/disputes/
+    # test_warnings.py and test_progress_limit.py).
+    SlaPolicy.objects.update(warn_at_percent=0, progress_every_days=0)
     return World()
 
 

@@ -2,7 +2,7 @@
 says so on its page, until the year is entered; entering it moves those deadlines onto the
 year's real working days."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -83,7 +83,10 @@ def test_filling_in_the_year_moves_its_estimated_deadlines_once(
     case = Case.objects.get(pk=ten_day_case.pk)
     assert case.close_due_at == datetime(2027, 1, 11, 10, 0, tzinfo=SH)  # 1 January off
     assert case.assign_due_at == ten_day_case.assign_due_at  # in 2026: never an estimate
-    assert case.sla_check.next_check_at == case.assign_due_at
+    # Warned when three quarters of each limit have passed: the closing warning moved with
+    # its deadline (a quarter of ten days before it); the assignment's comes first.
+    assert case.sla_check.warn_close_at == case.close_due_at - timedelta(days=2.5)
+    assert case.sla_check.next_check_at == case.assign_due_at - timedelta(hours=6)
     event = case.events.get(kind=CaseEvent.Kind.DEADLINES_PLACED)
     assert event.actor is None and "2027" in event.note
     assert event.data == {"close_due_at": {"from": "2027-01-08T10:00:00+08:00",

@@ -60,10 +60,19 @@ def staff(role: str, area=None, **user):
     return person
 
 
+# These tests are about deadlines and breaches: their policies warn of nothing and set no
+# progress limit (test_warnings.py and test_progress_limit.py test those, with breaches).
+BREACHES_ONLY = {"warn_at_percent": 0, "progress_every_days": 0}
+
+
 def default_policy() -> SlaPolicy:
-    """The "13710" row of migration 0002 (a transactional test elsewhere may have flushed it)."""
-    policy, _ = SlaPolicy.objects.get_or_create(
-        code="default", version=1, defaults={"name": "默认时限", "close_within_days": 30}
+    """The "13710" row of migration 0002 (a transactional test elsewhere may have flushed it),
+    without warnings or a progress limit (BREACHES_ONLY)."""
+    policy, _ = SlaPolicy.objects.update_or_create(
+        code="default",
+        version=1,
+        defaults=BREACHES_ONLY,
+        create_defaults={"name": "默认时限", "close_within_days": 30, **BREACHES_ONLY},
     )
     return policy
 
@@ -206,7 +215,7 @@ def test_it_is_green_once_closed_even_long_after_its_deadlines(world, time_machi
 
 def test_it_stops_the_clock_while_paused_for_judicial_confirmation(world, time_machine):
     SlaPolicy.objects.create(code="judicial", name="司法确认", category=world.category,
-                             pause_for_judicial_review=True)  # fmt: skip
+                             pause_for_judicial_review=True, **BREACHES_ONLY)  # fmt: skip
     case = progress(world, assign_case(world, file(world)))
     time_machine.move_to(T0 + 20 * DAY)
     case = services.case_pause_clock(case=case, actor=world.mediator, note="已申请司法确认")
@@ -548,7 +557,7 @@ def test_it_keeps_a_late_close_on_record_when_the_case_is_reopened(world, time_m
 def workday_policy(w: World, days: int = 3) -> SlaPolicy:
     return SlaPolicy.objects.create(
         code=f"wd{days}", name=f"{days}个工作日办结", category=w.category,
-        time_basis=TimeBasis.WORKDAYS, close_within_days=days,
+        time_basis=TimeBasis.WORKDAYS, close_within_days=days, **BREACHES_ONLY,
     )  # fmt: skip
 
 
@@ -680,6 +689,7 @@ def test_it_moves_a_case_up_when_its_risk_is_raised(world, time_machine, risk, l
 
 
 def auto_policy(w: World, **extra) -> SlaPolicy:
+    extra = BREACHES_ONLY | extra
     return SlaPolicy.objects.create(code="auto", name="超期自动上报", category=w.category,
                                     auto_escalate_on_red=True, **extra)  # fmt: skip
 

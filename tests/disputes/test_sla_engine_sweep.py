@@ -26,6 +26,7 @@ from notifications.services import unread_count
 from sla import clock
 from sla.models import SlaCheck, SlaPolicy
 from tests.disputes.test_sla_engine import (
+    BREACHES_ONLY,
     DAY,
     HOUR,
     SECOND,
@@ -195,7 +196,7 @@ def test_it_records_a_breach_the_user_made_up_for_before_the_sweep_came(world, t
 
 def test_it_records_a_late_close_made_before_the_sweep_came_without_escalating(world, time_machine):
     SlaPolicy.objects.create(code="auto", name="超期自动上报", category=world.category,
-                             auto_escalate_on_red=True)  # fmt: skip
+                             auto_escalate_on_red=True, **BREACHES_ONLY)  # fmt: skip
     case = progress(world, assign_case(world, file(world)))
     time_machine.move_to(T0 + 31 * DAY)
     case = close(world, case)

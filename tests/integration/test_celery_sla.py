@@ -198,14 +198,18 @@ def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, setti
         workers.wait_ready()
 
         # Green: nothing due yet.
-        assert sweep() == [{"checked": 0, "breaches": 0, "skipped": 0, "escalated": 0, "timers": 0}]
+        assert sweep() == [
+            {"checked": 0, "breaches": 0, "warnings": 0, "skipped": 0, "escalated": 0, "timers": 0}
+        ]
         assert colour(case) == (clock.GREEN, [])
         assert not CaseEvent.objects.filter(kind=K.SLA_BREACH).exists()
 
         # Orange: the assignment deadline has passed.
         case = move_deadline(case, "assign_due_at")
         assert colour(case) == (clock.ORANGE, ["not_assigned"])
-        assert sweep() == [{"checked": 1, "breaches": 1, "skipped": 0, "escalated": 0, "timers": 0}]
+        assert sweep() == [
+            {"checked": 1, "breaches": 1, "warnings": 0, "skipped": 0, "escalated": 0, "timers": 0}
+        ]
         event = case.events.get(kind=K.SLA_BREACH)
         assert (event.data["reason"], event.at) == ("not_assigned", case.assign_due_at)
         case.refresh_from_db()
@@ -253,7 +257,9 @@ def test_a_real_worker_sweeps_a_case_from_green_to_orange_to_red(tmp_path, setti
         assert sla_outbox.count() == 2 * 201 + 1  # secretary: both; street: email
 
         # A tick later, nothing is left to do.
-        assert sweep() == [{"checked": 0, "breaches": 0, "skipped": 0, "escalated": 0, "timers": 0}]
+        assert sweep() == [
+            {"checked": 0, "breaches": 0, "warnings": 0, "skipped": 0, "escalated": 0, "timers": 0}
+        ]
     finally:
         workers.stop()
         client.close()
