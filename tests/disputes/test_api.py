@@ -731,10 +731,10 @@ def test_it_shows_a_case_with_a_fixed_number_of_queries(w, django_assert_max_num
     Party.objects.bulk_create([Party(case=big, side="respondent", name=f"邻{i}") for i in range(8)])
 
     # 10: the extension requests are one more prefetch (issue 4); 11: the departments'
-    # tasks (issue 14).
-    with django_assert_max_num_queries(11):
+    # tasks (issue 14); 12: its supervision cards (issue 14).
+    with django_assert_max_num_queries(12):
         few = queries_for(w.judge, f"/api/v1/cases/{small.pk}/")
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         many = queries_for(w.judge, f"/api/v1/cases/{big.pk}/")
 
     assert many == few
