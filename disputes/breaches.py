@@ -11,6 +11,7 @@ from common.bulk import insert_rows
 from sla import clock
 from sla.clock import FLAG_FOR
 
+from .live import announce
 from .models import Case, CaseEvent
 
 # A breach event's columns; kind, actor (the system: none) and recorded_at are the same
@@ -43,6 +44,8 @@ def record_missed(case: Case, now: datetime) -> int:
         for due, reason, _still_open in missed_deadlines(case, now)
     ]
     insert_rows(CaseEvent, EVENT_COLUMNS, events, constants=event_constants(recorded_at))
+    if events:
+        announce(case)
     return len(events)
 
 

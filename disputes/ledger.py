@@ -14,6 +14,7 @@ from sla.models import SlaCheck
 
 from . import handoffs
 from .breaches import record_missed
+from .live import announce
 from .models import Case, CaseEvent
 
 
@@ -68,6 +69,7 @@ def append_event(case, *, kind, actor, from_status="", note="", data=None, at=No
         data=data or {},
     )
     handoffs.tell(event)
+    announce(case)
     return event
 
 

@@ -54,6 +54,7 @@ from sla.models import SlaCheck, SlaPolicy
 
 from .breaches import EVENT_COLUMNS, breach_row, event_constants, missed_deadlines
 from .ledger import TransitionError, lock_case
+from .live import announce
 from .models import Case, CaseEvent
 from .routing import ESCALATABLE, parent_queue_area_id
 from .services import escalate_locked
@@ -195,6 +196,7 @@ CASE_FIELDS = (
     "referred_at",
     "reopened_at",
     "clock_paused_at",
+    "area_id",  # with the ancestors above: the dashboards told of a breach (live.announce)
 )
 _SweepCase = namedtuple("_SweepCase", (*CASE_FIELDS, "sla_check", "sla_policy"))
 # The claim's row: version, then the check (next check, flags), then the case's columns.
@@ -242,7 +244,10 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
     for case in cases:
         check = case.sla_check
         deadlines = clock.pending_and_late(case)
-        for due, reason, still_open in missed_deadlines(case, now, deadlines):
+        missed = missed_deadlines(case, now, deadlines)
+        if missed:
+            announce(case)  # sent once the batch commits, one message per page's group
+        for due, reason, still_open in missed:
             events.append(breach_row(case, due, reason, labels[reason]))
             # A step done late since is evidence only: nobody is left to chase.
             if still_open:

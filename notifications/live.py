@@ -1,0 +1,194 @@
+"""Live pages: services publish small "something changed" events after their transaction
+commits; the WebSocket consumer (consumers.py) relays them to the pages that follow the
+group; the page then fetches the parts it shows again (static/js/live.js). An event carries
+no content, only what changed ({"type": "case", "ids": [7]} or {"type": "inbox"}), so what
+a page shows is always read through the views and their scope.
+
+Groups: `user-<id>` (a person's inbox), `case-<id>` (an open case page), `area-<id>` (the
+dashboard of that area; a case's events reach every area above it) and `area-all` (the
+dashboard of the whole system).
+
+Which groups a page may follow is decided by the view that renders it, which has checked
+the scope: it signs the list (`sign`) and the consumer only checks the signature and that
+the token is the signed-in user's (`groups_from_token`). So this app, below `disputes`,
+never needs to know who may see which case.
+
+Delivery is at most once (Redis pub/sub): a page that was disconnected refreshes itself on
+reconnecting, and the hello message tells a page whether anything was published for its
+groups since it was rendered (`last`, from `last_published`)."""
+
+import asyncio
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+ALL_AREAS = "area-all"
+GROUP_NAME = re.compile(r"\A(user|case|area)-(\d+|all)\Z")
+# A page follows its user, at most a case or an area, and never many groups.
+MAX_GROUPS = 8
+# Case ids listed in one message; beyond this the page is told "many" (ids: []).
+MAX_IDS = 50
+# Publishing waits this long for the channel layer at most (a request after its commit).
+SEND_TIMEOUT = 2.0
+TOKEN_SALT = "notifications.live"
+LAST_KEY = "live:last:{}"
+# A page connects seconds after it is rendered; `last` only has to outlive that.
+LAST_TTL = 3600
+
+
+def user_group(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+def case_group(case_id: int) -> str:
+    return f"case-{case_id}"
+
+
+def area_group(area_id: int | None) -> str:
+    """The group of a dashboard; None is the whole system's."""
+    return ALL_AREAS if area_id is None else f"area-{area_id}"
+
+
+# --- the page's token ---------------------------------------------------------------------
+
+
+def sign(user, groups: Iterable[str] = ()) -> str:
+    """The token a page passes to the socket: the user's own group plus the groups the view
+    has checked this user may follow."""
+    names = list(dict.fromkeys([user_group(user.pk), *groups]))[:MAX_GROUPS]
+    return signing.dumps({"u": user.pk, "g": names}, salt=TOKEN_SALT, compress=True)
+
+
+def groups_from_token(token: str, *, user_id: int) -> list[str] | None:
+    """The groups in a token made for this user, or None: tampered with, made for someone
+    else, older than a login lasts, or malformed."""
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT, max_age=settings.SESSION_COOKIE_AGE)
+    except (signing.BadSignature, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("u") != user_id:
+        return None
+    groups = data.get("g")
+    if not isinstance(groups, list) or not 0 < len(groups) <= MAX_GROUPS:
+        return None
+    if not all(isinstance(g, str) and GROUP_NAME.match(g) for g in groups):
+        return None
+    return groups
+
+
+# --- publishing -----------------------------------------------------------------------------
+
+
+class _Clock:
+    """Milliseconds since the epoch, never twice the same nor backwards in this process, so
+    a page can tell which messages it has seen (`at`)."""
+
+    def __init__(self):
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def now(self) -> int:
+        with self._lock:
+            self._last = max(int(time.time() * 1000), self._last + 1)
+            return self._last
+
+
+clock = _Clock()
+
+
+class _Batch:
+    """What one transaction publishes: per group, one message per type of event (the case
+    ids gathered), sent when the transaction commits."""
+
+    def __init__(self):
+        self.by_group: dict[str, dict[str, dict]] = {}
+
+    def add(self, groups: Iterable[str], event: dict):
+        for group in groups:
+            by_type = self.by_group.setdefault(group, {})
+            merged = by_type.setdefault(event["type"], {**event, "ids": []})
+            merged.pop("id", None)
+            if event.get("id") is not None and event["id"] not in merged["ids"]:
+                merged["ids"].append(event["id"])
+
+    def __call__(self):
+        send(self.by_group)
+
+
+def publish(groups: Iterable[str], event: dict):
+    """Tell the pages following `groups` that `event` happened, once the current transaction
+    commits (at once outside one; never if it rolls back). Within one transaction each group
+    gets one message per type of event, however often it is published to."""
+    groups = [g for g in groups if g]
+    if not groups:
+        return
+    conn = transaction.get_connection()
+    if conn.in_atomic_block:
+        for _sids, func, _robust in reversed(conn.run_on_commit):
+            if isinstance(func, _Batch):
+                func.add(groups, event)
+                return
+    batch = _Batch()
+    batch.add(groups, event)
+    # Robust: a channel layer that is down costs the pages their push (they poll), never
+    # the request that already committed.
+    transaction.on_commit(batch, robust=True)
+
+
+# Consumers connected in this process: with the in-memory layer (no Redis) nobody else can
+# hear a message, so a process without any (a WSGI worker, Celery) skips sending.
+local_listeners = 0
+
+
+def send(by_group: dict[str, dict[str, dict]]):
+    layer = get_channel_layer()
+    if layer is None or (isinstance(layer, InMemoryChannelLayer) and not local_listeners):
+        return
+    at = clock.now()
+    messages = []
+    for group, by_type in by_group.items():
+        for event in by_type.values():
+            ids = event.get("ids") or []
+            body = {**event, "ids": ids if len(ids) <= MAX_IDS else [], "at": at}
+            messages.append((group, {"type": "live.event", "text": json.dumps(body)}))
+    try:
+        cache.set_many({LAST_KEY.format(g): at for g in by_group}, LAST_TTL)
+        _run(_send_all, layer, messages)
+    except Exception:
+        logger.warning("live: could not publish to %d groups", len(by_group), exc_info=True)
+
+
+def _run(function, *args):
+    """async_to_sync, also from sync code that an event loop in this thread called (the
+    browser tests' Playwright): there the coroutine runs on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return async_to_sync(function)(*args)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(async_to_sync(function), *args).result()
+
+
+async def _send_all(layer, messages):
+    async with asyncio.timeout(SEND_TIMEOUT):
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+
+def last_published(groups: Iterable[str]) -> int:
+    """When something was last published to any of the groups (ms; 0: not lately)."""
+    found = cache.get_many([LAST_KEY.format(g) for g in groups])
+    return max(found.values(), default=0)
