@@ -198,7 +198,12 @@ else:
 # Shared between web and worker processes (import progress, rate limits).
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Like CELERY_KEY_PREFIX: several deployments (or test runs) in one database.
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=""),
+        }
     }
 else:
     CACHES = {
