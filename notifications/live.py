@@ -26,8 +26,11 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+import redis
 from asgiref.sync import async_to_sync
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -166,9 +169,39 @@ def send(by_group: dict[str, dict[str, dict]]):
             messages.append((group, {"type": "live.event", "text": json.dumps(body)}))
     try:
         cache.set_many({LAST_KEY.format(g): at for g in by_group}, LAST_TTL)
-        _run(_send_all, layer, messages)
+        if not (isinstance(layer, RedisPubSubChannelLayer) and _publish_to_redis(layer, messages)):
+            _run(_send_all, layer, messages)
     except Exception:
         logger.warning("live: could not publish to %d groups", len(by_group), exc_info=True)
+
+
+_redis_clients: dict[str, redis.Redis] = {}
+
+
+def _publish_to_redis(layer, messages) -> bool:
+    """Redis pub/sub from sync code (a request after its commit, a Celery task): straight
+    through one pooled connection, every group in one round trip. The layer's own
+    group_send needs an event loop, so from sync code a new loop and a new connection per
+    transaction (5-20 ms each, and one round trip per group: a sweep batch tells thousands).
+    The channel names and the serializer are the layer's (channels_redis.pubsub: the
+    group's channel is prefix + "__group__" + group); a test checks a consumer hears it.
+    False for a sharded layer (several hosts): its own path."""
+    config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
+    hosts = config.get("hosts") or ["redis://localhost:6379"]
+    if len(hosts) != 1 or not isinstance(hosts[0], str):
+        return False
+    client = _redis_clients.get(hosts[0])
+    if client is None:
+        client = redis.Redis.from_url(
+            hosts[0], socket_timeout=SEND_TIMEOUT, socket_connect_timeout=SEND_TIMEOUT
+        )
+        _redis_clients[hosts[0]] = client
+    prefix = config.get("prefix", "asgi")
+    with client.pipeline(transaction=False) as pipe:
+        for group, message in messages:
+            pipe.publish(f"{prefix}__group__{group}", layer.serialize(message))
+        pipe.execute()
+    return True
 
 
 def _run(function, *args):
