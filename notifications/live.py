@@ -113,19 +113,30 @@ clock = _Clock()
 
 
 class _Batch:
-    """What one transaction publishes: per group, one message per type of event (the case
-    ids gathered), sent when the transaction commits."""
+    """What one transaction publishes: per group, one message per type of event, sent when
+    the transaction commits. The case ids are gathered (a dict for order without repeats)
+    up to MAX_IDS; past that the message says "many" (a sweep batch tells `area-all` of
+    thousands of cases)."""
 
     def __init__(self):
-        self.by_group: dict[str, dict[str, dict]] = {}
+        self.by_group: dict[str, dict[str, tuple[dict, dict | None]]] = {}
 
     def add(self, groups: Iterable[str], event: dict):
+        event_id = event.get("id")
+        base = {k: v for k, v in event.items() if k != "id"}
         for group in groups:
             by_type = self.by_group.setdefault(group, {})
-            merged = by_type.setdefault(event["type"], {**event, "ids": []})
-            merged.pop("id", None)
-            if event.get("id") is not None and event["id"] not in merged["ids"]:
-                merged["ids"].append(event["id"])
+            found = by_type.get(event["type"])
+            if found is None:
+                by_type[event["type"]] = (base, {} if event_id is None else {event_id: None})
+                continue
+            ids = found[1]
+            if ids is None or event_id is None or event_id in ids:
+                continue
+            if len(ids) >= MAX_IDS:
+                by_type[event["type"]] = (found[0], None)
+            else:
+                ids[event_id] = None
 
     def __call__(self):
         send(self.by_group)
@@ -156,16 +167,16 @@ def publish(groups: Iterable[str], event: dict):
 local_listeners = 0
 
 
-def send(by_group: dict[str, dict[str, dict]]):
+def send(by_group: dict[str, dict[str, tuple[dict, dict | None]]]):
     layer = get_channel_layer()
     if layer is None or (isinstance(layer, InMemoryChannelLayer) and not local_listeners):
         return
     at = clock.now()
     messages = []
     for group, by_type in by_group.items():
-        for event in by_type.values():
-            ids = event.get("ids") or []
-            body = {**event, "ids": ids if len(ids) <= MAX_IDS else [], "at": at}
+        for event, ids in by_type.values():
+            # ids: [] when there were too many to list (the page refreshes what follows).
+            body = {**event, "ids": list(ids or ()), "at": at}
             messages.append((group, {"type": "live.event", "text": json.dumps(body)}))
     try:
         cache.set_many({LAST_KEY.format(g): at for g in by_group}, LAST_TTL)

@@ -185,9 +185,10 @@
         failures = 0;
         stopPolling();
         body.dataset.liveState = "open";
-        // Catch up: after a break fetch everything once; on first connecting, only if
-        // something was published since the page's data was read.
-        if (reconnected || (event.last && event.last > since)) refreshAll("event");
+        // Catch up: something was published for this page since what it shows was read
+        // (`last`); after a break everything is fetched once anyway.
+        if (event.last && event.last > since) refreshAll("event");
+        else if (reconnected) refreshAll("poll");
         since = Math.max(since, event.at || 0, event.last || 0);
         return;
       }

@@ -328,6 +328,31 @@ def test_a_transaction_publishes_once_per_group(layer, world):
     run(scenario)
 
 
+def test_a_transaction_about_very_many_cases_says_many_rather_than_listing_them(layer, world):
+    group = live.area_group(world.tree.district.pk)
+
+    def many():
+        with transaction.atomic():
+            for pk in range(1, live.MAX_IDS + 11):
+                live.publish([group], {"type": "case", "id": pk})
+
+    def few():
+        with transaction.atomic():
+            for pk in (3, 1, 3, 2):
+                live.publish([group], {"type": "case", "id": pk})
+
+    async def scenario():
+        district = await follow(world.secretary, [group])
+        await sync_to_async(many)()
+        event = await received(district)
+        assert event["type"] == "case" and event["ids"] == []  # many: refresh what follows
+        await sync_to_async(few)()
+        assert (await received(district))["ids"] == [3, 1, 2]
+        await district.disconnect()
+
+    run(scenario)
+
+
 def test_a_breach_recorded_by_the_sweep_reaches_the_case_page(layer, world):
     later = timezone.now() + timedelta(days=10)  # not assigned in time
 
