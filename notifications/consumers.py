@@ -57,7 +57,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.accept()
         # `last`: when anything was last published to these groups, so a page rendered
         # before that knows it missed something between rendering and connecting.
-        # The cache, not the database: any thread will do (see dispatch).
+        # Redis or this process's memory, not the database: any thread will do.
         last = await sync_to_async(live.last_published, thread_sensitive=False)(groups)
         await self.send(json.dumps({"type": "hello", "at": live.clock.now(), "last": last}))
 

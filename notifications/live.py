@@ -33,7 +33,6 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -47,8 +46,10 @@ MAX_IDS = 50
 # Publishing waits this long for the channel layer at most (a request after its commit).
 SEND_TIMEOUT = 2.0
 TOKEN_SALT = "notifications.live"
-LAST_KEY = "live:last:{}"
-# A page connects seconds after it is rendered; `last` only has to outlive that.
+# When each group last had news (`last_published`): a sorted set in Redis (group → ms),
+# in this process's memory without it. A page connects seconds after it is rendered, so
+# `last` only has to outlive that.
+LAST_KEY = "live-last"
 LAST_TTL = 3600
 
 
@@ -114,32 +115,35 @@ clock = _Clock()
 
 class _Batch:
     """What one transaction publishes: per group, one message per type of event, sent when
-    the transaction commits. The case ids are gathered (a dict for order without repeats)
-    up to MAX_IDS; past that the message says "many" (a sweep batch tells `area-all` of
-    thousands of cases)."""
+    the transaction commits (events of one type differ only by their "id"). The case ids
+    are gathered (a dict: in order, without repeats) up to MAX_IDS; past that the message
+    says "many" (a sweep batch tells `area-all` of thousands of cases)."""
 
     def __init__(self):
-        self.by_group: dict[str, dict[str, tuple[dict, dict | None]]] = {}
+        self.events: dict[str, dict] = {}  # type -> the event without its id
+        self.ids: dict[tuple[str, str], dict | None] = {}  # (group, type) -> ids, None: many
 
     def add(self, groups: Iterable[str], event: dict):
-        event_id = event.get("id")
-        base = {k: v for k, v in event.items() if k != "id"}
+        kind, event_id = event["type"], event.get("id")
+        if kind not in self.events:
+            self.events[kind] = {k: v for k, v in event.items() if k != "id"}
+        gathered = self.ids
         for group in groups:
-            by_type = self.by_group.setdefault(group, {})
-            found = by_type.get(event["type"])
-            if found is None:
-                by_type[event["type"]] = (base, {} if event_id is None else {event_id: None})
-                continue
-            ids = found[1]
-            if ids is None or event_id is None or event_id in ids:
-                continue
-            if len(ids) >= MAX_IDS:
-                by_type[event["type"]] = (found[0], None)
-            else:
-                ids[event_id] = None
+            key = (group, kind)
+            ids = gathered.get(key, _NEW)
+            if ids is _NEW:
+                gathered[key] = {} if event_id is None else {event_id: None}
+            elif ids is not None and event_id is not None and event_id not in ids:
+                if len(ids) < MAX_IDS:
+                    ids[event_id] = None
+                else:
+                    gathered[key] = None
 
     def __call__(self):
-        send(self.by_group)
+        send(self.events, self.ids)
+
+
+_NEW = object()
 
 
 def publish(groups: Iterable[str], event: dict):
@@ -167,51 +171,101 @@ def publish(groups: Iterable[str], event: dict):
 local_listeners = 0
 
 
-def send(by_group: dict[str, dict[str, tuple[dict, dict | None]]]):
+def send(events: dict[str, dict], ids: dict[tuple[str, str], dict | None]):
     layer = get_channel_layer()
     if layer is None or (isinstance(layer, InMemoryChannelLayer) and not local_listeners):
         return
     at = clock.now()
-    messages = []
-    for group, by_type in by_group.items():
-        for event, ids in by_type.values():
-            # ids: [] when there were too many to list (the page refreshes what follows).
-            body = {**event, "ids": list(ids or ()), "at": at}
-            messages.append((group, {"type": "live.event", "text": json.dumps(body)}))
+
+    def message(group: str, kind: str) -> dict:
+        # ids: [] when there were too many to list (the page refreshes what follows).
+        body = {**events[kind], "ids": list(ids[group, kind] or ()), "at": at}
+        return {"type": "live.event", "text": json.dumps(body)}
+
     try:
-        cache.set_many({LAST_KEY.format(g): at for g in by_group}, LAST_TTL)
-        if not (isinstance(layer, RedisPubSubChannelLayer) and _publish_to_redis(layer, messages)):
-            _run(_send_all, layer, messages)
+        redis_layer = isinstance(layer, RedisPubSubChannelLayer)
+        if redis_layer and _publish_to_redis(layer, ids, message, at):
+            return
+        _remember((group for group, _kind in ids), at)
+        _run(_send_all, layer, [(group, message(group, kind)) for group, kind in ids])
     except Exception:
-        logger.warning("live: could not publish to %d groups", len(by_group), exc_info=True)
+        logger.warning("live: could not publish to %d groups", len(ids), exc_info=True)
+
+
+_last: dict[str, int] = {}
+
+
+def _remember(groups: Iterable[str], at: int):
+    _last.update(dict.fromkeys(groups, at))
+    if len(_last) > 100_000:  # forget what no page connecting now can need
+        for group in [g for g, t in _last.items() if t < at - LAST_TTL * 1000]:
+            del _last[group]
 
 
 _redis_clients: dict[str, redis.Redis] = {}
 
 
-def _publish_to_redis(layer, messages) -> bool:
-    """Redis pub/sub from sync code (a request after its commit, a Celery task): straight
-    through one pooled connection, every group in one round trip. The layer's own
-    group_send needs an event loop, so from sync code a new loop and a new connection per
-    transaction (5-20 ms each, and one round trip per group: a sweep batch tells thousands).
-    The channel names and the serializer are the layer's (channels_redis.pubsub: the
-    group's channel is prefix + "__group__" + group); a test checks a consumer hears it.
-    False for a sharded layer (several hosts): its own path."""
+def _redis_of_layer() -> tuple[redis.Redis, str] | None:
+    """A pooled client for the Redis of the channel layer, and the layer's prefix; None for
+    a sharded layer (several hosts)."""
     config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
     hosts = config.get("hosts") or ["redis://localhost:6379"]
     if len(hosts) != 1 or not isinstance(hosts[0], str):
-        return False
+        return None
     client = _redis_clients.get(hosts[0])
     if client is None:
         client = redis.Redis.from_url(
             hosts[0], socket_timeout=SEND_TIMEOUT, socket_connect_timeout=SEND_TIMEOUT
         )
         _redis_clients[hosts[0]] = client
-    prefix = config.get("prefix", "asgi")
-    with client.pipeline(transaction=False) as pipe:
-        for group, message in messages:
-            pipe.publish(f"{prefix}__group__{group}", layer.serialize(message))
-        pipe.execute()
+    return client, config.get("prefix", "asgi")
+
+
+# Records `at` as every group's last news and answers the groups that have listeners, in
+# one call whose groups travel as one argument: a sweep batch tells thousands of groups,
+# and redis-py takes ~20 µs to pack each argument of a command.
+# KEYS[1]: the sorted set of last times; ARGV: at, oldest kept, ttl (ms), prefix, groups.
+_RECORD = """
+local listened = {}
+for group in string.gmatch(ARGV[5], "[^\\n]+") do
+  redis.call("ZADD", KEYS[1], ARGV[1], group)
+  if redis.call("PUBSUB", "NUMSUB", ARGV[4] .. "__group__" .. group)[2] > 0 then
+    table.insert(listened, group)
+  end
+end
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", ARGV[2])
+redis.call("PEXPIRE", KEYS[1], ARGV[3])
+return listened
+"""
+
+
+def _publish_to_redis(layer, ids, message, at: int) -> bool:
+    """Redis pub/sub from sync code (a request after its commit, a Celery task): through
+    one pooled connection, in two round trips whatever the number of groups: `last` for
+    all and which have listeners (most case pages a sweep batch tells are not open), then
+    the messages for those. The layer's own group_send needs an event loop, so from sync
+    code a new loop and a new connection per transaction (5-20 ms), and a round trip per
+    group. The channel names and the serializer are the layer's (channels_redis.pubsub: a
+    group's channel is prefix + "__group__" + group); a test checks a consumer hears it.
+    False for a sharded layer: its own path."""
+    found = _redis_of_layer()
+    if found is None:
+        return False
+    client, prefix = found
+    groups = "\n".join(dict.fromkeys(group for group, _kind in ids))
+    ttl = LAST_TTL * 1000
+    listened = {
+        name.decode() if isinstance(name, bytes) else name
+        for name in client.eval(
+            _RECORD, 1, f"{prefix}{LAST_KEY}", at, at - ttl, ttl, prefix, groups
+        )
+    }
+    if listened:
+        with client.pipeline(transaction=False) as pipe:
+            for group, kind in ids:
+                if group in listened:
+                    pipe.publish(f"{prefix}__group__{group}", layer.serialize(message(group, kind)))
+            pipe.execute()
     return True
 
 
@@ -234,5 +288,13 @@ async def _send_all(layer, messages):
 
 def last_published(groups: Iterable[str]) -> int:
     """When something was last published to any of the groups (ms; 0: not lately)."""
-    found = cache.get_many([LAST_KEY.format(g) for g in groups])
-    return max(found.values(), default=0)
+    groups = list(groups)
+    found = isinstance(get_channel_layer(), RedisPubSubChannelLayer) and _redis_of_layer()
+    if not found:
+        return max((_last.get(g, 0) for g in groups), default=0)
+    client, prefix = found
+    with client.pipeline(transaction=False) as pipe:
+        for group in groups:
+            pipe.zscore(f"{prefix}{LAST_KEY}", group)
+        scores = pipe.execute()
+    return int(max((s for s in scores if s is not None), default=0))

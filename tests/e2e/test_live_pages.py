@@ -214,9 +214,6 @@ def publish_through_redis(settings, prefix):
             "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix},
         }
     }
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "e2e"}
-    }
 
 
 def test_a_case_page_follows_changes_made_elsewhere_but_not_under_the_users_hands(

@@ -45,24 +45,26 @@ ORIGIN = (b"origin", b"http://localhost")
 @pytest.fixture(params=["memory", "redis"])
 def layer(request, settings):
     """The channel layer the product uses without Redis, then the one it uses with it."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "live"}
-    }
     if request.param == "memory":
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-        return request.param
+        yield request.param
+        return
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.RedisError as exc:
         service_missing(f"Redis at {REDIS_URL} is not reachable: {exc}")
+    prefix = f"test-live-{uuid.uuid4().hex}:"
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             # Pub/sub channels are not per database: a prefix of this run's own.
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"test-live-{uuid.uuid4().hex}:"},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix},
         }
     }
-    return request.param
+    yield request.param
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
 
 
 class World:
