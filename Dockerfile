@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image for every production-like process: web (gunicorn), Celery worker, Celery beat.
+# One image for every production-like process: web (gunicorn), live (uvicorn: the live
+# pages' WebSocket), Celery worker, Celery beat.
 # See docker-compose.yml for how they are run. Build: docker build -t grid-governance .
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 

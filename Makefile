@@ -6,9 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+ASGI_PORT ?= 8001
 export UV_LINK_MODE := copy
 
-.PHONY: run test install lint format bench messages worker beat web clean
+.PHONY: run test install lint format bench messages worker beat web asgi clean
 
 # Installs uv (from PyPI) if missing, then the locked dependencies. Fast when present.
 install: $(VENV)/.synced
@@ -47,6 +48,11 @@ messages: install
 web: install
 	$(PY) manage.py migrate --noinput && $(PY) manage.py collectstatic --noinput -v0 && \
 	  $(VENV)/bin/gunicorn grid_governance.wsgi  # settings: gunicorn.conf.py
+# The live pages' WebSocket (/ws/live/) beside gunicorn: route /ws/ here from your proxy, or
+# set LIVE_URL=ws(s)://host:$(ASGI_PORT)/ws/live/. Needs REDIS_URL to hear the other processes.
+asgi: install
+	$(VENV)/bin/uvicorn grid_governance.asgi:application --host 0.0.0.0 --port $(ASGI_PORT) \
+	  --proxy-headers --no-access-log --ws-ping-interval 20 --ws-ping-timeout 20
 worker: install
 	$(VENV)/bin/celery -A grid_governance worker --loglevel=info
 beat: install

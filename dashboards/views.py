@@ -25,6 +25,7 @@ from common.errors import attempt
 from disputes.actions import ACTIONS, QUEUE_ACTIONS, queue_actions
 from disputes.models import CaseStatus, RiskLevel
 from grids.models import Area, AreaLevel
+from notifications import live
 from sla.clock import COLOUR_LABELS, GREEN, ORANGE, REASONS, RED
 
 from . import periods, stats
@@ -385,6 +386,8 @@ def _page_context(request, *, screen: bool = False) -> dict:
     }
     if not screen:
         context["crumbs"], context["options"] = _choices(request.user, area)
+        # The area was checked against the user's dashboards (_where): its events may come.
+        context["live_groups"] = [live.area_group(area.pk if area else None)]
     queue = list(stats.triage_queue(area=area, now=now, limit=10 if screen else stats.QUEUE_SIZE))
     context["queue"] = _queue_rows(request.user, queue, now)
     return context
@@ -434,6 +437,22 @@ def counts(request):
         "query": _params(request, area.pk if area else None),
     }
     return render(request, "dashboards/_dashboard_counts.html", context, status=_status(form))
+
+
+@login_required
+@require_GET
+def queue(request):
+    """The triage queue alone, fetched again when a case in the area changes (live.js)."""
+    area, period, form = _where(request)
+    now = timezone.now()
+    summary = stats.summary(area=area, period=period, now=now)
+    context = {
+        "summary": summary,
+        "counts": _counts(area, summary),
+        "query": _params(request, area.pk if area else None),
+        "queue": _queue_rows(request.user, stats.triage_queue(area=area, now=now), now),
+    }
+    return render(request, "dashboards/_dashboard_queue.html", context, status=_status(form))
 
 
 # --- triage actions in the queue ------------------------------------------------------------

@@ -15,6 +15,7 @@ from common.bulk import insert_rows
 from sla import clock
 from sla.clock import FLAG_FOR, WARNED_FLAG
 
+from .live import announce
 from .models import Case, CaseEvent
 
 # An event's columns; kind, actor (the system: none) and recorded_at are the same for a
@@ -133,6 +134,8 @@ def record_missed(case: Case, now: datetime) -> int:
         for due, reason, _still_open in missed_deadlines(case, now)
     ]
     records.insert(timezone.now())
+    if records.breaches:
+        announce(case)
     return len(records.breaches)
 
 

@@ -14,6 +14,7 @@ from sla.models import SlaCheck
 
 from . import handoffs, party_sms
 from .breaches import record_missed, record_progress_passed
+from .live import announce
 from .models import Case, CaseEvent
 
 
@@ -70,6 +71,7 @@ def append_event(case, *, kind, actor, from_status="", note="", data=None, at=No
     )
     handoffs.tell(event)
     party_sms.tell(event)
+    announce(case)
     return event
 
 

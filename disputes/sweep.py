@@ -62,6 +62,7 @@ from .breaches import (
     warning_row,
 )
 from .ledger import TransitionError, lock_case
+from .live import announce
 from .models import Case
 from .routing import ESCALATABLE, parent_queue_area_id
 from .services import escalate_locked
@@ -211,6 +212,7 @@ CASE_FIELDS = (
     "referred_at",
     "reopened_at",
     "clock_paused_at",
+    "area_id",  # with the ancestors above: the dashboards told of a breach (live.announce)
 )
 _SweepCase = namedtuple("_SweepCase", (*CASE_FIELDS, "sla_check", "sla_policy"))
 # The claim's row: version, then the check (next check, flags, times), then the case's.
@@ -265,7 +267,10 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
             records.warnings.append(warning_row(case, warn, reason, due, warn_labels[reason]))
             if now <= due:  # a warning after its deadline is evidence only
                 notices.append((case, WARNING, reason))
-        for due, reason, still_open in missed_deadlines(case, now, deadlines):
+        missed = missed_deadlines(case, now, deadlines)
+        if missed:
+            announce(case)  # sent once the batch commits, one message per page's group
+        for due, reason, still_open in missed:
             records.breaches.append(breach_row(case, due, reason, labels[reason]))
             # A step done late since is evidence only: nobody is left to chase.
             if still_open:

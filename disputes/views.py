@@ -16,6 +16,7 @@ from common.errors import attempt, errors_to_form
 from grids.models import Role
 from grids.selectors import user_scope
 from grids.workdays import uncovered_years
+from notifications import live
 from sla import clock
 from sla.models import TimeBasis
 
@@ -193,6 +194,8 @@ def _detail_context(request, case: Case, forms=None, error: str = "", revealed=F
         "estimated_years": _estimated_years(case),
         "laws": case.category.laws.all(),
         "typical_cases": case.category.typical_cases.all(),
+        # Visible to this user (checked by the caller): the page may follow its changes.
+        "live_groups": [live.case_group(case.pk)],
     }
 
 

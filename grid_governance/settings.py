@@ -7,6 +7,7 @@ broker so that `make run` needs nothing but Python.
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -97,6 +98,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "grid_governance.urls"
 WSGI_APPLICATION = "grid_governance.wsgi.application"
+ASGI_APPLICATION = "grid_governance.asgi.application"
 
 TEMPLATES = [
     {
@@ -198,7 +200,12 @@ else:
 # Shared between web and worker processes (import progress, rate limits).
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Like CELERY_KEY_PREFIX: several deployments (or test runs) in one database.
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=""),
+        }
     }
 else:
     CACHES = {
@@ -231,6 +238,30 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(minute=30, hour=1, day_of_month=1),
     },
 }
+
+# --- Live pages (notifications/live.py): the push channel ---------------------------------
+# With Redis, every ASGI process (uvicorn) hears what any process publishes (Redis pub/sub,
+# one message per process however many pages follow the group). Without it the layer is in
+# memory: only changes made in the process serving the socket reach a page (`make run`
+# serves everything from one uvicorn process, so the demo is live); pages poll otherwise.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # Pub/sub channels are shared by all Redis databases: a prefix per deployment.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env("LIVE_CHANNEL_PREFIX", default="grid-live:"),
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Where pages open their socket: this site's /ws/live/ (uvicorn serves it, or a proxy sends
+# /ws/ there), or a full ws(s):// address of the ASGI server. Empty: no socket, pages poll.
+LIVE_URL = env("LIVE_URL", default="/ws/live/")
+# How often a page without its socket fetches its live parts again.
+LIVE_POLL_SECONDS = env.int("LIVE_POLL_SECONDS", default=20)
 
 # Request bodies (common/limits.py): staff pages and the API take up to nine 10 MB files at
 # once, the residents' public form three; a larger body is refused before it is read (413).
@@ -342,6 +373,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, "'unsafe-inline'"],
         "img-src": [SELF, "data:", "blob:"],
         "font-src": [SELF, "data:"],
+        # 'self' covers this site's ws:// and wss:// (CSP level 3); an ASGI server
+        # elsewhere (LIVE_URL with a host) is added below.
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
@@ -349,6 +382,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+if urlsplit(LIVE_URL).netloc:
+    _live = urlsplit(LIVE_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(f"{_live.scheme}://{_live.netloc}")
 
 # Production (DEBUG off) is HTTPS-only by default: every setting below can be turned off or
 # tuned from the environment (docs/production.env.example has them all; `manage.py check

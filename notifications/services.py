@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from grids.models import Assignment, Role, User
 
-from . import selectors
+from . import live, selectors
 from .delivery import quiet_hours_end
 from .groups import Group, group_of
 from .models import Notification, NotificationPreference, OutboxMessage, SmsTemplate
@@ -71,6 +71,8 @@ def notify_many(messages: Iterable[Message]) -> list[int]:
         queued = _queue_outbox(ids, {row[2] for row in rows}, not_before=not_before, now=now)
     if queued and not_before <= now:
         _kick_delivery()
+    # Open pages show the new message and badge: one event per recipient per transaction.
+    live.publish(sorted({live.user_group(row[0]) for row in rows}), {"type": "inbox"})
     return ids
 
 
@@ -347,7 +349,10 @@ def mark_read(*, user, ids=None) -> int:
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
-    return qs.update(read_at=timezone.now())
+    marked = qs.update(read_at=timezone.now())
+    if marked:  # the badge in the user's other tabs and devices
+        live.publish([live.user_group(user.pk)], {"type": "inbox"})
+    return marked
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import attempt
 
@@ -15,6 +15,8 @@ from .models import Notification
 from .services import mark_read, preferences_save, unread_count
 
 PAGE_SIZE = 20
+# Unread messages listed on the home page.
+RECENT = 5
 
 
 @login_required
@@ -78,3 +80,20 @@ def notification_settings(request):
     user = request.user
     context = {"form": form, "has_phone": bool(user.phone), "has_email": bool(user.email)}
     return render(request, "notifications/settings.html", context, status=status)
+
+
+@login_required
+@require_GET
+def unread_badge(request):
+    """The header's bell with its count, fetched again when a message arrives (live.js)."""
+    context = {"unread_count": unread_count(request.user)}
+    return render(request, "notifications/_unread_badge.html", context)
+
+
+@login_required
+@require_GET
+def recent(request):
+    """The newest unread messages, for the home page (loaded by it, and again live)."""
+    unread = selectors.notification_list(user=request.user, unread_only=True)
+    context = {"recent": unread[:RECENT], "unread_count": unread_count(request.user)}
+    return render(request, "notifications/_recent.html", context)

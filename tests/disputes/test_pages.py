@@ -176,7 +176,7 @@ def test_it_assigns_in_place_with_htmx_and_shows_the_timeline(client, world):
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert body.lstrip().startswith('<div id="case-panel">')  # a partial, not a page
+    assert body.lstrip().startswith('<div id="case-panel" ')  # a partial, not a page
     assert 'data-event="assigned"' in body and mediator.display_name in body
     case.refresh_from_db()
     assert case.status == CaseStatus.ASSIGNED and case.mediator == mediator

@@ -531,7 +531,7 @@ def test_it_escalates_from_the_case_page_in_place(w, client):
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert body.lstrip().startswith('<div id="case-panel">')
+    assert body.lstrip().startswith('<div id="case-panel" ')
     assert 'data-event="escalated"' in body and w.street_area.name in body
     case.refresh_from_db()
     assert case.handling_area == w.street_area

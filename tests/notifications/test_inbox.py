@@ -339,3 +339,79 @@ def test_it_lists_messages_in_the_api_with_a_fixed_number_of_queries(
 
     with django_assert_max_num_queries(2):  # count, page of messages with their cases
         assert api.get("/api/v1/notifications/").status_code == 200
+
+
+# --- the parts a live page fetches again (notifications/live.py, static/js/live.js) -------------
+
+
+def test_it_serves_the_header_badge_alone(client, world, django_assert_max_num_queries):
+    world.send(world.secretary, 3)
+    world.send(world.other, 1)
+    client.force_login(world.secretary)
+
+    # session, user, the count
+    with django_assert_max_num_queries(3):
+        response = client.get(reverse("inbox:badge"), HTTP_HX_REQUEST="true")
+
+    body = response.content.decode()
+    assert body.lstrip().startswith('<a id="inbox-link"')
+    assert 'data-testid="unread-count">3<' in body
+    assert f'data-live-refresh="{reverse("inbox:badge")}" data-live-on="inbox"' in body
+
+
+def test_it_lists_the_newest_unread_messages_for_the_home_page(
+    client, world, clock, django_assert_max_num_queries
+):
+    sent = world.send(world.secretary, 7, clock)
+    Notification.objects.filter(pk=sent[-1].pk).update(read_at=timezone.now())
+    world.send(world.other, 2, clock)
+    client.force_login(world.secretary)
+
+    # session, user, the five newest unread with their case, the count
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("inbox:recent"))
+
+    assert titles(response.context["recent"]) == [f"未按时分配：第{i}条" for i in range(6, 1, -1)]
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="recent-messages"')
+    assert 'data-testid="all-unread"' in body  # six unread, five shown
+    # Following one marks it read (static/js/app.js posts to the same URL as the button).
+    assert f'data-mark-read="{reverse("inbox:read", args=[sent[5].pk])}"' in body
+    assert world.case.number in body
+
+
+def test_it_says_when_there_is_nothing_new(client, world):
+    client.force_login(world.worker)
+
+    body = client.get(reverse("inbox:recent")).content.decode()
+
+    assert 'data-testid="no-new-messages"' in body
+
+
+def test_it_loads_the_new_messages_on_the_home_page_and_keeps_them_live(client, world):
+    client.force_login(world.secretary)
+
+    body = client.get(reverse("home")).content.decode()
+
+    assert f'hx-get="{reverse("inbox:recent")}" hx-trigger="load"' in body
+    assert 'id="recent-messages"' in body and 'data-live-on="inbox"' in body
+
+
+def test_it_marks_a_message_read_when_followed_only_while_unread(client, world):
+    read, unread = world.send(world.secretary, 2)
+    Notification.objects.filter(pk=read.pk).update(read_at=timezone.now())
+    client.force_login(world.secretary)
+
+    body = client.get(reverse("inbox:list")).content.decode()
+
+    assert f'data-mark-read="{reverse("inbox:read", args=[unread.pk])}"' in body
+    assert f'data-mark-read="{reverse("inbox:read", args=[read.pk])}"' not in body
+
+
+def test_it_serves_the_live_parts_to_signed_in_users_only(client, world):
+    for name in ("inbox:badge", "inbox:recent"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and "/accounts/login/" in response.url
+        client.force_login(world.worker)
+        assert client.post(reverse(name)).status_code == 405
+        client.logout()
