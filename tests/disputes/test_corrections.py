@@ -268,8 +268,9 @@ def test_the_level_above_applies_the_new_types_time_limits_from_the_filing(w, st
     assert event.data["new_time_limits"] is True
     assert changes_of(event)["sla_policy"] == (str(old_policy), str(stairs_policy))
     assert {"assign_due_at", "close_due_at"} <= set(changes_of(event))
-    # The sweep looks at the case again at its new nearest deadline.
-    assert SlaCheck.objects.get(case=case).next_check_at == FILED_AT + timedelta(hours=12)
+    # The sweep looks at the case again at its new nearest moment: the assignment's warning
+    # (75 % of the new 12-hour limit).
+    assert SlaCheck.objects.get(case=case).next_check_at == FILED_AT + timedelta(hours=9)
 
 
 def test_new_limits_count_first_handling_from_the_assignment_and_leave_done_steps(w, stairs_policy):
