@@ -35,6 +35,13 @@ DASHBOARD_STAFF = (
     Role.DISTRICT_STAFF,
     Role.ADMIN,
 )
+# 考核 (assessment.selectors.ASSESSMENT_ROLES): community, street and district staff.
+ASSESSMENT_STAFF = (
+    Role.COMMUNITY_SECRETARY,
+    Role.STREET_STAFF,
+    Role.STREET_LEADER,
+    Role.DISTRICT_STAFF,
+)
 # 回访 (residents app): street centres call back a sample of closed cases every month.
 CALLBACK_STAFF = (Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)
 # Who puts the residents' QR code posters up in the compounds.
@@ -46,6 +53,7 @@ NAV_ITEMS = [
     ("disputes:list", _("All cases"), ()),
     ("disputes:department_queue", _("Department queue"), (Role.DEPARTMENT_LIAISON,)),
     ("dashboard:index", _("Workbench"), DASHBOARD_STAFF),
+    ("assessment:ranking", _("Monthly assessment"), ASSESSMENT_STAFF),
     ("inbox:list", _("Messages"), ()),
     ("reception_days:mine", _("My reception days"), THREE_OFFICERS_AND_A_LAWYER),
     ("reception_days:list", _("Reception days"), RECEPTION_DAY_STAFF),

@@ -1,0 +1,133 @@
+"""Every write of the monthly assessment: compute a month (always a new version) and publish
+a version (after which it never changes)."""
+
+import time
+from datetime import date, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from common.errors import StateConflict
+from grids.scope import user_scope
+
+from .figures import window_for
+from .models import AssessmentRow, AssessmentScheme, AssessmentSnapshot
+from .scoring import Config, scorecards
+
+BATCH = 2000
+
+
+def may_manage(user) -> bool:
+    """Computing and publishing the city's ranking is for administrators."""
+    return user is not None and user_scope(user).sees_everything
+
+
+def scheme_config(scheme: AssessmentScheme) -> Config:
+    weights = {w.metric: w.weight for w in scheme.weights.all()}
+    bands = [
+        {"kind": b.kind, "label": b.label, "min": b.min_volume, "max": b.max_volume}
+        for b in scheme.bands.order_by("kind", "min_volume", "pk")
+    ]
+    return Config(weights=weights, bands=bands)
+
+
+def active_scheme() -> AssessmentScheme:
+    scheme = AssessmentScheme.objects.filter(is_active=True).first()
+    if scheme is None:
+        raise ValidationError({"scheme": [_("No assessment scheme is active.")]})
+    return scheme
+
+
+def last_month(today: date) -> date:
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def snapshot_compute(
+    *, month: date, actor=None, reason: str = "", only_if_missing: bool = False
+) -> AssessmentSnapshot:
+    """Score every unit for `month` with the active scheme and store the result as the
+    month's next version (a draft until published). `actor` None is the monthly task; with
+    `only_if_missing` it leaves a month that already has a version alone, so a repeated beat
+    tick computes nothing twice."""
+    if actor is not None and not may_manage(actor):
+        raise PermissionDenied
+    month = month.replace(day=1)
+    now = timezone.now()
+    if month > last_month(timezone.localdate(now)):
+        raise ValidationError({"month": [_("A month can be assessed once it is over.")]})
+    if only_if_missing and AssessmentSnapshot.objects.filter(month=month).exists():
+        return AssessmentSnapshot.objects.filter(month=month).order_by("-version").first()
+    scheme = active_scheme()
+    config = scheme_config(scheme)
+    started = time.perf_counter()
+    units = scorecards(window_for(month, now), config)
+    seconds = time.perf_counter() - started
+    for _attempt in range(3):
+        try:
+            return _store(month, now, actor, reason, scheme, config, units, seconds)
+        except IntegrityError:
+            # Another computation of the month took this version number first.
+            if only_if_missing:
+                return AssessmentSnapshot.objects.filter(month=month).order_by("-version").first()
+    raise StateConflict(_("The month is being computed by someone else; try again."))
+
+
+@transaction.atomic
+def _store(month, now, actor, reason, scheme, config, units, seconds) -> AssessmentSnapshot:
+    version = (
+        AssessmentSnapshot.objects.filter(month=month).aggregate(v=Max("version"))["v"] or 0
+    ) + 1
+    snapshot = AssessmentSnapshot.objects.create(
+        month=month,
+        version=version,
+        computed_at=timezone.now(),
+        data_as_of=now,
+        computed_by=actor,
+        scheme_name=scheme.name,
+        weights={metric: str(weight) for metric, weight in config.weights.items()},
+        bands=config.bands,
+        seconds=round(seconds, 3),
+        row_count=len(units),
+        reason=reason[:200],
+    )
+    AssessmentRow.objects.bulk_create(
+        (
+            AssessmentRow(
+                snapshot=snapshot,
+                kind=u.kind,
+                unit_id=u.unit_id,
+                name=u.name[:150],
+                place=u.place[:300],
+                district_id=u.district_id,
+                street_id=u.street_id,
+                community_id=u.community_id,
+                volume=u.volume,
+                band=u.band,
+                score=u.score,
+                rank=u.rank,
+                ranked_among=u.ranked_among,
+                figures=u.figures,
+            )
+            for u in units
+        ),
+        batch_size=BATCH,
+    )
+    return snapshot
+
+
+def snapshot_publish(*, snapshot: AssessmentSnapshot, actor) -> AssessmentSnapshot:
+    """Publish a draft: from now on its figures are the month's official ranking and can
+    no longer change (a recomputation becomes a new version). 409 if already published."""
+    if not may_manage(actor):
+        raise PermissionDenied
+    now = timezone.now()
+    with transaction.atomic():
+        changed = AssessmentSnapshot.objects.filter(pk=snapshot.pk, published=False).update(
+            published=True, published_at=now, published_by=actor
+        )
+    if not changed:
+        raise StateConflict(_("This version is already published."))
+    return AssessmentSnapshot.objects.get(pk=snapshot.pk)
