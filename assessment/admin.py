@@ -90,3 +90,4 @@ class AssessmentRowAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "snapshot"]
     search_fields = ["name"]
     list_select_related = ["snapshot"]
+    ordering = ["-snapshot__month", "-snapshot__version", "kind", "rank", "name"]

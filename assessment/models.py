@@ -214,7 +214,10 @@ class AssessmentRow(models.Model):
     """One unit's scorecard in one snapshot. Names and places are copied in (plain ids, no
     foreign keys), so a renamed or moved area leaves a published month as it was."""
 
-    snapshot = models.ForeignKey(AssessmentSnapshot, on_delete=models.CASCADE, related_name="rows")
+    # No index of its own: every index below starts with the snapshot.
+    snapshot = models.ForeignKey(
+        AssessmentSnapshot, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     kind = models.CharField(_("units"), max_length=16, choices=UnitKind.choices)
     unit_id = models.IntegerField()
     name = models.CharField(_("name"), max_length=150)
@@ -235,12 +238,15 @@ class AssessmentRow(models.Model):
     class Meta:
         verbose_name = _("scorecard")
         verbose_name_plural = _("scorecards")
-        ordering = ["snapshot", "kind", "rank", "name"]
+        # No default ordering: ordering by the snapshot would join its table into every
+        # read (the pages sort by band and rank themselves).
         indexes = [
-            # The ranking page and API: one kind of unit in a snapshot, a unit's trend.
+            # A unit's own scorecard and its six months of trend.
             models.Index(fields=["snapshot", "kind", "unit_id"], name="assessrow_unit"),
-            # Drill-down: a street's communities and grid workers.
+            # The drill-down: one kind of unit in a district, a street, a community.
+            models.Index(fields=["snapshot", "kind", "district_id"], name="assessrow_district"),
             models.Index(fields=["snapshot", "kind", "street_id"], name="assessrow_street"),
+            models.Index(fields=["snapshot", "kind", "community_id"], name="assessrow_community"),
         ]
 
     def __str__(self):

@@ -4,6 +4,7 @@ page, the API and the Excel file all read through `ranking`, so they cannot disa
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -116,6 +117,15 @@ def kinds_under(user, area: Area | None) -> tuple[str, ...]:
 # --- the rows ------------------------------------------------------------------------------------
 
 
+class _Light(NamedTuple):
+    pk: int
+    kind: str
+    unit_id: int
+    band: str
+    rank: int | None
+    name: str
+
+
 @dataclass
 class Ranking:
     snapshot: AssessmentSnapshot
@@ -167,22 +177,26 @@ def ranking(
     """The scorecards of one kind of unit in the container, in rank order within each
     volume band, with the container's own scorecard; with `snapshots` (the visible
     versions), each row's score in the last six months; with `page`, PAGE_SIZE rows of
-    them (a district lists hundreds of communities). Two queries."""
+    them (a district lists hundreds of communities). Three queries: what sorting needs of
+    every row, the page's whole rows, their trend."""
     parent_q = Q(pk__in=[])
+    parent_key = None
     if container is not None:
-        parent_q = Q(kind=CONTAINER_KIND[container.level], unit_id=container.pk)
+        parent_key = (CONTAINER_KIND[container.level], container.pk)
+        parent_q = Q(kind=parent_key[0], unit_id=container.pk)
     wanted = Q(snapshot=snapshot) & (_scope_q(kind, container) | parent_q)
-    found = list(AssessmentRow.objects.filter(wanted))
-    parent = None
+    # What sorting needs first, for every row; the whole rows (figures) only for the page.
+    light = [
+        _Light(*values)
+        for values in AssessmentRow.objects.filter(wanted)
+        .order_by()
+        .values_list("pk", "kind", "unit_id", "band", "rank", "name")
+    ]
+    parent_pk = None
     rows = []
-    for row in found:
-        is_parent = (
-            container is not None
-            and row.kind == CONTAINER_KIND[container.level]
-            and row.unit_id == container.pk
-        )
-        if is_parent and row.kind != kind:
-            parent = row
+    for row in light:
+        if parent_key is not None and (row.kind, row.unit_id) == parent_key and row.kind != kind:
+            parent_pk = row.pk
         else:
             rows.append(row)
     rows = _sorted(rows, snapshot, kind)
@@ -191,12 +205,14 @@ def ranking(
     if page is not None:
         page = min(max(page, 1), pages)
         rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    wanted_pks = [r.pk for r in rows] + ([parent_pk] if parent_pk else [])
+    full = AssessmentRow.objects.order_by().in_bulk(wanted_pks) if wanted_pks else {}
     result = Ranking(
         snapshot=snapshot,
         kind=kind,
         container=container,
-        parent=parent,
-        rows=rows,
+        parent=full.get(parent_pk),
+        rows=[full[r.pk] for r in rows],
         metrics=metrics.for_kind(kind),
         total=total,
         page=page or 1,
@@ -234,11 +250,15 @@ def _attach_trend(result: Ranking, snapshots) -> None:
     }
     ids = [s.pk for s in chosen if s is not None]
     if ids and wanted:
-        history = AssessmentRow.objects.filter(
-            snapshot_id__in=ids,
-            kind__in={r.kind for r in wanted},
-            unit_id__in={r.unit_id for r in wanted},
-        ).values_list("snapshot_id", "kind", "unit_id", "community_id", "score")
+        history = (
+            AssessmentRow.objects.filter(
+                snapshot_id__in=ids,
+                kind__in={r.kind for r in wanted},
+                unit_id__in={r.unit_id for r in wanted},
+            )
+            .order_by()
+            .values_list("snapshot_id", "kind", "unit_id", "community_id", "score")
+        )
         for snapshot_id, kind, unit_id, community_id, score in history:
             found = scores.get(_trend_key(kind, unit_id, community_id))
             if found is not None:

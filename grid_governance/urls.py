@@ -37,6 +37,7 @@ urlpatterns = [
     path("cases/", include("disputes.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("assessment/", include("assessment.urls")),
+    path("responsibility/", include("grids.urls")),
     path("notifications/", include("notifications.urls")),
     path("sla/health/", health.sla_health, name="sla_health"),
     path("reception-days/", include("reception_days.urls")),

@@ -314,16 +314,17 @@ def test_it_shows_each_units_score_over_the_last_six_months(client, w):
 def test_it_builds_the_page_in_a_fixed_number_of_queries(
     client, w, user, django_assert_max_num_queries
 ):
-    # Session, user, scope (3); the area asked for (1); the versions (1); the rows and their
-    # container's scorecard (1); six months of scores (1); the breadcrumb (1); unread (1).
+    # Session, user, scope (3); the area asked for (1); the versions (1); the rows to sort
+    # and their container's (1), the page's whole rows (1); six months of scores (1); the
+    # breadcrumb (1); unread messages (1).
     client.force_login(getattr(w, user))
     for params in ({}, {"area": w.s1.pk, "kind": "community"}, {"area": w.c1.pk}):
-        with django_assert_max_num_queries(9):
+        with django_assert_max_num_queries(10):
             assert client.get(RANKING, params).status_code in (200, 400)
 
 
 def test_it_answers_the_api_in_a_fixed_number_of_queries(client, w, django_assert_max_num_queries):
     client.force_login(w.district)
     for params in ({}, {"area": w.s1.pk, "kind": "person"}):
-        with django_assert_max_num_queries(7):
+        with django_assert_max_num_queries(8):
             assert client.get(API, params).status_code == 200
