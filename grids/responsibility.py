@@ -50,6 +50,7 @@ class Holding:
     recorded_by: str
     changed_at: datetime | None = None  # the last edit of this period's record
     deleted_at: datetime | None = None
+    then: str = ""  # what the edit that ended the period did
 
     @property
     def role_label(self) -> str:
@@ -101,6 +102,7 @@ def _periods(rows) -> list[Holding]:
             continue
         if segments:
             segments[-1]["cut_end"] = version.history_date
+            segments[-1]["next"] = version
         segments.append({"first": version, "last": version,
                          "cut_start": version.history_date if segments else None})  # fmt: skip
     periods = []
@@ -135,9 +137,22 @@ def _periods(rows) -> list[Holding]:
                 recorded_by=_name(first.history_user),
                 changed_at=last.history_date if last is not first else None,
                 deleted_at=segment.get("deleted_at"),
+                then=_then(last, segment.get("next")),
             )
         )
     return periods
+
+
+def _then(before, after) -> str:
+    """What the edit that ended a period did, in words: "handed over to 王网格"."""
+    if after is None:
+        return ""
+    if after.user_id != before.user_id:
+        return _("then handed over to %(name)s") % {"name": _name(after.user)}
+    if (after.area_id, after.department_id) != (before.area_id, before.department_id):
+        place = after.area.name if after.area_id else getattr(after.department, "name", "")
+        return _("then moved to %(place)s") % {"place": place}
+    return _("then changed to %(role)s") % {"role": Role(after.role).label}
 
 
 def _versions(condition: Q):

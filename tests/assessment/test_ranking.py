@@ -328,3 +328,31 @@ def test_it_answers_the_api_in_a_fixed_number_of_queries(client, w, django_asser
     for params in ({}, {"area": w.s1.pk, "kind": "person"}):
         with django_assert_max_num_queries(8):
             assert client.get(API, params).status_code == 200
+
+
+def test_it_shows_an_administrator_the_citys_districts_first(client, w):
+    client.force_login(w.admin)
+    html = client.get(RANKING).content.decode()
+    assert 'data-testid="container">全市<' in html
+    cells = page_cells(html, w.district_area.pk)
+    assert cells["score"] == f"{SCORES['district']:.2f}"
+    assert cells["acceptance_parts"] == "6/9"
+
+
+def test_it_lists_the_departments_for_the_district_centre(client, w):
+    client.force_login(w.district)
+    api = client.get(API, {"kind": "department"}).json()
+    hrss = next(r for r in api["rows"] if r["name"] == "区人力资源和社会保障局")
+    figures = {f["code"]: [f["part"], f["whole"]] for f in hrss["figures"]}
+    assert figures["acceptance"] == DEPARTMENTS["HRSS"]["acceptance"]
+    assert figures["closing"] == DEPARTMENTS["HRSS"]["closing"]
+    assert hrss["score"] == str(DEPARTMENTS["HRSS"]["score"])
+    assert "assignment" not in figures  # assigning is the centres' step, not a bureau's
+
+
+def test_it_lists_the_versions_a_user_may_open(client, w):
+    client.force_login(w.street)
+    months = client.get(reverse("assessment-api:months")).json()
+    assert [(m["month"], m["version"], m["published"]) for m in months] == [
+        ("2026-03-01", 1, True)
+    ]

@@ -117,6 +117,8 @@ def test_it_lists_a_persons_posts_over_time(story):
         ("民生路社区第2网格", at(2, 1), None),
         ("民生路社区第1网格", at(1, 1, 0), at(2, 1)),
     ]
+    # What ended the first period, in words (the product's language is Chinese).
+    assert [h.then for h in posts] == ["", "随后调至民生路社区第2网格"]
 
 
 def test_the_page_shows_the_holders_with_when_each_record_was_entered(client, story):
