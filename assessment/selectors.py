@@ -21,8 +21,10 @@ K = UnitKind
 ASSESSMENT_ROLES = frozenset(
     {Role.COMMUNITY_SECRETARY, Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF}
 )
-# A draft (computed, not yet published) is seen by those who will publish or check it.
+# A draft (computed, not yet published) is seen by those who will publish or check it;
+# departments are assessed by the district (a street sees its own areas only).
 DRAFT_ROLES = frozenset({Role.DISTRICT_STAFF})
+DEPARTMENT_ROLES = frozenset({Role.DISTRICT_STAFF})
 TREND_MONTHS = 6
 PAGE_SIZE = 100
 MONTHS_LISTED = 36
@@ -108,8 +110,8 @@ def default_container(user) -> Area | None:
 
 def kinds_under(user, area: Area | None) -> tuple[str, ...]:
     kinds = KINDS_UNDER.get(area.level if area else None, ())
-    if K.DEPARTMENT in kinds and not may_see_drafts(user):
-        # Departments are the district's to assess; streets see their own areas.
+    scope = user_scope(user)
+    if K.DEPARTMENT in kinds and not (scope.sees_everything or scope.roles & DEPARTMENT_ROLES):
         kinds = tuple(k for k in kinds if k != K.DEPARTMENT)
     return kinds
 

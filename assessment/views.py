@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -171,7 +172,9 @@ def ranking(request):
         tabs=_tabs(where),
         months=_months(where),
         versions=_versions(where),
-        export_url="export.xlsx?" + _query(where, version=where.snapshot.version)
+        export_url=reverse("assessment:export")
+        + "?"
+        + _query(where, version=where.snapshot.version)
         if where.snapshot
         else None,
         container_name=where.container.name if where.container else _("Whole city"),

@@ -353,6 +353,4 @@ def test_it_lists_the_departments_for_the_district_centre(client, w):
 def test_it_lists_the_versions_a_user_may_open(client, w):
     client.force_login(w.street)
     months = client.get(reverse("assessment-api:months")).json()
-    assert [(m["month"], m["version"], m["published"]) for m in months] == [
-        ("2026-03-01", 1, True)
-    ]
+    assert [(m["month"], m["version"], m["published"]) for m in months] == [("2026-03-01", 1, True)]

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import screenshot
+from tests.e2e.helpers import assert_no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -72,3 +72,12 @@ def test_it_answers_who_held_a_grid_on_a_day_and_lists_their_posts(
     expect(posts.locator("li")).to_have_count(2)
     expect(page.locator("#person-posts")).to_contain_text("至今在岗")
     assert re.search(r"/responsibility/\?person=\d+", page.url)
+
+
+def test_it_fits_a_phone(phone, login, server_url, moved):
+    page = login(phone.new_page(), "district")
+    page.goto(f"{server_url}/responsibility/?q=民生路社区第1网格&on={moved.isoformat()}"
+              "&who=孙网格")  # fmt: skip
+    expect(page.get_by_test_id("held-here")).to_contain_text("孙网格")
+    expect(page.get_by_test_id("posts")).to_contain_text("随后调至民生路社区第2网格")
+    assert_no_horizontal_scroll(page)
