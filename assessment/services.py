@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,22 +70,27 @@ def snapshot_compute(
     seconds = time.perf_counter() - started
     for _attempt in range(3):
         try:
-            snapshot = _store(month, now, actor, reason, scheme, config, units, seconds)
+            snapshot, stored = _store(
+                month, now, actor, reason, scheme, config, units, seconds, only_if_missing
+            )
         except IntegrityError:
-            # Another computation of the month took this version number first.
-            if only_if_missing:
-                return AssessmentSnapshot.objects.filter(month=month).order_by("-version").first()
-            continue
-        _analyze()
+            continue  # another computation took this version number first: the next one
+        if stored:
+            _analyze()
         return snapshot
     raise StateConflict(_("The month is being computed by someone else; try again."))
 
 
 @transaction.atomic
-def _store(month, now, actor, reason, scheme, config, units, seconds) -> AssessmentSnapshot:
-    version = (
-        AssessmentSnapshot.objects.filter(month=month).aggregate(v=Max("version"))["v"] or 0
-    ) + 1
+def _store(month, now, actor, reason, scheme, config, units, seconds, only_if_missing):
+    """(snapshot, stored). Stores are taken one at a time (the scheme's row is the lock):
+    the version number and the "already computed" check are read under it, so overlapping
+    monthly tasks leave one version and concurrent recomputations number theirs in turn."""
+    AssessmentScheme.objects.select_for_update().get(pk=scheme.pk)
+    existing = AssessmentSnapshot.objects.filter(month=month).order_by("-version").first()
+    if only_if_missing and existing is not None:
+        return existing, False
+    version = (existing.version if existing else 0) + 1
     snapshot = AssessmentSnapshot.objects.create(
         month=month,
         version=version,
@@ -124,7 +128,7 @@ def _store(month, now, actor, reason, scheme, config, units, seconds) -> Assessm
         ],
         constants={"snapshot_id": snapshot.pk},
     )
-    return snapshot
+    return snapshot, True
 
 
 def _analyze() -> None:
