@@ -17,8 +17,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.apps import apps
 from django.db import connection
-from django.db.models import Count, F, IntegerField, Q
+from django.db.models import Case as Choose
+from django.db.models import Count, F, IntegerField, Q, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -30,6 +32,7 @@ from disputes.models import (
     DepartmentTask,
     Outcome,
 )
+from grids.models import AreaLevel
 from residents.models import SATISFIED_ANSWERS, CallbackTask
 from residents.selectors import latest_answers_sql
 
@@ -256,11 +259,55 @@ def callback_counts(w: Window) -> Counts:
 # --- supervision cards ------------------------------------------------------------------------
 
 
+def card_model():
+    """The supervision card model (disputes.SupervisionCard), or None while the product has
+    none: looked up by name, so this source starts counting as soon as cards exist."""
+    try:
+        return apps.get_model("disputes", "SupervisionCard")
+    except LookupError:
+        return None
+
+
+def cards_in_use() -> bool:
+    return card_model() is not None
+
+
 def card_counts(w: Window) -> Counts:
-    """督办卡: no supervision card exists in the product yet, so every unit has received
-    none and answered none. Replace this source when cards exist (cards received by the
-    unit in the month; of the cards whose reply was due in the month, answered in time)."""
-    return Counts()
+    """督办卡: the cards issued to a unit in the month (received), and of the cards whose
+    answer was due in the month, those answered by then. A card counts for the unit it was
+    issued to (its `area`): a street's card for the street and its district, not for the
+    community the case is in. Until cards exist every unit has received none. One query."""
+    Card = card_model()
+    if Card is None:
+        return Counts()
+    L = AreaLevel
+    issued = _in("issued_at", w.start, w.cutoff)
+    due = _in("reply_due_at", w.start, w.cutoff)
+    answered = Q(replied_at__isnull=False, replied_at__lte=F("reply_due_at"))
+    rows = (
+        Card.objects.filter(issued | due)
+        .order_by()
+        .values(
+            g_d=F("case__district_id"),
+            g_s=Choose(When(area__level=L.DISTRICT, then=None), default=F("case__street_id")),
+            g_c=Choose(
+                When(area__level__in=(L.DISTRICT, L.STREET), then=None),
+                default=Coalesce("case__community_id", "case__grid_id"),
+                output_field=IntegerField(),
+            ),
+        )
+        .annotate(
+            received=Count("pk", filter=issued),
+            due=Count("pk", filter=due),
+            answered=Count("pk", filter=due & answered),
+        )
+    )
+    result = Counts()
+    for row in rows:
+        figures = result.grains[(row["g_d"], row["g_s"], row["g_c"], None)]
+        figures["cards_received"] = [row["received"], None]
+        figures["cards_answered"] = [row["answered"], row["due"]]
+    return result
 
 
 # --- departments ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from .figures import (
     Window,
     callback_counts,
     card_counts,
+    cards_in_use,
     case_counts,
     department_counts,
     satisfaction_counts,
@@ -35,18 +36,23 @@ class MetricSpec:
     kinds: tuple[str, ...]  # the units it applies to
     sources: tuple[Callable[[Window], Counts], ...]
     is_count: bool = False  # a count taking points off (cards received), not a rate
-    pending: bool = False  # no data exists for it yet
+    # For a figure whose data may not exist yet: is it there? (None: always.)
+    available: Callable[[], bool] | None = None
 
     def applies_to(self, kind: str) -> bool:
         return kind in self.kinds
 
+    @property
+    def pending(self) -> bool:
+        return self.available is not None and not self.available()
 
-# 督办卡 are not built yet: their figures are 0 and say so.
+
+# 督办卡: until the product has supervision cards, their figures are 0 and say so.
 PENDING = _("Supervision cards (not yet in use)")
 
 
-def _pending(text):
-    return lazy(lambda: f"{PENDING}: {text}", str)()
+def _while_no_cards(text, pending_text):
+    return lazy(lambda: str(text) if cards_in_use() else f"{PENDING}: {pending_text}", str)()
 
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -141,30 +147,40 @@ METRICS: tuple[MetricSpec, ...] = (
         Metric.CARDS_ANSWERED,
         Metric.CARDS_ANSWERED.label,
         _("Cards answered on time"),
-        _pending(
+        _while_no_cards(
+            _(
+                "Supervision cards whose answer was due in the month: answered by the "
+                "deadline ÷ cards due. A card counts for the unit it was issued to (a "
+                "street's card for the street and its district)."
+            ),
             _(
                 "cards whose reply was due in the month, answered in time ÷ cards due. "
                 "No figure until supervision cards are in use."
-            )
+            ),
         ),
         (*AREAS, K.DEPARTMENT),
         (card_counts,),
-        pending=True,
+        available=cards_in_use,
     ),
     MetricSpec(
         Metric.CARDS_RECEIVED,
         Metric.CARDS_RECEIVED.label,
         _("Cards received"),
-        _pending(
+        _while_no_cards(
+            _(
+                "Supervision cards (yellow and red, automatic or issued by a level above) "
+                "issued to the unit in the month; each takes its weight in points off the "
+                "score."
+            ),
             _(
                 "cards received in the month; each takes its weight in points off the "
                 "score. 0 until supervision cards are in use."
-            )
+            ),
         ),
         (*AREAS, K.DEPARTMENT),
         (card_counts,),
         is_count=True,
-        pending=True,
+        available=cards_in_use,
     ),
 )
 BY_CODE = {m.code: m for m in METRICS}

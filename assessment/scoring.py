@@ -65,8 +65,9 @@ def gather(window: Window) -> Counts:
     return merged
 
 
-def _area_units() -> dict[tuple, Unit]:
-    """Every district, street and community (with zeros until counted). One query."""
+def _area_units() -> tuple[dict[tuple, Unit], dict[int, str]]:
+    """Every district, street and community (with zeros until counted), and every such
+    area's name by id. One query."""
     rows = list(
         Area.objects.filter(
             level__in=(AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)
