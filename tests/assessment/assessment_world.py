@@ -62,13 +62,16 @@ def _flow(w, key, filed, area, *, mediator, assigned=None, progress=None, resolv
         act(assigned, S.case_assign, case=case, mediator=mediator, actor=d)
     if progress:
         act(progress, S.case_progress, case=case, actor=d, note="调解")
+    # The mediator resolves; someone else closes (where resolutions are checked, the one
+    # who resolved a case may not close it).
+    closer = w.admin if mediator == d else d
     if resolved:
         if outcome == "failed":
             act(resolved, S.case_record_outcome, case=case, actor=d, outcome="failed")
         else:
-            act(resolved, S.case_resolve, case=case, actor=d, outcome=outcome)
+            act(resolved, S.case_resolve, case=case, actor=mediator, outcome=outcome)
     if closed:
-        act(closed, S.case_close, case=case, actor=d)
+        act(closed, S.case_close, case=case, actor=closer)
     return case
 
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from assessment import metrics, services
+from assessment.figures import card_model, cards_in_use
 from assessment.models import AssessmentRow, UnitKind
 from disputes.demo import seed_categories
 from grids.demo import seed as seed_demo
@@ -147,11 +148,46 @@ def test_it_scores_departments_on_their_tasks(w):
             assert row.figures[figure] == expected[figure], (code, figure)
 
 
-def test_it_counts_supervision_cards_as_zero_and_says_they_are_not_in_use_yet(client, w):
-    assert row_of(w, "street", w.s1.pk).figures["cards_received"] == [0, None]
+def test_it_counts_supervision_cards_or_says_they_are_not_in_use_yet(client, w):
     client.force_login(w.district)
     html = client.get(RANKING).content.decode()
-    assert "督办卡（待上线）" in html
+    received = row_of(w, "street", w.s1.pk).figures["cards_received"]
+    if not cards_in_use():
+        assert received == [0, None]
+        assert "督办卡（待上线）" in html
+        return
+    assert "督办卡（待上线）" not in html
+    issued = card_model().objects.filter(
+        issued_at__gte=local(3, 1, 0),
+        issued_at__lt=local(4, 1, 0),
+        area__path__startswith=w.s1.path,
+    )
+    assert received == [issued.count(), None]
+
+
+def test_it_counts_each_card_for_the_unit_it_was_issued_to(w):
+    if not cards_in_use():
+        pytest.skip("the product has no supervision cards in this branch")
+    Card = card_model()
+    # One card to the community, answered in time; one to the street, answered late.
+    before = {k: row_of(w, k, a.pk).figures for k, a in (("community", w.c1), ("street", w.s1))}
+    for area, replied in ((w.c1, local(3, 11)), (w.s1, local(3, 20))):
+        Card.objects.create(
+            case=w.case("g"), colour="yellow", step="manual", area=area, note="督办",
+            issued_at=local(3, 10), reply_due_at=local(3, 12), replied_at=replied,
+            replied_late=replied > local(3, 12),
+        )  # fmt: skip
+    again = services.snapshot_compute(month=MARCH, actor=w.admin)
+    c1 = AssessmentRow.objects.get(snapshot=again, kind="community", unit_id=w.c1.pk).figures
+    s1 = AssessmentRow.objects.get(snapshot=again, kind="street", unit_id=w.s1.pk).figures
+
+    def plus(old, part, whole):
+        return [old[0] + part, None if old[1] is None else old[1] + whole]
+
+    assert c1["cards_received"] == plus(before["community"]["cards_received"], 1, 0)
+    assert c1["cards_answered"] == plus(before["community"]["cards_answered"], 1, 1)
+    assert s1["cards_received"] == plus(before["street"]["cards_received"], 2, 0)
+    assert s1["cards_answered"] == plus(before["street"]["cards_answered"], 1, 2)
 
 
 # --- page, API and Excel agree ---------------------------------------------------------------

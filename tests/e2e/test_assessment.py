@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from assessment.figures import cards_in_use
 from tests.e2e.helpers import assert_no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +63,8 @@ def test_it_shows_a_street_its_ranking_on_a_phone_and_drills_down(
     expect(table).to_contain_text("民生路社区")
     expect(page.locator("#own-scorecard")).to_be_visible()
     expect(page.locator("#definitions")).to_contain_text("核实化解率")
-    expect(page.locator("#definitions")).to_contain_text("督办卡（待上线）")
+    cards = "督办卡按时反馈率" if cards_in_use() else "督办卡（待上线）"
+    expect(page.locator("#definitions")).to_contain_text(cards)
     assert_no_horizontal_scroll(page)
     screenshot(page, "assessment-street-phone")
 
