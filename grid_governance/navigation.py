@@ -35,6 +35,15 @@ DASHBOARD_STAFF = (
     Role.DISTRICT_STAFF,
     Role.ADMIN,
 )
+# 考核 (assessment.selectors.ASSESSMENT_ROLES): community, street and district staff.
+ASSESSMENT_STAFF = (
+    Role.COMMUNITY_SECRETARY,
+    Role.STREET_STAFF,
+    Role.STREET_LEADER,
+    Role.DISTRICT_STAFF,
+)
+# Who was responsible when (grids.responsibility.SUPERVISOR_ROLES).
+SUPERVISORS = (Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)
 # 回访 (residents app): street centres call back a sample of closed cases every month.
 CALLBACK_STAFF = (Role.STREET_STAFF, Role.STREET_LEADER, Role.DISTRICT_STAFF)
 # Who puts the residents' QR code posters up in the compounds.
@@ -57,6 +66,8 @@ NAV_ITEMS = [
         ),
     ),
     ("dashboard:index", _("Workbench"), DASHBOARD_STAFF),
+    ("assessment:ranking", _("Monthly assessment"), ASSESSMENT_STAFF),
+    ("grids:responsibility", _("Who was responsible"), SUPERVISORS),
     ("inbox:list", _("Messages"), ()),
     ("reception_days:mine", _("My reception days"), THREE_OFFICERS_AND_A_LAWYER),
     ("reception_days:list", _("Reception days"), RECEPTION_DAY_STAFF),

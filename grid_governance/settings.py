@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "reception_days",
     "residents",
     "dashboards",
+    "assessment",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "residents-draw-callbacks": {
         "task": "residents.tasks.draw_callbacks",
         "schedule": crontab(minute=30, hour=1, day_of_month=1),
+    },
+    # 考核: last month's scorecards, after the callback draw. Idempotent per month (a month
+    # that has a version is left alone); recomputing is a new version, from the admin.
+    "assessment-last-month": {
+        "task": "assessment.tasks.assess_last_month",
+        "schedule": crontab(minute=0, hour=3, day_of_month=1),
     },
 }
 

@@ -451,6 +451,23 @@ def _count_latest_answers(area, start, end) -> tuple[int, int]:
     """(cases answered, of them satisfied or basically satisfied), counted by the database:
     the same rule as _answers (each case's latest answer, a rating before a callback at the
     same moment) without bringing a district's years of answers into Python. One query."""
+    latest, params = latest_answers_sql(start, end, area=area)
+    sql = (
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN answer IN (%s, %s) THEN 1 ELSE 0 END), 0) "
+        f"FROM ({latest}) latest"
+    )
+    params = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY.value, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        answered, satisfied = cursor.fetchone()
+    return answered, satisfied
+
+
+def latest_answers_sql(start: datetime, end: datetime, *, area: Area | None = None):
+    """(sql, params) of a query with one row per case answered in [start, end): its
+    `case_id` and latest `answer` (a rating or a callback's satisfaction; a rating before a
+    callback at the same moment). The one rule every satisfaction rate counts by, here
+    and in the monthly assessment, which groups these rows by unit."""
     quote = connection.ops.quote_name
     adapt = connection.ops.adapt_datetimefield_value
     case_table = quote(Case._meta.db_table)
@@ -476,17 +493,11 @@ def _count_latest_answers(area, start, end) -> tuple[int, int]:
         [CallbackTask.Status.DONE.value],
     )  # fmt: skip
     sql = (
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN answer IN (%s, %s) THEN 1 ELSE 0 END), 0) "
-        "FROM (SELECT answer, ROW_NUMBER() OVER (PARTITION BY case_id "
-        "ORDER BY at DESC, src, id) AS n "
-        f"FROM ({ratings} UNION ALL {calls}) a) latest WHERE n = 1"
+        "SELECT case_id, answer FROM (SELECT case_id, answer, ROW_NUMBER() OVER "
+        "(PARTITION BY case_id ORDER BY at DESC, src, id) AS n "
+        f"FROM ({ratings} UNION ALL {calls}) a) ranked WHERE n = 1"
     )
-    params = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY.value,
-              *rating_params, *call_params]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        answered, satisfied = cursor.fetchone()
-    return answered, satisfied
+    return sql, [*rating_params, *call_params]
 
 
 def callback_coverage(

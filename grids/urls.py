@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "grids"
+
+urlpatterns = [
+    path("", views.responsibility_page, name="responsibility"),
+]
