@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from grids.models import Area, AreaLevel, Role
 from grids.scope import user_scope
+from grids.selectors import topmost_areas
 
 from . import metrics
 from .models import AssessmentRow, AssessmentSnapshot, UnitKind
@@ -57,17 +58,9 @@ DRILL_KIND = {K.DISTRICT: K.STREET, K.STREET: K.COMMUNITY, K.COMMUNITY: K.PERSON
 def roots(user) -> list[Area] | None:
     """The areas whose ranking the user may open (and everything below); None: all.
     PermissionDenied for anyone else."""
-    scope = user_scope(user)
-    if scope.sees_everything:
+    found = topmost_areas(user, ASSESSMENT_ROLES)
+    if found is None:
         return None
-    areas = sorted(
-        (a.area for a in scope.assignments if a.area_id and a.role in ASSESSMENT_ROLES),
-        key=lambda area: area.path,
-    )
-    found: list[Area] = []
-    for area in areas:
-        if not any(area.path.startswith(root.path) for root in found):
-            found.append(area)
     if not found:
         raise PermissionDenied(_("The ranking is for community, street and district staff."))
     return found

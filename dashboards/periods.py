@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.dates import out_of_range
 from grids.models import Area, Role
-from grids.selectors import user_scope
+from grids.selectors import topmost_areas
 
 # Roles with a dashboard, at the area they are assigned to (and everything below it).
 DASHBOARD_ROLES = frozenset(
@@ -90,17 +90,9 @@ DEFINITIONS = [
 def dashboard_roots(user) -> list[Area] | None:
     """The areas whose dashboard the user may open (and everything below them); None means
     the whole system. PermissionDenied for users without a dashboard role."""
-    scope = user_scope(user)
-    if scope.sees_everything:
+    roots = topmost_areas(user, DASHBOARD_ROLES)
+    if roots is None:
         return None
-    areas = sorted(
-        (a.area for a in scope.assignments if a.area_id and a.role in DASHBOARD_ROLES),
-        key=lambda area: area.path,
-    )
-    roots: list[Area] = []
-    for area in areas:
-        if not any(area.path.startswith(root.path) for root in roots):
-            roots.append(area)
     if not roots:
         raise PermissionDenied(_("The dashboard is for community, street and district staff."))
     return roots

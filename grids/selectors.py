@@ -4,6 +4,24 @@ from .models import Area
 from .scope import Scope, user_scope  # noqa: F401  (the scope is read through selectors)
 
 
+def topmost_areas(user, roles) -> list[Area] | None:
+    """The highest areas where the user holds one of `roles` (an area below another of them
+    is covered by it), by path; None when the user sees everything. Pages that show "my
+    area and everything below" (dashboard, ranking) start from these."""
+    scope = user_scope(user)
+    if scope.sees_everything:
+        return None
+    areas = sorted(
+        (a.area for a in scope.assignments if a.area_id and a.role in roles),
+        key=lambda area: area.path,
+    )
+    found: list[Area] = []
+    for area in areas:
+        if not any(area.path.startswith(root.path) for root in found):
+            found.append(area)
+    return found
+
+
 def area_with_ancestors(areas: list[Area]) -> dict[str, Area]:
     """All ancestors of the given areas, keyed by path, in one query."""
     paths = {p for area in areas for p in area.ancestor_paths()}
