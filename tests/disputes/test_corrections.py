@@ -324,7 +324,8 @@ def test_a_new_deadline_already_past_is_left_for_the_sweep_to_record(w, stairs_p
         correct(w.street, case, category=w.categories["0201"], apply_new_limits=True)
     check = SlaCheck.objects.get(case=case)
     assert check.breached_assign is False
-    assert check.next_check_at == FILED_AT + timedelta(hours=12)
+    # Due at once: the new limit's warning time (75 % of 12 h) has passed, and its deadline.
+    assert check.next_check_at == FILED_AT + timedelta(hours=9)
 
 
 def test_without_the_tick_the_new_type_keeps_the_policy_pinned_at_filing(w, stairs_policy):

@@ -75,7 +75,7 @@ def random_history(w: World, rng: random.Random, time_machine, n: int) -> Case:
                     case = services.case_resume_clock(case=case, actor=w.mediator, note="已确认")
             elif roll < 0.45 and later(24, 24 * 20):
                 case = services.case_resolve(case=case, actor=w.mediator, outcome=Outcome.AGREEMENT)
-                case = services.case_close(case=case, actor=w.mediator)
+                case = services.case_close(case=case, actor=w.secretary)
             elif roll < 0.65 and later(24 * 10, 24 * 25):
                 days = rng.randint(3, 20)
                 if clock.extend(case.sla_policy, case.close_due_at, days) > timezone.now():

@@ -67,7 +67,7 @@ def to_closed(w: World, case: Case) -> Case:
     case = services.case_assign(case=case, mediator=w.mediator, actor=w.secretary)
     case = services.case_progress(case=case, actor=w.mediator, note="已上门查看")
     case = services.case_resolve(case=case, actor=w.mediator, outcome=Outcome.AGREEMENT)
-    return services.case_close(case=case, actor=w.mediator)
+    return services.case_close(case=case, actor=w.secretary)
 
 
 # --- the code -------------------------------------------------------------------------------------
