@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["grid_governance", "dashboards", "residents", "reception_days", "disputes", "sla",
-        "notifications", "grids", "common"]  # fmt: skip
+APPS = ["grid_governance", "dashboards", "residents", "reception_days", "disputes",
+        "instructions", "sla", "notifications", "grids", "common"]  # fmt: skip
 MAX_LINES = 600
 
 
