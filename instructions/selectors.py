@@ -90,6 +90,11 @@ class Report:
     overall: Progress
     rows: list[BranchRow] = field(default_factory=list)
 
+    @property
+    def seen(self) -> str:
+        """The figures as the page shows them, to tell whether a later poll moved them."""
+        return f"{self.overall.total}-{self.overall.read}-{self.overall.acked}"
+
 
 def progress_report(instruction: Instruction) -> Report:
     """Progress per child area of the instruction's area: one grouped count over the
@@ -122,15 +127,19 @@ def progress_report(instruction: Instruction) -> Report:
 
 
 def laggard_list(*, instruction: Instruction, branch: int | None = None):
-    """Who has not acknowledged, in sending order (tree order), with where they serve
-    (index instr_laggards); `branch` narrows to one child area (0: those at the
-    instruction's area itself)."""
-    qs = InstructionRecipient.objects.filter(instruction=instruction, acked_at__isnull=True)
+    """Who has not acknowledged, child area by child area, with where they serve (index
+    instr_progress); `branch` narrows to one child area (0: those at the instruction's area
+    itself)."""
+    # "Not acknowledged" rather than "received or read": an IN list on the index's third
+    # column would make PostgreSQL scan it once per status and sort the whole lot.
+    qs = InstructionRecipient.objects.filter(instruction=instruction).exclude(
+        status=RecipientStatus.ACKED
+    )
     if branch == 0:
         qs = qs.filter(branch__isnull=True)
     elif branch is not None:
         qs = qs.filter(branch_id=branch)
-    return qs.select_related("user", "area").order_by("id")
+    return qs.select_related("user", "area").order_by("branch_id", "status", "id")
 
 
 def pending_for(user) -> list[InstructionRecipient]:

@@ -1,7 +1,8 @@
-"""The acknowledgement deadline, through the shared exactly-once timers (sla/timers.py):
-armed when an instruction is sent. When it passes, the sender is told how many have not
-acknowledged, once: the timer fires once however many sweeps overlap, and the
-instruction's `overdue_notified_at`, set under its row lock, guards a re-armed timer."""
+"""Two shared exactly-once timers (sla/timers.py), armed when an instruction is sent: the
+fallback for its inbox notices (notices.py), and the acknowledgement deadline. When the
+deadline passes, the sender is told how many have not acknowledged, once: the timer fires
+once however many sweeps overlap, and the instruction's `overdue_notified_at`, set under its
+row lock, guards a re-armed timer."""
 
 from datetime import datetime
 
@@ -12,7 +13,22 @@ from django.utils.translation import gettext as _
 from notifications.services import Message, notify_many
 from sla import timers
 
-from .models import ACK_DUE, Instruction, InstructionEvent, InstructionRecipient
+from .models import (
+    ACK_DUE,
+    NOTICES_DUE,
+    WAITING,
+    Instruction,
+    InstructionEvent,
+    InstructionRecipient,
+)
+from .notices import write_notices
+
+
+@timers.handler(NOTICES_DUE)
+def notices_fallback(due: list[timers.Due], now: datetime) -> None:
+    """The task queued on commit normally wrote them long ago: then this writes nothing."""
+    for item in due:
+        write_notices(instruction_id=item.object_id)
 
 
 @timers.handler(ACK_DUE)
@@ -26,7 +42,7 @@ def ack_deadline_passed(due: list[timers.Due], now: datetime) -> None:
     if not instructions:
         return
     missing = dict(
-        InstructionRecipient.objects.filter(instruction__in=instructions, acked_at__isnull=True)
+        InstructionRecipient.objects.filter(instruction__in=instructions, status__in=WAITING)
         .values("instruction")
         .annotate(n=Count("id"))
         .values_list("instruction", "n")

@@ -110,7 +110,12 @@ def detail(request, pk):
 def progress(request, pk):
     """The counts alone, for the page's polling (and, later, a live push)."""
     instruction = _followed_or_404(request.user, pk)
-    return render(request, "instructions/_progress.html", _progress_context(instruction))
+    context = _progress_context(instruction)
+    response = render(request, "instructions/_progress.html", context)
+    if request.GET.get("seen") != context["report"].seen:
+        # Someone read or acknowledged since the page's last look: its list reloads too.
+        response["HX-Trigger"] = "instruction-progress-changed"
+    return response
 
 
 @login_required

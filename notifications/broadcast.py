@@ -37,7 +37,7 @@ def notify_query(
     channels = [OutboxMessage.Channel(c) for c in channels]
     rows = (
         User.objects.filter(is_active=True, pk__in=users)
-        .order_by("pk")
+        .order_by()
         .values_list(
             "pk",
             Value(kind),

@@ -26,9 +26,14 @@ def payload(world, **change):
     } | change
 
 
-def test_it_sends_and_answers_with_the_progress(world, django_assert_max_num_queries):
+def test_it_sends_and_answers_with_the_progress(
+    world, django_assert_max_num_queries, django_capture_on_commit_callbacks, celery_eager
+):
     client = api_for(world.street)
-    with django_assert_max_num_queries(16):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as after,
+        django_assert_max_num_queries(16),
+    ):
         response = client.post(URL, payload(world), format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -36,6 +41,7 @@ def test_it_sends_and_answers_with_the_progress(world, django_assert_max_num_que
     assert body["progress"] == {"total": 4, "read": 0, "acked": 0, "waiting": 4}
     assert body["area"]["id"] == world.c1.pk and body["sender"] == "李综治"
     assert {b["area"]["id"] for b in body["branches"]} == {g.pk for g in world.tree.grids[:2]}
+    assert len(after) == 1  # the inbox notices, written once the send committed
     assert Notification.objects.filter(kind="instruction").count() == 4
 
 

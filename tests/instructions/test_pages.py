@@ -175,7 +175,13 @@ def test_it_serves_the_polled_counts_alone_and_stops_polling_when_all_acknowledg
     body = response.content.decode()
     assert body.lstrip().startswith("<section") or "<section" in body
     assert "<html" not in body and 'data-testid="acked-count">0/4<' in body
-    assert 'hx-trigger="every 5s"' in body
+    assert 'hx-trigger="every 5s"' in body and "?seen=4-0-0" in body
+    seen = client.get(url, {"seen": "4-0-0"}, **HTMX)
+    assert "HX-Trigger" not in seen  # nothing moved since the page looked
+    services.instruction_open(instruction=instruction, actor=world.double)
+    moved = client.get(url, {"seen": "4-0-0"}, **HTMX)
+    assert moved["HX-Trigger"] == "instruction-progress-changed"
+    assert "?seen=4-1-0" in moved.content.decode()
     for user in world.c1_workers:
         services.instruction_ack(instruction=instruction, actor=user)
     body = client.get(url, **HTMX).content.decode()
@@ -253,11 +259,21 @@ def test_it_marks_read_on_opening_and_acknowledges_in_place(
 
     time_machine.shift(timedelta(minutes=3))
     ack = reverse("instructions:ack", args=[instruction.pk])
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # and the banner, refreshed
         response = client.post(ack, **HTMX)
     body = response.content.decode()
     assert 'id="ack-panel"' in body and 'data-testid="acked"' in body
-    assert f'id="banner-instruction-{instruction.pk}" hx-swap-oob="delete"' in body
+    # Nothing else waits: the banner goes, out of band.
+    assert '<div id="instruction-banner" hx-swap-oob="delete">' in body
+    other = world.send(title="另一条")
+    response = client.post(
+        reverse("instructions:ack", args=[instruction.pk]),
+        HTTP_HX_CURRENT_URL=f"http://testserver{url}",
+        **HTMX,
+    )
+    body = response.content.decode()
+    assert 'id="instruction-banner"' in body and 'hx-swap-oob="true"' in body
+    assert other.title in body and f'name="next" value="{url}"' in body
     row.refresh_from_db()
     assert row.acked_at == NOW + timedelta(minutes=3)
     # Again (a double tap): the same answer, the first time kept.

@@ -9,6 +9,8 @@ from django.db.models import Count
 
 from grids.models import Role
 from instructions.models import ACK_DUE, Instruction, InstructionEvent, InstructionRecipient
+from instructions.notices import write_notices
+from instructions.tasks import instruction_notices
 from notifications.models import Notification, OutboxMessage
 from sla import timers
 
@@ -28,8 +30,8 @@ def test_it_reaches_exactly_the_chosen_roles_in_the_subtree_once_each(world):
     row = InstructionRecipient.objects.get(user=world.micro_worker)
     assert (row.area, row.branch, row.role) == (world.tree.micro_grids[0], world.tree.grids[0],
                                                 Role.GRID_WORKER)  # fmt: skip
-    assert row.status == "received" and row.read_at is None and row.created_at == NOW
-    # The double holds the role at both grids: told once, under the first in tree order.
+    assert row.status == "received" and row.read_at is None
+    # The double holds the role at both grids: told once, under the earlier assignment.
     assert InstructionRecipient.objects.get(user=world.double).branch == world.tree.grids[0]
 
 
@@ -50,8 +52,11 @@ def test_it_reaches_several_roles_and_leaves_the_sender_out(world):
     assert world.street not in recipients(own)
 
 
-def test_it_writes_one_inbox_notice_per_recipient_and_no_text_message(world):
-    instruction = world.send()
+def test_it_writes_one_inbox_notice_per_recipient_after_commit_and_no_text_message(
+    world, django_capture_on_commit_callbacks, celery_eager, time_machine
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        instruction = world.send()
     notices = Notification.objects.filter(kind="instruction")
     assert sorted(notices.values_list("recipient", flat=True)) == sorted(
         u.pk for u in world.c1_workers
@@ -67,6 +72,24 @@ def test_it_writes_one_inbox_notice_per_recipient_and_no_text_message(world):
         world.secretary,
         4,
     )
+    # The sweep's fallback, two minutes later, finds them written and writes none again.
+    time_machine.shift(timedelta(minutes=3))
+    assert timers.sweep() == 1
+    assert write_notices(instruction_id=instruction.pk) == 0
+    assert notices.count() == 4
+
+
+def test_the_sweep_writes_the_inbox_notices_once_if_the_task_was_lost(world, time_machine):
+    instruction = world.send()  # the test's transaction never commits: no task ran
+    assert not Notification.objects.exists()
+    time_machine.shift(timedelta(minutes=1))
+    assert timers.sweep() == 0
+    time_machine.shift(timedelta(minutes=2))
+    assert timers.sweep() == 1
+    assert Notification.objects.filter(kind="instruction").count() == 4
+    # The task arriving late writes nothing more.
+    assert instruction_notices(instruction.pk) == 0
+    assert Notification.objects.count() == 4
 
 
 def test_it_lets_the_district_reach_every_grid_worker_of_the_district(world):
