@@ -73,8 +73,14 @@ def progress_of(instructions) -> dict[int, Progress]:
     }
 
 
+# Ids are 64-bit: a larger one from a URL is no instruction (SQLite would overflow on it).
+MAX_ID = 2**63 - 1
+
+
 def instruction_detail(*, user, pk: int) -> Instruction:
     """One followed instruction (DoesNotExist if out of scope)."""
+    if not 0 < pk <= MAX_ID:
+        raise Instruction.DoesNotExist
     return followed(user=user).select_related("sender", "area").get(pk=pk)
 
 
@@ -172,6 +178,8 @@ def received_list(*, user) -> QuerySet[InstructionRecipient]:
 
 def receipt_for(*, user, instruction_pk: int) -> InstructionRecipient:
     """The user's own copy of one instruction (DoesNotExist if it was not sent to them)."""
+    if not 0 < instruction_pk <= MAX_ID:
+        raise InstructionRecipient.DoesNotExist
     return InstructionRecipient.objects.select_related(
         "instruction", "instruction__sender", "instruction__area"
     ).get(user=user, instruction_id=instruction_pk)

@@ -87,11 +87,18 @@ def _progress_context(instruction: Instruction) -> dict:
     return {"instruction": instruction, "report": report, "now": timezone.now()}
 
 
+def _branch(value: str) -> int | None:
+    """?branch=: a child area's id, 0 for the instruction's area itself; else all."""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number <= selectors.MAX_ID else None
+
+
 @login_required
 def detail(request, pk):
     instruction = _followed_or_404(request.user, pk)
-    branch = request.GET.get("branch")
-    branch = int(branch) if branch and branch.isdigit() else None
+    branch = _branch(request.GET.get("branch", ""))
     laggards = selectors.laggard_list(instruction=instruction, branch=branch)
     page = Paginator(laggards, PAGE_SIZE).get_page(request.GET.get("page"))
     context = _progress_context(instruction) | {

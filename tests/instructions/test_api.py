@@ -122,6 +122,8 @@ def test_it_acknowledges_once_for_a_recipient_only(
     for outsider in (world.secretary, world.micro_head, world.nobody):
         assert api_for(outsider).post(f"{URL}{instruction.pk}/ack/").status_code == 404
     assert api_for(world.workers[0]).post(f"{URL}999999/ack/").status_code == 404
+    assert api_for(world.workers[0]).post(f"{URL}{2**63}/ack/").status_code == 404
+    assert api_for(world.street).get(f"{URL}{2**63}/").status_code == 404
     assert InstructionRecipient.objects.filter(acked_at__isnull=False).count() == 1
 
 

@@ -42,7 +42,10 @@ def test_it_offers_only_the_senders_areas_and_sends(client, world, django_assert
     assert offered == {world.s1.pk, world.c1.pk, world.c2.pk, *(g.pk for g in world.tree.grids[:4])}
     assert "全部区域" not in response.content.decode()
 
-    response = client.post(reverse("instructions:send"), send_data(world))
+    # session, user, scope, the area, the children, the instruction, its recipients, the
+    # count saved, the event, two timers (and savepoints): however many recipients there are
+    with django_assert_max_num_queries(16):
+        response = client.post(reverse("instructions:send"), send_data(world))
     instruction = Instruction.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("instructions:detail", args=[instruction.pk])
@@ -149,6 +152,8 @@ def test_it_shows_progress_per_child_area_and_who_has_not_acknowledged(
 
     narrowed = client.get(url, {"branch": world.c2.pk})
     assert {r.user for r in narrowed.context["page"]} == {world.workers[3]}
+    for nonsense in ("²", "-1", "x", str(2**63)):
+        assert len(client.get(url, {"branch": nonsense}).context["page"].object_list) == 4
 
 
 def test_it_pages_the_people_who_have_not_acknowledged(client, world):
