@@ -1,4 +1,6 @@
-"""Inserting thousands of rows in one statement, for the SLA sweep.
+"""Inserting thousands of rows in one statement: rows made in Python (`insert_rows`, the SLA
+sweep) or made by the database from a query (`insert_from_select`, an instruction to every
+grid worker of a city).
 
 Django's bulk_create builds a model instance per row and a placeholder per value: for the
 10,000 events and 13,000 notifications of a busy sweep tick that is over a second of
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection, models
+from django.db.models.constants import OnConflict
 
 
 def insert_rows(
@@ -76,3 +79,35 @@ def _field_name(model, column: str) -> str:
         if column in (field.name, field.attname):
             return field.name
     raise ValueError(f"{model.__name__} has no field {column!r}")
+
+
+def insert_from_select(
+    model: type[models.Model],
+    columns: Sequence[str],
+    queryset: models.QuerySet,
+    *,
+    ignore_conflicts: bool = False,
+) -> int:
+    """INSERT INTO model's table (columns) SELECT …: the rows are made by the database from
+    `queryset` (a `values_list` whose expressions line up with `columns`, foreign keys named
+    by their attname), so however many there are, none travels to Python. Returns how many
+    were inserted. `ignore_conflicts` skips rows that would break a unique constraint (ON
+    CONFLICT DO NOTHING; on SQLite INSERT OR IGNORE). As with insert_rows, no defaults,
+    auto_now or validation: the select gives every column the table needs."""
+    fields = [model._meta.get_field(_field_name(model, c)) for c in columns]
+    if len(queryset.query.values_select) + len(queryset.query.annotation_select) != len(fields):
+        raise ValueError("the queryset must select exactly one expression per column")
+    select_sql, params = queryset.query.sql_with_params()
+    quote = connection.ops.quote_name
+    conflict = OnConflict.IGNORE if ignore_conflicts else None
+    sql = (
+        f"{connection.ops.insert_statement(on_conflict=conflict)} "
+        f"{quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"{select_sql}"
+    )
+    suffix = connection.ops.on_conflict_suffix_sql(fields, conflict, None, None)
+    if suffix:
+        sql = f"{sql} {suffix}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

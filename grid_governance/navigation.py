@@ -1,10 +1,12 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dashboards.health import may_see_health
 from grids.models import THREE_OFFICERS_AND_A_LAWYER, Role
 from grids.selectors import user_scope
+from instructions.scope import SENDER_ROLES
 from notifications.services import unread_count
 
 # (url name, label, roles that see it; empty = everyone signed in). Later features add
@@ -69,6 +71,11 @@ NAV_ITEMS = [
     ("assessment:ranking", _("Monthly assessment"), ASSESSMENT_STAFF),
     ("grids:responsibility", _("Who was responsible"), SUPERVISORS),
     ("inbox:list", _("Messages"), ()),
+    (
+        "instructions:list",
+        pgettext_lazy("leaders' instructions", "Instructions"),
+        tuple(SENDER_ROLES),
+    ),
     ("reception_days:mine", _("My reception days"), THREE_OFFICERS_AND_A_LAWYER),
     ("reception_days:list", _("Reception days"), RECEPTION_DAY_STAFF),
     ("reception_days:report_card", _("Reception-day report card"), RECEPTION_DAY_STAFF),

@@ -41,6 +41,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("sla/health/", health.sla_health, name="sla_health"),
     path("reception-days/", include("reception_days.urls")),
+    path("instructions/", include("instructions.urls")),
     # Residents: public pages (no login) under /r/, staff pages under /residents/.
     path("r/", include("residents.public_urls")),
     path("residents/", include("residents.urls")),
@@ -52,6 +53,7 @@ urlpatterns = [
     path("api/v1/stats/", include("dashboards.api_urls")),
     path("api/v1/assessment/", include("assessment.api_urls")),
     path("api/v1/reception-days/", include("reception_days.api_urls")),
+    path("api/v1/instructions/", include("instructions.api_urls")),
     path("api/v1/residents/", include("residents.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

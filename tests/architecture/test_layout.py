@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["grid_governance", "dashboards", "assessment", "residents", "reception_days",
-        "disputes", "sla", "notifications", "grids", "common"]  # fmt: skip
+        "disputes", "instructions", "sla", "notifications", "grids", "common"]  # fmt: skip
 MAX_LINES = 600
 
 

@@ -236,9 +236,9 @@ def test_it_renders_the_health_page_with_a_fixed_number_of_queries(
     client, world, late, django_assert_max_num_queries
 ):
     client.force_login(SuperuserFactory())
-    # session, user, scope, unread badge, lag, breaches, backlog, colours, last sweep,
-    # calendar years
-    with django_assert_max_num_queries(10):
+    # session, user, scope, unread badge, instructions banner, lag, breaches, backlog,
+    # colours, last sweep, calendar years
+    with django_assert_max_num_queries(11):
         assert client.get(reverse("sla_health")).status_code == 200
 
 

@@ -800,8 +800,9 @@ def test_it_lists_by_colour_with_a_fixed_number_of_queries(
     time_machine.move_to(T0 + 2 * DAY, tick=False)
     client.force_login(w.secretary)
     params = {"colour": "orange", "sort": "sla"}
-    # session, user, scope, count, rows, the filter's area and type pickers, unread badge
-    with django_assert_max_num_queries(8):
+    # session, user, scope, count, rows, the filter's area and type pickers, unread badge,
+    # the banner of instructions to acknowledge
+    with django_assert_max_num_queries(9):
         few_page = _queries(client, reverse("disputes:list"), params)
     first, second, third = api(), api(), api()
     with django_assert_max_num_queries(3):  # scope, count, rows
@@ -813,7 +814,7 @@ def test_it_lists_by_colour_with_a_fixed_number_of_queries(
     for _ in range(20):
         _assign(file_case(w), w)
     time_machine.move_to(T0 + 2 * DAY, tick=False)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         many_page = _queries(client, reverse("disputes:list"), params)
     with django_assert_max_num_queries(3):
         many_api = _queries(third, "/api/v1/cases/", params)

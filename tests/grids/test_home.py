@@ -145,8 +145,9 @@ def test_it_renders_the_home_page_with_a_fixed_number_of_queries(
         assign(user, Role.GRID_WORKER, grid)
     client.force_login(user)
 
-    # session, user, scope, ancestors of the places, area counts, the header's unread badge
-    with django_assert_max_num_queries(6):
+    # session, user, scope, ancestors of the places, area counts, the header's unread badge,
+    # the banner of instructions to acknowledge
+    with django_assert_max_num_queries(7):
         response = client.get(HOME)
 
     assert response.status_code == 200
