@@ -75,7 +75,7 @@ def _outbox_select(
     values = " UNION ALL ".join(["SELECT %s AS channel"] * len(channels))
     adapt = connection.ops.adapt_datetimefield_value
     sql = (
-        f"SELECT n.id, ch.channel, {address}, %s, %s, 0, '', %s "
+        f"SELECT n.id, ch.channel, {address}, %s, %s, 0, '', %s, '' "
         f"FROM {source} JOIN {user} u ON u.id = n.recipient "
         f"CROSS JOIN ({values}) AS ch "
         f"WHERE {address} <> '' ORDER BY n.id, ch.channel"
@@ -104,6 +104,7 @@ def _outbox_columns() -> str:
         "attempts",
         "last_error",
         "created_at",
+        "text",  # only an SMS with no notice behind it has its own text
     )
     return ", ".join(column[name] for name in names)
 

@@ -352,10 +352,10 @@ def test_it_builds_the_page_in_a_fixed_number_of_queries(
 ):
     # Session, user, scope (3); the area asked for (1); the versions (1); the rows to sort
     # and their container's (1), the page's whole rows (1); six months of scores (1); the
-    # breadcrumb (1); unread messages (1).
+    # breadcrumb (1); unread messages (1); the instructions banner (1).
     client.force_login(getattr(w, user))
     for params in ({}, {"area": w.s1.pk, "kind": "community"}, {"area": w.c1.pk}):
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(11):
             assert client.get(RANKING, params).status_code in (200, 400)
 
 
