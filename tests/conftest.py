@@ -56,3 +56,11 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or (
         "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
     )
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Browser tests last: Playwright's sync API leaves an event loop behind in the test
+    thread, which the Channels socket tests (async_to_sync) after them would trip over, and
+    their live server's database flushes empty the data migrations' rows that later tests
+    read. Stable otherwise: the order within each group is kept."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/"))

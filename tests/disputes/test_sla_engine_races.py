@@ -131,7 +131,7 @@ def hold_while(action: Callable[[], object], locked: threading.Event, release: t
 
 def close_case(w: World, case: Case) -> Case:
     case = services.case_resolve(case=case, actor=w.mediator, outcome=Outcome.AGREEMENT)
-    return services.case_close(case=case, actor=w.mediator)
+    return services.case_close(case=case, actor=w.secretary)
 
 
 @pytest.mark.parametrize("action", ["assign", "close"])

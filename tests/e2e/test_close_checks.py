@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from disputes import services
 from disputes.models import Case, CaseStatus, CloseKind, SupervisionCard
 from grids.models import User
+from sla.models import SlaPolicy, VerifyBy
 from tests.e2e.helpers import assert_no_horizontal_scroll
 
 pytestmark = pytest.mark.e2e
@@ -31,6 +32,11 @@ def act(page, name: str, fill: dict, choose: str | None = None, select: dict | N
 def in_mediation(wage_case) -> Case:
     secretary = User.objects.get(username="secretary")
     mediator = User.objects.get(username="mediator")
+    # The browser tests' database holds no policies (their flush empties the data
+    # migrations'): this one asks for the check, as the shipped default does.
+    policy = SlaPolicy.objects.create(code="checked", name="核查", verify_by=VerifyBy.UNIT)
+    Case.objects.filter(pk=wage_case.pk).update(sla_policy=policy)
+    wage_case.refresh_from_db()
     case = services.case_assign(case=wage_case, mediator=mediator, actor=secretary)
     return services.case_progress(case=case, actor=mediator, note="已约双方到社区调解")
 
