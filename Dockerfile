@@ -34,9 +34,11 @@ RUN export SECRET_KEY=build-only-not-secret DEBUG=0 \
 
 # --- runtime ---------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}
-# CJK fonts so generated PDFs (mediation agreements) show Chinese text.
+# CJK fonts so generated PDFs (mediation agreements, case files) show Chinese text, and
+# WeasyPrint's Pango, which draws them.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-noto-cjk fontconfig \
+       libpango-1.0-0 libpangoft2-1.0-0 \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --gid 1000 app \
     && useradd --uid 1000 --gid app --create-home --shell /usr/sbin/nologin app

@@ -13,6 +13,7 @@ export UV_LINK_MODE := copy
 
 # Installs uv (from PyPI) if missing, then the locked dependencies. Fast when present.
 install: $(VENV)/.synced
+	@bin/system-deps
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
 	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv \
