@@ -20,7 +20,7 @@ from notifications import live
 from sla import clock
 from sla.models import TimeBasis
 
-from . import actions, disclosure, permissions, selectors, services, upload_stash
+from . import actions, case_sections, disclosure, permissions, selectors, services, upload_stash
 from .forms import CaseFileForm, CaseFilterForm, PartyFormSet
 from .models import Attachment, Case, Channel
 from .services.departments import reported_task
@@ -196,6 +196,7 @@ def _detail_context(request, case: Case, forms=None, error: str = "", revealed=F
         "typical_cases": case.category.typical_cases.all(),
         # Visible to this user (checked by the caller): the page may follow its changes.
         "live_groups": [live.case_group(case.pk)],
+        "sections": case_sections.render_all(request, case),
     }
 
 
