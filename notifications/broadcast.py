@@ -14,7 +14,8 @@ from common.bulk import insert_from_select
 from grids.models import User
 
 from .delivery import quiet_hours_end
-from .models import Notification, OutboxMessage
+from .groups import group_of
+from .models import Notification, NotificationPreference, OutboxMessage
 from .tasks import outbox_deliver
 
 INBOX_COLUMNS = ("recipient_id", "kind", "title", "body", "created_at")
@@ -50,7 +51,9 @@ def notify_query(
         return insert_from_select(Notification, INBOX_COLUMNS, rows), 0
     not_before = quiet_hours_end(now)
     if connection.vendor == "postgresql":
-        written, queued = _insert_with_outbox(rows, channels, not_before=not_before, now=now)
+        written, queued = _insert_with_outbox(
+            rows, channels, kind=kind, not_before=not_before, now=now
+        )
     else:
         written = insert_from_select(Notification, INBOX_COLUMNS, rows)
         queued = _queue_outbox(kind, now, channels, not_before=not_before)
@@ -60,10 +63,13 @@ def notify_query(
 
 
 def _outbox_select(
-    source: str, source_params: list, channels, *, not_before, now
+    source: str, source_params: list, channels, *, kind: str, not_before, now
 ) -> tuple[str, list]:
     """SELECT the outbox rows for the notices of `source` (a FROM item named n, with id and
-    recipient columns): one per notice and channel whose address the recipient has."""
+    recipient columns): one per notice and channel whose address the recipient has and that
+    the recipient has not turned off for this kind's group (/notifications/settings/; no
+    row: wanted). The preferences are joined in the same statement, never read one by one:
+    a city-wide instruction honours 217,000 people's choices without a round trip."""
     quote = connection.ops.quote_name
     user = quote(User._meta.db_table)
     whens = " ".join(
@@ -71,14 +77,21 @@ def _outbox_select(
     )
     address = f"CASE ch.channel {whens} END"
     address_params = [c.value for c in channels]
+    pref = quote(NotificationPreference._meta.db_table)
+    pcol = {f.name: quote(f.column) for f in NotificationPreference._meta.concrete_fields}
+    join = f"LEFT JOIN {pref} p ON p.{pcol['user']} = n.recipient AND p.{pcol['group']} = %s"
+    wanted = (
+        f"COALESCE(CASE ch.channel WHEN %s THEN p.{pcol['email']} ELSE p.{pcol['sms']} END, %s)"
+    )
+    wanted_params = [OutboxMessage.Channel.EMAIL.value, True]
     # A derived table rather than VALUES … AS ch(channel): SQLite has no column aliases there.
     values = " UNION ALL ".join(["SELECT %s AS channel"] * len(channels))
     adapt = connection.ops.adapt_datetimefield_value
     sql = (
         f"SELECT n.id, ch.channel, {address}, %s, %s, 0, '', %s, '' "
         f"FROM {source} JOIN {user} u ON u.id = n.recipient "
-        f"CROSS JOIN ({values}) AS ch "
-        f"WHERE {address} <> '' ORDER BY n.id, ch.channel"
+        f"CROSS JOIN ({values}) AS ch {join} "
+        f"WHERE {address} <> '' AND {wanted} ORDER BY n.id, ch.channel"
     )
     params = [
         *address_params,
@@ -87,7 +100,9 @@ def _outbox_select(
         adapt(now),
         *source_params,
         *address_params,
+        group_of(kind),
         *address_params,
+        *wanted_params,
     ]
     return sql, params
 
@@ -109,13 +124,15 @@ def _outbox_columns() -> str:
     return ", ".join(column[name] for name in names)
 
 
-def _insert_with_outbox(rows: QuerySet, channels, *, not_before, now) -> tuple[int, int]:
+def _insert_with_outbox(rows: QuerySet, channels, *, kind, not_before, now) -> tuple[int, int]:
     """PostgreSQL: inbox and outbox rows in one statement (a data-modifying CTE)."""
     quote = connection.ops.quote_name
     ncol = {f.name: quote(f.column) for f in Notification._meta.concrete_fields}
     select_sql, select_params = rows.query.sql_with_params()
     columns = ", ".join(ncol[c.removesuffix("_id")] for c in INBOX_COLUMNS)
-    outbox_sql, outbox_params = _outbox_select("n", [], channels, not_before=not_before, now=now)
+    outbox_sql, outbox_params = _outbox_select(
+        "n", [], channels, kind=kind, not_before=not_before, now=now
+    )
     sql = (
         f"WITH n AS (INSERT INTO {quote(Notification._meta.db_table)} ({columns}) "
         f"{select_sql} RETURNING {ncol['id']} AS id, {ncol['recipient']} AS recipient), "
@@ -140,7 +157,7 @@ def _queue_outbox(kind: str, now, channels, *, not_before) -> int:
     )
     source_params = [kind, connection.ops.adapt_datetimefield_value(now)]
     outbox_sql, outbox_params = _outbox_select(
-        source, source_params, channels, not_before=not_before, now=now
+        source, source_params, channels, kind=kind, not_before=not_before, now=now
     )
     with connection.cursor() as cursor:
         cursor.execute(

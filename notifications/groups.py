@@ -44,11 +44,13 @@ KINDS = {
     "extension_requested": Group.ESCALATIONS,
     "extension_approved": Group.ESCALATIONS,
     "extension_refused": Group.ESCALATIONS,
+    "verify_overdue": Group.DEADLINES,
 }
 # The first prefix that matches wins.
 PREFIXES = (
     ("instruction", Group.INSTRUCTIONS),
     ("supervision", Group.ESCALATIONS),
+    ("card_", Group.ESCALATIONS),  # supervision cards: issued, red, answered, overdue
     ("escalat", Group.ESCALATIONS),
     ("sla_", Group.DEADLINES),
     ("case_", Group.HANDOFFS),

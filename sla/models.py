@@ -79,6 +79,15 @@ class SlaPolicy(models.Model):
             "A yellow card still unanswered or its step still overdue after this turns red."
         ),
     )
+    red_card_on_breach_number = models.PositiveSmallIntegerField(
+        _("red card at the n-th missed step of a case"),
+        default=2,
+        db_default=2,
+        help_text=_(
+            "When the same unit misses this many steps of one case (e.g. 2: assigned late, then "
+            "handled late), the card for the last of them is red at once. 0: never."
+        ),
+    )
     # Warnings before each deadline (即将超时): the earlier of the two moments, never before
     # the limit starts. Counted back from the deadline in calendar time, so an extension
     # or a pause moves the warning with its deadline.

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.bulk import insert_rows
+from common.errors import StateConflict
 from grids.models import Role, User
 from notifications.services import ASSIGNER_ROLES, Holders, Message, notify, notify_many
 from sla import clock, timers
@@ -32,29 +33,38 @@ def reply_due(policy, now: datetime) -> datetime:
 
 
 def issue_auto_cards(breaches: list[tuple], policies: dict, now: datetime) -> int:
-    """Yellow cards for breaches the sweep has just recorded: (case, step, deadline) each,
-    the case carrying handling_area_id and sla_policy_id. One card per case, step and
-    colour: a step that breaches again (after a reopening) keeps its first card. Stamped at
-    the deadline, like the breach; the answer is due counted from now (when the unit can
-    first see it), its red card from the deadline."""
+    """Cards for breaches the sweep has just recorded: (case, step, deadline) each, the case
+    carrying handling_area_id and sla_policy_id. One card per case and step: a step that
+    breaches again (after a reopening) keeps its first card. Yellow, unless the same unit
+    has now missed the policy's n-th step of this case (督办 escalates on repeats): then red
+    at once, and the unit's leaders and the level above are told. Stamped at the deadline,
+    like the breach; the answer is due counted from now (when the unit can first see it),
+    a yellow card's red one from the deadline."""
     if not breaches:
         return 0
     case_ids = {case.pk for case, _step, _due in breaches}
-    existing = set(
-        Card.objects.filter(case_id__in=case_ids, colour=Card.Colour.YELLOW).values_list(
-            "case_id", "step"
-        )
-    )
-    cards = []
-    for case, step, due in breaches:
-        if (case.pk, step) in existing:
+    # The steps each unit has already missed on each case (any colour, not 督办 by hand).
+    missed: dict[tuple[int, int], set[str]] = {}
+    for case_id, step, area_id in (
+        Card.objects.filter(case_id__in=case_ids)
+        .exclude(step=Card.Step.MANUAL)
+        .values_list("case_id", "step", "area_id")
+    ):
+        missed.setdefault((case_id, area_id), set()).add(step)
+    cards, cases = [], {}
+    for case, step, due in sorted(breaches, key=lambda b: b[2]):
+        unit = missed.setdefault((case.pk, case.handling_area_id), set())
+        if any(step in steps for (c, _a), steps in missed.items() if c == case.pk):
             continue
-        existing.add((case.pk, step))
+        unit.add(step)
         policy = policies.get(case.sla_policy_id)
+        nth = policy.red_card_on_breach_number if policy else 0
+        repeat = bool(nth) and len(unit) >= nth
+        cases[case.pk] = case
         cards.append(
             Card(
                 case_id=case.pk,
-                colour=Card.Colour.YELLOW,
+                colour=Card.Colour.RED if repeat else Card.Colour.YELLOW,
                 step=step,
                 area_id=case.handling_area_id,
                 issued_at=due,
@@ -62,18 +72,42 @@ def issue_auto_cards(breaches: list[tuple], policies: dict, now: datetime) -> in
             )
         )
     Card.objects.bulk_create(cards)
-    _arm_timers(cards, policies, {case.pk: case for case, _s, _d in breaches})
-    label = str(Card.Colour.YELLOW.label)
+    _arm_timers(cards, policies, cases)
     steps = {value: str(text) for value, text in Card.Step.choices}
     insert_rows(
         CaseEvent,
         EVENT_COLUMNS,
         [
-            (c.case_id, c.issued_at, "", "", f"{label}：{steps[c.step]}", _card_data(c))
+            (
+                c.case_id,
+                c.issued_at,
+                "",
+                "",
+                f"{c.get_colour_display()}：{steps[c.step]}",
+                _card_data(c),
+            )
             for c in cards
         ],
         constants={"kind": CaseEvent.Kind.CARD_ISSUED.value, "actor_id": None, "recorded_at": now},
     )
+    reds = [c for c in cards if c.colour == Card.Colour.RED]
+    if reds:
+        # A yellow card rides on the breach notice the same people get; a red one is news
+        # for the level above, which the breach notice does not reach.
+        # (The sweep's cases are light rows: the people to tell need the whole case.)
+        full = Case.objects.select_related("mediator").in_bulk({c.case_id for c in reds})
+        holders = Holders()
+        notify_many(
+            Message(
+                users=unit_people(full[c.case_id], c.area_id, holders, above=True),
+                case=full[c.case_id],
+                kind="card_red",
+                title=_("Red card: %(number)s") % {"number": full[c.case_id].number},
+                body=_("%(step)s — the unit's repeated delay on this case.")
+                % {"step": steps[c.step]},
+            )
+            for c in reds
+        )
     return len(cards)
 
 
@@ -174,6 +208,10 @@ def card_answer(*, card: Card, actor: User, reply: str) -> Card:
     case = lock_case(card.case)
     card = Card.objects.select_for_update().get(pk=card.pk)
     card.case = case
+    if (
+        card.answered
+    ):  # answered meanwhile (by a colleague, or a second tap): not an error of rights
+        raise StateConflict(_("This card has already been answered."))
     require(may_answer(actor, card))
     reply = (reply or "").strip()
     if not reply:

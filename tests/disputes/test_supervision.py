@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from common.errors import StateConflict
 from disputes import services
 from disputes.ledger import TransitionError
 from disputes.models import CaseEvent, SupervisionCard
@@ -134,7 +135,7 @@ def test_the_unit_answers_and_the_issuer_is_told_but_may_not_answer_itself(w):
     card.refresh_from_db()
     assert card.reply == "已分派，明日上门" and card.replied_by == w.secretary
     assert Notification.objects.filter(kind="card_answered", recipient=w.street).count() == 1
-    with pytest.raises(PermissionDenied):  # answered already
+    with pytest.raises(StateConflict):  # answered already
         services.card_answer(card=card, actor=w.secretary, reply="再答一次")
 
 
@@ -152,7 +153,7 @@ def test_the_api_supervises_and_answers(w):
     assert own.status_code == 403
     ok = client_for(w.secretary).post(f"{base}/answer-card/", answer, format="json")
     again = client_for(w.secretary).post(f"{base}/answer-card/", answer, format="json")
-    assert ok.status_code == 200 and again.status_code == 403
+    assert ok.status_code == 200 and again.status_code == 409
 
 
 def test_the_card_list_is_scoped_filtered_and_counted(client, w, django_assert_max_num_queries):
@@ -184,3 +185,65 @@ def test_the_case_page_shows_the_cards(client, w):
     body = client.get(f"/cases/{case.pk}/").content.decode()
     assert 'data-testid="cards"' in body and "上级督办" in body
     assert 'data-action="answer_card"' in body
+
+
+def _miss_assignment_then_first_progress(w, time_machine):
+    """The unit assigns late, then misses the first progress too: two missed steps."""
+    case = file_case(w)
+    sla_sweep_step(now=case.assign_due_at + HOUR)
+    time_machine.move_to(case.assign_due_at + 2 * HOUR, tick=False)
+    services.case_assign(case=case, mediator=w.mediator, actor=w.secretary)
+    case.refresh_from_db()
+    return case, case.first_update_due_at
+
+
+def test_a_second_missed_step_of_the_same_case_is_a_red_card_at_once(w, time_machine):
+    case, due = _miss_assignment_then_first_progress(w, time_machine)
+    Notification.objects.all().delete()
+
+    for now in (due + HOUR, due + HOUR, due + 2 * HOUR, due + 72 * HOUR):
+        sla_sweep_step(now=now)
+
+    [yellow] = cards(case, colour="yellow")
+    [red] = cards(case, colour="red")
+    assert (yellow.step, red.step, red.issued_at) == ("not_assigned", "not_handled", due)
+    assert red.area_id == case.handling_area_id
+    assert case.events.filter(kind=K.CARD_ISSUED, data__colour="red").count() == 1
+    told = list(Notification.objects.filter(kind="card_red").values_list(
+        "recipient__username", flat=True))  # fmt: skip
+    # The unit, its leaders and the level above, once each.
+    assert "secretary" in told and "street" in told and len(told) == len(set(told))
+    # A red card issued at once has no yellow stage left to turn red.
+    assert timers.pending("disputes.card_red_due", red.pk) is None
+    assert timers.pending("disputes.card_reply_due", red.pk) == red.reply_due_at
+
+
+def test_a_policy_without_red_on_repeats_keeps_the_second_card_yellow(w, time_machine):
+    case, due = _miss_assignment_then_first_progress(w, time_machine)
+    case.sla_policy.red_card_on_breach_number = 0
+    case.sla_policy.save()
+
+    sla_sweep_step(now=due + HOUR)
+
+    assert [(c.step, c.colour) for c in cards(case)] == [
+        ("not_assigned", "yellow"),
+        ("not_handled", "yellow"),
+    ]
+    assert not Notification.objects.filter(kind="card_red").exists()
+
+
+def test_two_steps_missed_during_one_outage_give_a_yellow_then_a_red(w):
+    case = file_case(w)
+    services.case_assign(case=case, mediator=w.mediator, actor=w.secretary)
+    case.refresh_from_db()
+
+    sla_sweep_step(now=case.close_due_at + DAY)
+    sla_sweep_step(now=case.close_due_at + DAY)
+
+    # Assigned in time: the first missed step is the first progress (yellow), then the
+    # close (the second of this case: red), each stamped at its own deadline.
+    got = [(c.step, c.colour, c.issued_at) for c in cards(case)]
+    assert got == [
+        ("not_handled", "yellow", case.first_update_due_at),
+        ("past_close", "red", case.close_due_at),
+    ]

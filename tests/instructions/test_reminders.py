@@ -11,7 +11,7 @@ from django.db import connection
 from common.errors import StateConflict
 from instructions import services
 from instructions.models import InstructionEvent, InstructionRecipient
-from notifications.models import Notification, OutboxMessage
+from notifications.models import Notification, NotificationPreference, OutboxMessage
 from tests.conftest import service_missing
 
 from .conftest import NOW, SH
@@ -125,3 +125,18 @@ def test_it_reminds_each_person_once_when_two_press_at_once(world, time_machine)
     assert sorted(results) == [0, 4]
     assert OutboxMessage.objects.count() == 4
     assert Notification.objects.filter(kind="instruction_reminder").count() == 4
+
+
+def test_a_worker_who_turned_off_sms_for_instructions_gets_the_inbox_notice_only(world):
+    """The per-user settings (/notifications/settings/) apply to city-wide notices too; a
+    choice for another group of notices changes nothing here."""
+    NotificationPreference.objects.create(user=world.workers[0], group="instructions", sms=False)
+    NotificationPreference.objects.create(user=world.workers[1], group="deadlines", sms=False)
+    instruction = world.send()
+
+    assert services.instruction_remind(instruction=instruction, actor=world.secretary) == 4
+
+    everyone = [world.workers[0], world.workers[1], world.micro_worker, world.double]
+    notices = Notification.objects.filter(kind="instruction_reminder")
+    assert sorted(notices.values_list("recipient", flat=True)) == sorted(u.pk for u in everyone)
+    assert sms_to() == sorted(u.phone for u in everyone[1:] if u.phone)
