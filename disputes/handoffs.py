@@ -11,7 +11,8 @@ outbox after commit, outside quiet hours).
 - resolved → whoever checks and closes it: the handling unit's assigners (and the filing
   grid worker when the policy has them check on site);
 - the check failed → the mediator and the assisting staff;
-- closed / reopened / withdrawn → the filer, the mediator and the handling unit;
+- closed / reopened / withdrawn / referred elsewhere → the filer, the mediator and the
+  handling unit;
 - corrected (更正) → the handling unit (the new one, when the correction moved the case;
   the service tells the one it left), the mediator and the filer;
 - a department signed for, returned or reported completion → the handling unit (the
@@ -41,6 +42,7 @@ TITLES = {
     K.CLOSED: gettext_noop("Case closed: %(number)s"),
     K.REOPENED: gettext_noop("Case reopened: %(number)s"),
     K.WITHDRAWN: gettext_noop("Case withdrawn: %(number)s"),
+    K.REFERRED: gettext_noop("Case referred elsewhere: %(number)s"),
     K.DEPT_SIGNED: gettext_noop("The department signed for case %(number)s"),
     K.DEPT_RETURNED: gettext_noop("The department returned case %(number)s"),
     K.DEPT_REPORTED: gettext_noop("Department's completion report to verify: %(number)s"),
@@ -96,7 +98,7 @@ def recipients(case: Case, kind: str) -> list[User]:
         return _by_id(case.mediator_id, *case.assistants.values_list("pk", flat=True))
     if kind in (K.DEPT_SIGNED, K.DEPT_RETURNED, K.DEPT_REPORTED):
         return _unit(case)  # the dispatching centre waits for the department's answer
-    if kind in (K.CLOSED, K.REOPENED, K.WITHDRAWN, K.CORRECTED):
+    if kind in (K.CLOSED, K.REOPENED, K.WITHDRAWN, K.REFERRED, K.CORRECTED):
         return _by_id(case.filed_by_id, case.mediator_id) + _unit(case)
     return []
 
