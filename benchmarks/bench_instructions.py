@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     from grids.models import Area, Role, User
     from instructions import selectors, services
     from instructions.models import Instruction, InstructionRecipient
-    from instructions.notices import write_notices
+    from instructions.notices import write_notices, write_reminder_notices
     from notifications.models import Notification, OutboxMessage
     from sla import timers
 
@@ -263,8 +263,14 @@ def main(argv: list[str] | None = None) -> int:
         selectors.laggard_list(instruction=instruction)[:20]), repeat=5)  # fmt: skip
     step("已签收, one grid worker", lambda: services.instruction_ack(
         instruction=instruction, actor=worker))  # fmt: skip
-    reminded = step("remind all by SMS (inbox + outbox rows)", lambda: services.instruction_remind(
-        instruction=instruction, actor=sender))  # fmt: skip
+
+    reminded = step(
+        "remind all: the sender's request (stamps the people)",
+        lambda: services.instruction_remind(instruction=instruction, actor=sender),
+    )
+    event = instruction.events.filter(kind="reminded").latest("pk")
+    step("remind all: the task after commit (inbox + SMS rows)",
+         lambda: write_reminder_notices(event_id=event.pk))  # fmt: skip
     queued = OutboxMessage.objects.filter(channel="sms").count()
 
     def deadline():

@@ -13,6 +13,8 @@ from grids.roles import Role
 # the fallback that writes its inbox notices if the task queued on commit was lost.
 ACK_DUE = "instructions.ack_due"
 NOTICES_DUE = "instructions.notices"
+# The fallback for a large reminder's notices (the event's id), like NOTICES_DUE for a send.
+REMINDER_NOTICES_DUE = "instructions.reminder_notices"
 
 
 class Instruction(models.Model):
@@ -183,6 +185,9 @@ class InstructionEvent(models.Model):
     )
     people = models.PositiveIntegerField(_("people"), default=0)
     at = models.DateTimeField(_("at"))
+    # A reminder's inbox and SMS notices: when they were written (by the request for a few
+    # people, by a task after commit for many; set once, so they are written once).
+    notices_written_at = models.DateTimeField(_("notices written at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("instruction event")

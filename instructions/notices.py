@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from notifications.broadcast import notify_query
 
-from .models import Instruction, InstructionRecipient
+from .models import WAITING, Instruction, InstructionEvent, InstructionRecipient
 
 
 def local_time(moment) -> str:
@@ -39,5 +39,37 @@ def write_notices(*, instruction_id: int) -> int:
             "sender": instruction.sender.display_name,
             "deadline": local_time(instruction.ack_due_at),
         },
+    )
+    return written
+
+
+@transaction.atomic
+def write_reminder_notices(*, event_id: int) -> int:
+    """The inbox notice and SMS of a reminder (instruction_remind), to the people it stamped
+    who still have not acknowledged. Returns how many were written (0: written already, by
+    the request, the task or the sweep's fallback, whichever came first)."""
+    claimed = InstructionEvent.objects.filter(
+        pk=event_id, kind=InstructionEvent.Kind.REMINDED, notices_written_at__isnull=True
+    ).update(notices_written_at=timezone.now())
+    if not claimed:
+        return 0
+    event = InstructionEvent.objects.select_related("instruction__sender").get(pk=event_id)
+    return notify_reminded(event=event, instruction=event.instruction)
+
+
+def notify_reminded(*, event: InstructionEvent, instruction: Instruction) -> int:
+    """Write a reminder's notices (the caller has claimed them: see above)."""
+    written, _queued = notify_query(
+        users=InstructionRecipient.objects.filter(
+            instruction=instruction, reminded_at=event.at, status__in=WAITING
+        ).values("user_id"),
+        kind="instruction_reminder",
+        title=_("Please acknowledge: %(title)s") % {"title": instruction.title},
+        body=_("Acknowledge by %(deadline)s (sent by %(sender)s).")
+        % {
+            "deadline": local_time(instruction.ack_due_at),
+            "sender": instruction.sender.display_name,
+        },
+        channels=["sms"],
     )
     return written

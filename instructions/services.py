@@ -19,27 +19,30 @@ from common.bulk import insert_from_select
 from common.errors import StateConflict
 from common.limits import TEXT_MAX, too_long
 from grids.models import Area, Assignment
-from notifications.broadcast import notify_query
 from sla import timers
 
 from .models import (
     ACK_DUE,
     NOTICES_DUE,
+    REMINDER_NOTICES_DUE,
     WAITING,
     Instruction,
     InstructionEvent,
     InstructionRecipient,
     RecipientStatus,
 )
-from .notices import local_time
+from .notices import notify_reminded
 from .scope import RECIPIENT_ROLES, may_send_to
-from .tasks import instruction_notices
+from .tasks import instruction_notices, reminder_notices
 
 TITLE_MAX = 100
 # An acknowledgement deadline further away than this is a typing mistake, not a plan.
 LONGEST_DEADLINE = timedelta(days=90)
 # When the sweep writes the inbox notices itself, should the task queued on commit be lost.
 NOTICES_FALLBACK = timedelta(minutes=2)
+# Up to this many people a reminder's notices are written in the request (a street's
+# reminder: well under a second), so the sender sees them queued at once; above, by a task.
+REMIND_IN_REQUEST_MAX = 5000
 # A laggard gets at most one reminder (an SMS) per hour, however often the button is pressed.
 REMIND_EVERY = timedelta(hours=1)
 RECIPIENT_COLUMNS = ("instruction_id", "user_id", "area_id", "branch_id", "role", "status",
@@ -229,24 +232,22 @@ def instruction_remind(*, instruction: Instruction, actor) -> int:
     )
     if not count:
         return 0
-    InstructionEvent.objects.create(
+    inline = count <= REMIND_IN_REQUEST_MAX
+    event = InstructionEvent.objects.create(
         instruction=instruction,
         kind=InstructionEvent.Kind.REMINDED,
         actor=actor,
         people=count,
         at=now,
+        notices_written_at=now if inline else None,
     )
-    notify_query(
-        users=laggards(instruction).filter(reminded_at=now).values("user_id"),
-        kind="instruction_reminder",
-        title=_("Please acknowledge: %(title)s") % {"title": instruction.title},
-        body=_("Acknowledge by %(deadline)s (sent by %(sender)s).")
-        % {
-            "deadline": local_time(instruction.ack_due_at),
-            "sender": instruction.sender.display_name,
-        },
-        channels=["sms"],
-    )
+    if inline:
+        notify_reminded(event=event, instruction=instruction)
+    else:
+        # A city's reminder (200,000 people: ~10 s of inbox and SMS rows) leaves the request,
+        # as a send's notices do: a task after commit, the sweep's timer should it be lost.
+        timers.arm(REMINDER_NOTICES_DUE, event.pk, now + NOTICES_FALLBACK)
+        transaction.on_commit(lambda: reminder_notices.delay(event.pk))
     return count
 
 

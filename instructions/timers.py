@@ -16,12 +16,13 @@ from sla import timers
 from .models import (
     ACK_DUE,
     NOTICES_DUE,
+    REMINDER_NOTICES_DUE,
     WAITING,
     Instruction,
     InstructionEvent,
     InstructionRecipient,
 )
-from .notices import write_notices
+from .notices import write_notices, write_reminder_notices
 
 
 @timers.handler(NOTICES_DUE)
@@ -29,6 +30,12 @@ def notices_fallback(due: list[timers.Due], now: datetime) -> None:
     """The task queued on commit normally wrote them long ago: then this writes nothing."""
     for item in due:
         write_notices(instruction_id=item.object_id)
+
+
+@timers.handler(REMINDER_NOTICES_DUE)
+def reminder_notices_fallback(due: list[timers.Due], now: datetime) -> None:
+    for item in due:
+        write_reminder_notices(event_id=item.object_id)
 
 
 @timers.handler(ACK_DUE)

@@ -12,6 +12,7 @@ from common.errors import StateConflict
 from instructions import services
 from instructions.models import InstructionEvent, InstructionRecipient
 from notifications.models import Notification, NotificationPreference, OutboxMessage
+from sla import timers
 from tests.conftest import service_missing
 
 from .conftest import NOW, SH
@@ -140,3 +141,51 @@ def test_a_worker_who_turned_off_sms_for_instructions_gets_the_inbox_notice_only
     notices = Notification.objects.filter(kind="instruction_reminder")
     assert sorted(notices.values_list("recipient", flat=True)) == sorted(u.pk for u in everyone)
     assert sms_to() == sorted(u.phone for u in everyone[1:] if u.phone)
+
+
+@pytest.fixture
+def large(monkeypatch):
+    """Treat every reminder as a city's: its notices leave the request."""
+    monkeypatch.setattr(services, "REMIND_IN_REQUEST_MAX", 2)
+
+
+def test_a_large_reminder_writes_its_notices_after_commit_once(
+    world, large, django_capture_on_commit_callbacks, celery_eager
+):
+    instruction = world.send()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert services.instruction_remind(instruction=instruction, actor=world.secretary) == 4
+    # The request stamped the people and recorded the reminder, nothing more.
+    assert not OutboxMessage.objects.exists()
+    assert not Notification.objects.filter(kind="instruction_reminder").exists()
+    event = instruction.events.get(kind=InstructionEvent.Kind.REMINDED)
+    assert event.notices_written_at is None
+
+    # Meanwhile one of them acknowledges: no reminder for them after all.
+    services.instruction_ack(instruction=instruction, actor=world.double)
+    for callback in queued:
+        callback()  # the task, run by Celery in-process
+
+    still_waiting = [world.workers[0], world.workers[1], world.micro_worker]
+    notices = Notification.objects.filter(kind="instruction_reminder")
+    assert sorted(notices.values_list("recipient", flat=True)) == sorted(
+        u.pk for u in still_waiting
+    )
+    assert sms_to() == sorted(u.phone for u in still_waiting if u.phone)
+    # The sweep's fallback two minutes later finds them written: nothing twice.
+    timers.sweep(now=NOW + timedelta(minutes=3))
+    assert notices.count() == 3
+
+
+def test_a_lost_task_is_made_up_for_by_the_sweep_once(world, large):
+    instruction = world.send()
+    services.instruction_remind(instruction=instruction, actor=world.secretary)  # task lost
+
+    assert timers.sweep(now=NOW + timedelta(minutes=1)) == 0  # not due yet
+    timers.sweep(now=NOW + timedelta(minutes=3))
+    timers.sweep(now=NOW + timedelta(minutes=4))
+
+    assert Notification.objects.filter(kind="instruction_reminder").count() == 4
+    assert OutboxMessage.objects.filter(channel="sms").count() == len(
+        [u for u in world.c1_workers if u.phone]
+    )
