@@ -24,18 +24,26 @@ def insert_rows(
     rows: Sequence[Sequence],
     *,
     constants: dict | None = None,
+    upsert: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> None:
     """Insert `rows` (tuples of values for the model fields named in `columns`, foreign keys
     given as ids by their attname, e.g. "case_id"), with `constants` (column → value) the
     same in every row, sent once. Values are stored as given: no defaults, auto_now or
-    validation are applied, so pass every column the table needs."""
+    validation are applied, so pass every column the table needs. `upsert` = (the unique
+    fields, the fields to overwrite): a row that exists already is updated instead."""
     if not rows:
         return
     constants = constants or {}
     fields = [model._meta.get_field(_field_name(model, c)) for c in columns]
     if connection.vendor != "postgresql":
+        conflict = {}
+        if upsert:
+            unique, update = upsert
+            conflict = {"update_conflicts": True, "unique_fields": unique}
+            conflict["update_fields"] = update
         model.objects.bulk_create(
-            [model(**dict(zip(columns, row, strict=True)), **constants) for row in rows]
+            [model(**dict(zip(columns, row, strict=True)), **constants) for row in rows],
+            **conflict,
         )
         return
     quote = connection.ops.quote_name
@@ -70,8 +78,24 @@ def insert_rows(
         f"SELECT {', '.join(selects)} FROM unnest({', '.join(casts)}) "
         f"WITH ORDINALITY AS u({names}, n) ORDER BY u.n"
     )
+    if upsert:
+        unique, update = upsert
+        column = {f.name: quote(f.column) for f in model._meta.concrete_fields}
+        sets = ", ".join(f"{column[f]} = EXCLUDED.{column[f]}" for f in update)
+        sql += f" ON CONFLICT ({', '.join(column[f] for f in unique)}) DO UPDATE SET {sets}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*fixed_values, *arrays])
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """PostgreSQL: `count` fresh ids from the table's own sequence, so rows inserted by
+    `insert_rows` can be pointed at (timers, events) without reading them back."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _field_name(model, column: str) -> str:

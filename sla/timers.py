@@ -25,6 +25,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from common.bulk import insert_rows
+
 from .models import Timer
 
 log = logging.getLogger(__name__)
@@ -68,13 +70,15 @@ def arm(kind: str, object_id: int, due_at: datetime, *, case_id: int | None = No
 
 
 def arm_many(kind: str, items: Iterable[tuple[int, datetime, int | None]]) -> None:
-    """`arm` for many objects at once: (object_id, due_at, case_id) each."""
-    Timer.objects.bulk_create(
-        [Timer(kind=kind, object_id=o, due_at=d, case_id=c) for o, d, c in items],
-        update_conflicts=True,
-        unique_fields=["kind", "object_id"],
-        update_fields=["due_at", "fired_at", "case"],
-        batch_size=5000,
+    """`arm` for many objects at once: (object_id, due_at, case_id) each. One statement of
+    column arrays (common.bulk): the sweep arms 20,000 card timers in a busy tick, which as
+    model instances cost seconds of Python."""
+    insert_rows(
+        Timer,
+        ("object_id", "due_at", "case_id", "fired_at"),
+        [(o, d, c, None) for o, d, c in items],
+        constants={"kind": kind},
+        upsert=(("kind", "object_id"), ("due_at", "fired_at", "case")),
     )
 
 
