@@ -87,7 +87,7 @@ class AgreementForm(forms.Form):
 
 
 class ObligationForm(forms.Form):
-    party = forms.TypedChoiceField(label=_("Who"), coerce=int)
+    party = forms.TypedChoiceField(label=_("Obliged party"), coerce=int)
     description = forms.CharField(label=_("Obligation"), max_length=300)
     amount = forms.DecimalField(
         label=_("Amount (yuan)"), required=False, min_value=0, max_digits=14, decimal_places=2

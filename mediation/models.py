@@ -14,7 +14,7 @@ def document_path(instance, filename: str) -> str:
 
 
 class SessionStatus(models.TextChoices):
-    SCHEDULED = "scheduled", _("Scheduled")
+    SCHEDULED = "scheduled", _("To be held")
     HELD = "held", _("Held")
     CANCELLED = "cancelled", _("Cancelled")
 

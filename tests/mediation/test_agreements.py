@@ -35,12 +35,21 @@ pytestmark = pytest.mark.django_db
 
 
 def pdf_text(data: bytes) -> str:
+    """The PDF's text with pdftotext, without the line breaks and spaces of its layout (a
+    long obligation wraps onto a second line)."""
     with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
         handle.write(data)
         handle.flush()
-        return subprocess.run(
-            ["pdftotext", "-layout", handle.name, "-"], capture_output=True, check=True, text=True
-        ).stdout
+        return (
+            subprocess.run(
+                ["pdftotext", "-layout", handle.name, "-"],
+                capture_output=True,
+                check=True,
+                text=True,
+            )
+            .stdout.replace(" ", "")
+            .replace("\n", "")
+        )
 
 
 def test_numbers_count_up_per_year_under_the_district_prefix(w):  # noqa: F811
