@@ -12,10 +12,17 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from PIL import ImageFile
 from pypdf import PdfReader
 from weasyprint import HTML
 
 from .models import Agreement, Document, DocumentKind, DocumentStatus
+
+# WeasyPrint turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process when imported,
+# and the web process imports it (urls → views → services → tasks → here). The photo and
+# signature checks (disputes/attachments.py, services/signing.py) rely on a truncated image
+# failing to load, so the default is put back; our papers embed only images we checked.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 TEMPLATES = {
     DocumentKind.NOTICE: "mediation/pdf/notice.html",

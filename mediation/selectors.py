@@ -1,7 +1,7 @@
 """Reads of the mediation app, scoped: a case's mediation is seen by whoever may see the case
 (Case.objects.visible_to), and nothing is found outside it (the pages answer 404)."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 
 from disputes.models import Case
 from disputes.permissions import MEDIATOR_ROLES
@@ -30,6 +30,22 @@ def sessions_of(case) -> list[MediationSession]:
             "invited",
             Prefetch("attendance", queryset=Attendance.objects.select_related("party", "user")),
         )
+    )
+
+
+def session_rows(case) -> list[MediationSession]:
+    """The case page's list: one query, no people."""
+    return list(MediationSession.objects.filter(case=case))
+
+
+def agreement_summary(case) -> Agreement | None:
+    """The case page's line about the agreement: one query."""
+    return (
+        Agreement.objects.filter(case=case)
+        .exclude(status=AgreementStatus.SUPERSEDED)
+        .select_related("confirmation")
+        .annotate(obligation_count=Count("obligations"))
+        .first()
     )
 
 

@@ -14,12 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
+from PIL import Image, ImageFile
 
 from common.errors import StateConflict
 from disputes import case_file
 from disputes.case_file import Slot
-from mediation import services
+from mediation import printing, services
 from mediation.models import Agreement, AgreementTemplate, Document, Signature
 from mediation.services.agreements import AgreementFrozen
 from tests.disputes.test_api import PHONE, seeded, w  # noqa: F401
@@ -343,3 +343,9 @@ def test_a_scan_of_the_signed_paper_freezes_the_agreement(w, client):  # noqa: F
         client.get(reverse("mediation:download", args=[agreement.case_id, final.pk])).status_code
         == 403
     )
+
+
+def test_printing_leaves_pillows_truncated_image_check_on():
+    # WeasyPrint switches it off for the whole process at import; a damaged photo must
+    # still be refused in a process that prints (tests/disputes/test_photos.py).
+    assert printing.HTML and ImageFile.LOAD_TRUNCATED_IMAGES is False
