@@ -150,7 +150,7 @@ def confirmation_window_passed(due: list[timers.Due], now: datetime) -> None:
             Message(
                 users=[agreement.mediator],
                 case=agreement.case,
-                kind="sla_mediation_confirmation_window",
+                kind="sla_mediation_window_closed",
                 title=_("Judicial confirmation window closed: %(number)s")
                 % {"number": agreement.case.number},
                 body=note,

@@ -113,7 +113,7 @@ def test_no_application_within_30_days_is_recorded_once(w):  # noqa: F811
     assert event.at == end
     assert (
         Notification.objects.filter(
-            recipient=w.mediator, kind="sla_mediation_confirmation_window"
+            recipient=w.mediator, kind="sla_mediation_window_closed"
         ).count()
         == 1
     )
