@@ -15,6 +15,9 @@ from PIL import Image, UnidentifiedImageError
 
 from common.errors import StateConflict
 from disputes.attachments import attachment_check
+from disputes.models import CaseStatus, Outcome
+from disputes.services import case_record_outcome
+from notifications.services import ASSIGNER_ROLES, holders, notify
 from sla import timers
 
 from ..models import Agreement, AgreementStatus, Document, DocumentKind, DocumentStatus, Signature
@@ -170,6 +173,29 @@ def _take_effect(case, agreement: Agreement, actor, scan_sha256: str = "") -> No
         agreement=agreement.pk,
         scan=bool(scan_sha256),
     )
+    _record_outcome(case, agreement, actor)
+    # The hand-off: the unit that resolves and closes the case learns it may now do so.
+    unit = holders(area=case.handling_area, roles=ASSIGNER_ROLES)
+    notify(
+        users=[u for u in unit if u.pk != actor.pk],
+        case=case,
+        kind="case_mediation_agreement",
+        title=_("Mediation agreement signed: %(number)s") % {"number": case.number},
+        body=agreement.number,
+    )
+
+
+def _record_outcome(case, agreement: Agreement, actor) -> None:
+    """A signed agreement is the case's mediation outcome (调解成功): recorded through the
+    case's own service when the case is in mediation and has none yet, so the resolution
+    that follows needs no second entry; a mediator may still record a partial one by hand."""
+    if case.status == CaseStatus.IN_MEDIATION and not case.outcome:
+        case_record_outcome(
+            case=case,
+            actor=actor,
+            outcome=Outcome.AGREEMENT,
+            note=_("Mediation agreement %(number)s signed") % {"number": agreement.number},
+        )
 
 
 def _local(day, at: time) -> datetime:

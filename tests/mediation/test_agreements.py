@@ -18,13 +18,17 @@ from PIL import Image, ImageFile
 
 from common.errors import StateConflict
 from disputes import case_file
+from disputes import services as case_services
 from disputes.case_file import Slot
+from disputes.models import Case
 from mediation import printing, services
 from mediation.models import Agreement, AgreementTemplate, Document, Signature
 from mediation.services.agreements import AgreementFrozen
+from notifications.models import Notification
 from tests.disputes.test_api import PHONE, seeded, w  # noqa: F401
 from tests.mediation.world import (
     assigned_case,
+    case_in,
     drawn_png,
     make_agreement,
     obligation_rows,
@@ -349,3 +353,16 @@ def test_printing_leaves_pillows_truncated_image_check_on():
     # WeasyPrint switches it off for the whole process at import; a damaged photo must
     # still be refused in a process that prints (tests/disputes/test_photos.py).
     assert printing.HTML and ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+def test_a_signed_agreement_is_the_cases_outcome_and_the_unit_is_told(w):  # noqa: F811
+    case = case_in(w, "in_mediation")
+    agreement = sign_everyone(w, make_agreement(w, case))
+    case.refresh_from_db()
+    assert case.outcome == "agreement" and agreement.number in case.outcome_note
+    assert Notification.objects.filter(
+        recipient=w.secretary, kind="case_mediation_agreement", case=case
+    ).exists()
+    # The mediator resolves with no second entry.
+    case_services.case_resolve(case=case, actor=w.mediator, note="协议已签")
+    assert Case.objects.get(pk=case.pk).status == "resolved"
