@@ -13,7 +13,7 @@ from .forms import AgreementForm, ObligationFormSet, RecordForm, SessionForm
 from .models import Agreement, AgreementTemplate, MediationSession
 from .pages import base_context, case_or_404, run
 from .permissions import may_mediate
-from .services.agreements import template_for
+from .services.agreements import AgreementFrozen, template_for
 from .services.signing import required_signers, signer_key
 
 
@@ -144,6 +144,14 @@ def agreement_edit(request, case_id):
     case = case_or_404(request.user, case_id)
     _require_mediator(request.user, case)
     agreement = selectors.current_agreement(case)
+    if agreement is not None and agreement.frozen:
+        error = AgreementFrozen().message
+        return render(
+            request,
+            "mediation/error.html",
+            base_context(request, case) | {"error": error},
+            status=409,
+        )
     parties = list(case.parties.all())
     if agreement is not None:
         initial = {

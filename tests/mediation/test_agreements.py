@@ -180,6 +180,8 @@ def test_a_signed_agreement_cannot_be_edited_and_a_change_is_a_new_version(w, pr
         reverse("mediation:agreement_edit", args=[case.pk]), agreement_post(case)
     )
     assert response.status_code == 409
+    page = client.get(reverse("mediation:agreement_edit", args=[case.pk]))
+    assert page.status_code == 409 and "新版本" in page.content.decode()
     with pytest.raises(StateConflict):
         services.signature_add(
             agreement=agreement, actor=w.mediator, signer="mediator", image=drawn_png()
