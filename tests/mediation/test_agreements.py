@@ -280,7 +280,12 @@ def test_the_agreement_page_fills_prints_and_offers_the_pdf(
         )
 
 
-def test_every_paper_url_is_scoped_and_masked(client, w, printed):  # noqa: F811
+def test_every_paper_url_is_scoped_and_masked(
+    client,
+    w,  # noqa: F811
+    printed,
+    django_assert_max_num_queries,
+):
     with printed():
         agreement = sign_everyone(w, make_agreement(w))
     case = agreement.case
@@ -293,19 +298,39 @@ def test_every_paper_url_is_scoped_and_masked(client, w, printed):  # noqa: F811
         proof=SimpleUploadedFile("回单.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )
     signature = agreement.signatures.first()
+    today = timezone.localdate()
+    confirmation = services.confirmation_apply(
+        agreement=agreement, actor=w.mediator, court="渝中区人民法院", applied_on=today
+    )
+    services.confirmation_record(
+        confirmation=confirmation, actor=w.mediator, status="accepted", decided_on=today
+    )
+    services.confirmation_record(
+        confirmation=confirmation,
+        actor=w.mediator,
+        status="confirmed",
+        ruling_number="（2026）渝0103民特1号",
+        ruling_date=today,
+        papers=SimpleUploadedFile("裁定.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
     urls = [
         reverse("mediation:download", args=[case.pk, final.pk]),
         reverse("mediation:document", args=[case.pk, final.pk]),
         reverse("mediation:signature", args=[case.pk, signature.pk]),
         reverse("mediation:proof", args=[case.pk, obligation.pk]),
+        reverse("mediation:confirmation_papers", args=[case.pk, confirmation.pk]),
     ]
     client.force_login(w.gridworker2)
-    assert [client.get(u).status_code for u in urls] == [404, 404, 404, 404]
+    assert [client.get(u).status_code for u in urls] == [404] * 5
     other = assigned_case(w)  # right ids, wrong case: 404 too
     wrong = [u.replace(f"/cases/{case.pk}/", f"/cases/{other.pk}/") for u in urls]
     client.force_login(w.mediator)
-    assert [client.get(u).status_code for u in wrong] == [404, 404, 404, 404]
+    assert [client.get(u).status_code for u in wrong] == [404] * 5
+    for url in urls:
+        with django_assert_max_num_queries(15):
+            assert client.get(url).status_code == 200
     client.force_login(w.judge)  # sees the case, not the parties' numbers
+    assert client.get(urls[4]).status_code == 403  # court papers cannot be masked
     masked = b"".join(client.get(urls[0]).streaming_content)
     assert PHONE not in pdf_text(masked) and "李秀英" in pdf_text(masked)
     client.force_login(w.mediator)
