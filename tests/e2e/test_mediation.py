@@ -123,6 +123,10 @@ def test_the_mediator_runs_a_mediation_and_everyone_signs_on_the_phone(
 
     # The signed PDF: the page waits for the worker, then offers the file, which opens.
     page.get_by_role("link", name="返回调解协议").click()
+    expect(page.get_by_test_id("agreement-status")).to_have_text("已签署")
+    expect(page.locator("#agreement img.signature-thumb")).to_have_count(3)
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "mediation-overview-signed-360")
     page.get_by_test_id("signed-pdf").click()
     status = page.get_by_test_id("document-status")
     expect(status).to_have_attribute("data-status", "ready", timeout=30_000)
