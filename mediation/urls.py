@@ -8,6 +8,9 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.overview, name="overview"),
     path("cases/<int:case_id>/sessions/new/", views.session_new, name="session_new"),
     path("cases/<int:case_id>/sessions/<int:pk>/", views.session_detail, name="session"),
+    path(
+        "cases/<int:case_id>/sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"
+    ),
     path("cases/<int:case_id>/agreement/", views.agreement_edit, name="agreement_edit"),
     path(
         "cases/<int:case_id>/agreements/<int:pk>/new-version/",

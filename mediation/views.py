@@ -241,3 +241,23 @@ def agreement_new_version(request, case_id, pk):
         context=base_context(request, case),
         done=lambda a: reverse("mediation:agreement_edit", args=[case.pk]),
     )
+
+
+@login_required
+@require_POST
+def session_cancel(request, case_id, pk):
+    case = case_or_404(request.user, case_id)
+    try:
+        session = selectors.session_of(case, pk)
+    except MediationSession.DoesNotExist as exc:
+        raise Http404 from exc
+    return run(
+        request,
+        lambda: services.session_cancel(
+            session=session, actor=request.user, reason=request.POST.get("reason", "")
+        ),
+        form=None,
+        template="mediation/error.html",
+        context=base_context(request, case),
+        done=lambda s: reverse("mediation:session", args=[case.pk, s.pk]),
+    )

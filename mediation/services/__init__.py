@@ -3,7 +3,7 @@
 from .agreements import agreement_create, agreement_new_version, agreement_update
 from .documents import document_request
 from .performance import confirmation_apply, confirmation_record, obligation_perform
-from .sessions import session_record, session_schedule
+from .sessions import session_cancel, session_record, session_schedule
 from .signing import signature_add, signature_scan
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "confirmation_record",
     "document_request",
     "obligation_perform",
+    "session_cancel",
     "session_record",
     "session_schedule",
     "signature_add",

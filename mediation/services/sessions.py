@@ -145,3 +145,48 @@ def session_record(
         session=session.pk,
     )
     return session
+
+
+CANCEL_DEFAULT = "【调解通知】{name}您好：原定{time}的“{cause}”纠纷第{number}次调解取消，另行通知。"
+
+
+@transaction.atomic
+def session_cancel(*, session: MediationSession, actor, reason: str) -> MediationSession:
+    """Call off a session that has not been held: the parties who were summoned are told by
+    SMS, the staff in the inbox."""
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why the session is called off.")]})
+    case = locked_case(session.case, actor, MEDIATING, _("given a cancelled session"))
+    session = MediationSession.objects.select_for_update().get(pk=session.pk)
+    if session.status != SessionStatus.SCHEDULED:
+        raise StateConflict(_("Only a session not held yet can be called off."))
+    session.status = SessionStatus.CANCELLED
+    session.version += 1
+    session.save(update_fields=["status", "version", "updated_at"])
+    rows = list(session.attendance.select_related("party", "user"))
+    for row in rows:
+        if row.party_id and row.summoned_at and row.party.phone:
+            sms_send(
+                phone=row.party.phone,
+                event="mediation_cancelled",
+                default=CANCEL_DEFAULT,
+                values={
+                    "name": row.party.name,
+                    "time": _when(session.starts_at),
+                    "cause": case.cause[:30],
+                    "number": str(session.number),
+                },
+            )
+    note = _("Session %(number)s called off: %(reason)s") % {
+        "number": session.number,
+        "reason": reason.strip(),
+    }
+    record(case, actor, "session_cancelled", note, session=session.pk)
+    notify(
+        users=[r.user for r in rows if r.user_id and r.user_id != actor.pk],
+        case=case,
+        kind="case_mediation_session",
+        title=_("Mediation session called off: %(number)s") % {"number": case.number},
+        body=reason.strip(),
+    )
+    return session

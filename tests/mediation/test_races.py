@@ -182,3 +182,27 @@ def test_one_of_two_applications_and_of_two_performances_wins(w, celery_eager):
 
     assert conflicts(run_in_threads(2, perform)) == 1
     assert agreement.case.events.filter(data__step="obligation_performed").count() == 1
+
+
+def test_a_record_and_a_cancellation_at_once_one_wins(w):
+    case = assigned_case(w)
+    session = services.session_schedule(
+        case=case,
+        actor=w.mediator,
+        starts_at=timezone.now() + timedelta(days=1),
+        place="调解室",
+        mediators=[w.mediator],
+    )
+
+    def act(i):
+        fresh = MediationSession.objects.get(pk=session.pk)
+        actor = User.objects.get(pk=[w.mediator.pk, w.secretary.pk][i])
+        if i == 0:
+            return services.session_record(
+                session=fresh, actor=actor, record_text="记录", present=set(), version=1
+            )
+        return services.session_cancel(session=fresh, actor=actor, reason="改期")
+
+    results = run_in_threads(2, act)
+    assert conflicts(results) == 1, results
+    assert MediationSession.objects.get(pk=session.pk).status in ("held", "cancelled")

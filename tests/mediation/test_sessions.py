@@ -167,3 +167,27 @@ def test_the_mediator_schedules_and_records_through_the_pages(
     with django_assert_max_num_queries(60):
         detail = client.get(reverse("disputes:detail", args=[case.pk]))
     assert 'id="mediation-section"' in detail.content.decode()
+
+
+def test_a_session_called_off_tells_the_summoned_parties_once(client, w):  # noqa: F811
+    case = assigned_case(w)
+    session = schedule(w, case)
+    url = reverse("mediation:session_cancel", args=[case.pk, session.pk])
+    sms = OutboxMessage.objects.filter(channel="sms", notification=None)
+    before = sms.count()
+    client.force_login(w.judge)
+    assert client.post(url, {"reason": "当事人出差"}).status_code == 403
+    client.force_login(w.gridworker2)
+    assert client.post(url, {"reason": "当事人出差"}).status_code == 404
+    client.force_login(w.mediator)
+    assert client.post(url, {"reason": " "}).status_code == 400
+    assert MediationSession.objects.get(pk=session.pk).status == "scheduled"
+
+    assert client.post(url, {"reason": "当事人出差"}).status_code == 302
+
+    assert MediationSession.objects.get(pk=session.pk).status == "cancelled"
+    assert sms.count() == before + 2 and "取消" in sms.last().text
+    assert mediation_events(case)[-1].data["step"] == "session_cancelled"
+    assert client.post(url, {"reason": "再次"}).status_code == 409
+    record = reverse("mediation:session", args=[case.pk, session.pk])
+    assert client.post(record, {"record": "x", "version": 2}).status_code == 409
