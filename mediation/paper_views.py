@@ -55,7 +55,8 @@ def document_request(request, case_id):
     case = case_or_404(request.user, case_id)
     kind = request.POST.get("kind", "")
     if kind not in DocumentKind.values:
-        raise Http404
+        context = base_context(request, case) | {"error": _("Choose a paper to print.")}
+        return render(request, "mediation/error.html", context, status=400)
     session = agreement = None
     if kind == DocumentKind.RECORD:
         session = _get(

@@ -94,7 +94,7 @@ def test_bad_input_is_400_and_saves_nothing(client, w):  # noqa: F811
     assert client.post(scan, {"scan": text}).status_code == 400
     assert (
         client.post(reverse("mediation:print", args=[case.pk]), {"kind": "poster"}).status_code
-        == 404
+        == 400
     )
     assert state(agreement) == ("draft", 1, 0, ["pending", "pending"], 0, 0)
 
