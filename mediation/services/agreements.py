@@ -88,6 +88,8 @@ def _obligation_problem(row: dict, parties: dict) -> str:
         return _("say what must be done (at most 300 characters).")
     if not isinstance(row.get("due_on"), date):
         return _("give the deadline as a date.")
+    if row["due_on"] < timezone.localdate():
+        return _("the deadline has passed already.")
     amount = row.get("amount")
     if amount not in (None, ""):
         try:

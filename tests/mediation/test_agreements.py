@@ -8,6 +8,7 @@ import hashlib
 import io
 import subprocess
 import tempfile
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -76,7 +77,13 @@ def test_the_type_template_gives_the_title_and_clauses(w):  # noqa: F811
 def test_bad_obligations_a_second_agreement_and_the_judge_save_nothing(w):  # noqa: F811
     case = assigned_case(w)
     rows = obligation_rows(case)
-    for broken in ({"party": 0}, {"description": ""}, {"due_on": "明天"}, {"amount": "-5"}):
+    for broken in (
+        {"party": 0},
+        {"description": ""},
+        {"due_on": "明天"},
+        {"due_on": timezone.localdate() - timedelta(days=1)},
+        {"amount": "-5"},
+    ):
         with pytest.raises(ValidationError):
             services.agreement_create(
                 case=case,
