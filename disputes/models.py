@@ -426,6 +426,9 @@ class CaseEvent(models.Model):
         CARD_ANSWERED = "card_answered", _("Supervision card answered")
         CARD_OVERDUE = "card_overdue", _("Supervision card not answered in time")
         CORRECTED = "corrected", _("Record corrected")
+        # The mediation app's steps (sessions, agreement, signatures, performance, judicial
+        # confirmation), through case_record; which step is in `data["step"]`.
+        MEDIATION = "mediation", _("Mediation")
 
     # No index of its own: caseevent_case_at (case, at) serves every lookup by case, and
     # each index costs every insert (a sweep tick writes thousands of events).

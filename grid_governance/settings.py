@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "disputes",
     "instructions",
     "reception_days",
+    "mediation",
     "residents",
     "dashboards",
     "assessment",

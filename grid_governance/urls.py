@@ -41,6 +41,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("sla/health/", health.sla_health, name="sla_health"),
     path("reception-days/", include("reception_days.urls")),
+    path("mediation/", include("mediation.urls")),
     path("instructions/", include("instructions.urls")),
     # Residents: public pages (no login) under /r/, staff pages under /residents/.
     path("r/", include("residents.public_urls")),

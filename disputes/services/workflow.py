@@ -406,15 +406,17 @@ RECORD_KINDS = (
     CaseEvent.Kind.RATED,
     CaseEvent.Kind.REOPEN_REFUSED,
     CaseEvent.Kind.CALLBACK,
+    CaseEvent.Kind.MEDIATION,
 )
 
 
-def case_record(*, case: Case, kind: str, actor: User | None, note: str = "", data=None):
+def case_record(*, case: Case, kind: str, actor: User | None, note: str = "", data=None, at=None):
     """Put something that happened around the case on its timeline, without changing the
     case (other apps never write CaseEvent rows themselves). `actor` None: the resident or
-    the system. Call inside the caller's transaction."""
+    the system; `at`: when it happened, if not now (a missed deadline: the deadline). Call
+    inside the caller's transaction."""
     if kind not in RECORD_KINDS:
         raise ValueError(f"{kind} changes the case; use its own service")
     return append_event(
-        case, kind=kind, actor=actor, from_status=case.status, note=note, data=data or {}
+        case, kind=kind, actor=actor, from_status=case.status, note=note, data=data or {}, at=at
     )

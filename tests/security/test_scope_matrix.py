@@ -48,6 +48,14 @@ def case_urls(pk: int) -> list[tuple[str, str, str]]:
         ("api", "get", f"/api/v1/cases/{pk}/mediator-candidates/"),
     ]
     urls += [("api", "post", f"/api/v1/cases/{pk}/{name}/") for name in apis.ACTION_ENDPOINTS]
+    # The case's mediation (sessions, agreement, papers).
+    urls += [("page", "get", f"/mediation/cases/{pk}/")]
+    urls += [
+        ("page", method, f"/mediation/cases/{pk}/{rest}")
+        for rest in ("sessions/new/", "agreement/")
+        for method in ("get", "post")
+    ]
+    urls += [("page", "post", f"/mediation/cases/{pk}/documents/")]
     return urls
 
 
