@@ -74,8 +74,10 @@ INSTALLED_APPS = [
     "instructions",
     "reception_days",
     "residents",
+    "referrals",
     "dashboards",
     "assessment",
+    "casefiles",
 ]
 
 MIDDLEWARE = [
