@@ -18,7 +18,7 @@ from disputes.case_file import FileDocument, Slot
 from .rendering import html_to_pdf, photos_to_pdf
 
 # Index rows that fit on the first index page (the rest continue on the next ones).
-INDEX_ROWS_PER_PAGE = 28
+INDEX_ROWS_PER_PAGE = 24
 
 
 @dataclass
