@@ -22,7 +22,12 @@ def archive_detail(*, user, pk: int) -> CaseFileArchive:
 
 
 def archive_list(*, user, case_id: int | None = None):
-    qs = visible_archives(user).select_related("case", "unit")
+    # What copy_for asks of each row's case (is_manager, is_handler) comes along.
+    qs = (
+        visible_archives(user)
+        .select_related("case", "case__handling_area", "unit")
+        .prefetch_related("case__assistants")
+    )
     if case_id:
         qs = qs.filter(case_id=case_id)
     return qs.order_by("-created_at", "-pk")

@@ -48,6 +48,14 @@ def case_urls(pk: int) -> list[tuple[str, str, str]]:
         ("api", "get", f"/api/v1/cases/{pk}/mediator-candidates/"),
     ]
     urls += [("api", "post", f"/api/v1/cases/{pk}/{name}/") for name in apis.ACTION_ENDPOINTS]
+    # Linkage referrals and the mediation file (apps above disputes).
+    urls += [
+        ("page", "get", f"/referrals/case/{pk}/new/"),
+        ("page", "post", f"/referrals/case/{pk}/new/"),
+        ("page", "get", f"/casefiles/case/{pk}/"),
+        ("page", "get", f"/casefiles/case/{pk}/progress/"),
+        ("page", "post", f"/casefiles/case/{pk}/archive/"),
+    ]
     return urls
 
 
