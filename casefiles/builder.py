@@ -17,6 +17,20 @@ from disputes.case_file import FileDocument, Slot
 
 from .rendering import html_to_pdf, photos_to_pdf
 
+# The file is the official record: its section names are Chinese whatever the reader's
+# language (the national order's names, disputes.case_file.Slot).
+SECTIONS = {
+    Slot.INTAKE: "受理登记",
+    Slot.NOTICE: "权利义务告知书",
+    Slot.IDENTITY: "当事人身份证明",
+    Slot.INVESTIGATION: "调查笔录",
+    Slot.EVIDENCE: "证据材料",
+    Slot.RECORD: "调解笔录",
+    Slot.AGREEMENT: "调解协议书",
+    Slot.PERFORMANCE: "履行情况凭证",
+    Slot.CALLBACK: "回访记录",
+    Slot.CONFIRMATION: "司法确认材料",
+}
 # Index rows that fit on the first index page (the rest continue on the next ones).
 INDEX_ROWS_PER_PAGE = 24
 
@@ -34,7 +48,7 @@ class Part:
 
     @property
     def section(self) -> str:
-        return str(Slot(self.slot).label) if self.slot in Slot.values else ""
+        return SECTIONS.get(self.slot, "")
 
 
 def _reader(data: bytes) -> PdfReader:
@@ -89,7 +103,7 @@ def collect(
             progress(done / max(len(docs), 1))
     if photos:
         pdf = photos_to_pdf(
-            [(str(Slot(d.slot).label), d.title, d.read(), d.content_type) for _, d in photos]
+            [(SECTIONS.get(d.slot, ""), d.title, d.read(), d.content_type) for _, d in photos]
         )
         reader = _reader(pdf)
         for page, (i, doc) in enumerate(photos):

@@ -57,7 +57,7 @@ class ReferralQuerySet(models.QuerySet):
 
 class Referral(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", _("Awaiting the result")
         FINISHED = "finished", _("Finished")
 
     case = models.ForeignKey(
