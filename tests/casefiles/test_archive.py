@@ -16,6 +16,7 @@ from casefiles.models import BUILD_DUE, CaseFileArchive, FrozenArchive
 from common.errors import StateConflict
 from disputes import services as case_services
 from disputes.models import CaseEvent, PartyDisclosure
+from residents.callbacks import callback_draw_month, callback_record
 from sla import timers
 from tests.casefiles.helpers import close, page_texts, pdftotext, resolved_case
 from tests.disputes.test_api import PHONE, VALID_ID, client_for, file_case, seeded  # noqa: F401
@@ -34,6 +35,7 @@ def closed(w, django_capture_on_commit_callbacks):
     case = resolved_case(w, file_case)
     with django_capture_on_commit_callbacks(execute=True):
         close(w, case)
+    case.refresh_from_db()
     return case
 
 
@@ -196,3 +198,26 @@ def test_a_lost_build_is_asked_again_by_the_timer(w):
     assert archive.status == "ready"
     assert archive_build(archive_id=archive.pk) is None  # a second delivery builds nothing
     assert case.events.filter(kind=CaseEvent.Kind.ARCHIVED).count() == 1
+
+
+def test_the_callback_record_joins_the_file_in_its_place(
+    w, closed, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(closed.closed_at + timedelta(days=35))
+    street = closed.street
+    [(draw, _created)] = callback_draw_month(
+        month=closed.closed_at.date(), streets=[street], seed=1
+    )
+    task = draw.tasks.get(case=closed)
+    callback_record(task=task, actor=w.street, reached=True, settled=True,
+                    satisfaction="satisfied", notes="当事人表示工资已结清")  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.archive_again(case=closed, actor=w.secretary)
+    again.refresh_from_db()
+    sections = [(e["section"], e["title"]) for e in again.index]
+    slots = [e["slot"] for e in again.index]
+    assert slots == sorted(slots)  # the national order
+    assert sections[-1][0] == "回访记录"
+    last = again.index[-1]
+    text = page_texts(read(again.file))[last["page"] - 1]
+    assert "当事人表示工资已结清" in text and "回访记录" in text
