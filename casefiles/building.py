@@ -3,6 +3,7 @@ ID numbers masked) and freezing them: files stored, SHA-256 recorded, the timeli
 
 import logging
 import secrets
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -11,14 +12,15 @@ from django.utils import timezone
 from disputes import services as case_services
 from disputes.case_file import documents_for
 from disputes.models import Case, CaseEvent
-from sla import timers
 
 from . import builder
 from .documents import party_rows
-from .models import BUILD_DUE, CaseFileArchive, sha256_of
+from .models import CaseFileArchive, sha256_of
 
 log = logging.getLogger(__name__)
 A = CaseFileArchive
+# A build not finished this long after it was asked for is asked again (one takes seconds).
+STALE_AFTER = timedelta(minutes=15)
 
 
 def _progress(archive_id: int, value: float) -> None:
@@ -106,7 +108,6 @@ def _freeze(archive: CaseFileArchive, full, masked) -> CaseFileArchive:
         storage.delete(name)
         storage.delete(masked_name)
         return A.objects.get(pk=archive.pk)
-    timers.disarm(BUILD_DUE, archive.pk)
     archive = A.objects.select_related("case").get(pk=archive.pk)
     case_services.case_record(
         case=archive.case,
@@ -122,3 +123,18 @@ def _freeze(archive: CaseFileArchive, full, masked) -> CaseFileArchive:
         },
     )
     return archive
+
+
+@transaction.atomic
+def reset_stale(*, now=None) -> list[int]:
+    """The builds still waiting or running well after they were asked for, put back to
+    "queued" for the task to ask again (tasks.requeue_stale). Safe beside a build that is
+    merely slow: a freeze only takes a row still "building", so one of the two wins."""
+    now = now or timezone.now()
+    stale = list(
+        A.objects.select_for_update(skip_locked=True)
+        .filter(status__in=[A.Status.QUEUED, A.Status.BUILDING], created_at__lt=now - STALE_AFTER)
+        .values_list("pk", flat=True)
+    )
+    A.objects.filter(pk__in=stale).update(status=A.Status.QUEUED, progress=0)
+    return stale

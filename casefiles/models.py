@@ -10,9 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from disputes.models import Case
 from grids.models import Area
 
-# The exactly-once timer that asks again for a build that never finished (services.py).
-BUILD_DUE = "casefiles.build_due"
-
 
 def archive_path(instance, filename):
     """casefiles/<case id>/<name>: named by the service from a random token, never from
@@ -102,7 +99,7 @@ class CaseFileArchive(models.Model):
             ),
         ]
         indexes = [
-            # The fallback sweep: archives still waiting for their build.
+            # services.requeue_stale: archives still waiting for their build.
             models.Index(
                 fields=["created_at"],
                 name="casefilearchive_waiting",

@@ -6,9 +6,14 @@ import io
 
 from django.template.loader import render_to_string
 from django.utils import translation
-from PIL import Image
+from PIL import Image, ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+# Importing WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process, after which
+# a damaged upload decodes "successfully" and disputes.photos.photo_check lets it in. Every
+# photo a file holds was checked whole at upload, so nothing here needs the lenient mode.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 # Photos are scaled down to this many pixels on the long side before they are placed: a
 # printed A4 page needs no more, and the file stays small enough to download on a phone.

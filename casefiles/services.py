@@ -1,9 +1,8 @@
 """Every write of the mediation file. A close asks for an archive inside its own
 transaction (receivers.py), so a close and its archive row commit together and one close
 gives one archive however often it is asked; the build runs after commit in a Celery task
-(tasks.py → building.py), with a timer as the fallback when the broker lost the message."""
-
-from datetime import timedelta
+(tasks.py → building.py); a build lost on the way (broker restart, worker killed) is asked
+again by the beat task `tasks.requeue_stale`."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -14,14 +13,11 @@ from django.utils.translation import gettext as _
 from common.errors import StateConflict
 from disputes import permissions
 from disputes.models import Case, CaseEvent, CaseStatus
-from sla import timers
 
-from .models import BUILD_DUE, ArchiveSequence, CaseFileArchive
+from .models import ArchiveSequence, CaseFileArchive
 from .tasks import build_archive
 
 A = CaseFileArchive
-# If the build has not finished this long after it was asked for, the timer asks again.
-BUILD_FALLBACK = timedelta(minutes=15)
 
 
 def may_archive(user, case: Case) -> bool:
@@ -60,7 +56,6 @@ def _create(case: Case, *, reason: str, actor, trigger_event_id=None) -> CaseFil
         trigger_event_id=trigger_event_id,
         requested_by=actor,
     )
-    timers.arm(BUILD_DUE, archive.pk, timezone.now() + BUILD_FALLBACK, case_id=case.pk)
     queue_build(archive.pk)
     return archive
 
@@ -102,18 +97,3 @@ def archive_again(*, case: Case, actor) -> CaseFileArchive:
     if A.objects.filter(case=case, status__in=[A.Status.QUEUED, A.Status.BUILDING]).exists():
         raise StateConflict(_("The file is being archived already."))
     return _create(case, reason=A.Reason.AGAIN, actor=actor)
-
-
-@timers.handler(BUILD_DUE)
-def build_overdue(due: list[timers.Due], now) -> None:
-    """The build was asked for long ago and has not finished: the task was lost (broker
-    restart) or its worker died. Ask again (a failed build is left for a person)."""
-    ids = [d.object_id for d in due]
-    stuck = list(
-        A.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=ids, status__in=[A.Status.QUEUED, A.Status.BUILDING])
-        .values_list("pk", flat=True)
-    )
-    A.objects.filter(pk__in=stuck).update(status=A.Status.QUEUED, progress=0)
-    for pk in stuck:
-        queue_build(pk)

@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from casefiles import services
 from casefiles.building import archive_build
-from casefiles.models import BUILD_DUE, CaseFileArchive, FrozenArchive
+from casefiles.models import CaseFileArchive, FrozenArchive
+from casefiles.tasks import requeue_stale
 from common.errors import StateConflict
 from disputes import services as case_services
 from disputes.models import CaseEvent, PartyDisclosure
 from residents.callbacks import callback_draw_month, callback_record
-from sla import timers
 from tests.casefiles.helpers import close, page_texts, pdftotext, resolved_case
 from tests.disputes.test_api import PHONE, VALID_ID, client_for, file_case, seeded  # noqa: F401
 
@@ -185,18 +185,18 @@ def test_archiving_again_is_refused_to_the_wrong_person_and_in_the_wrong_state(w
     assert A.objects.filter(case=closed).count() == 1
 
 
-def test_a_lost_build_is_asked_again_by_the_timer(w):
+def test_a_lost_build_is_asked_again_by_the_beat_task(w, time_machine):
     case = resolved_case(w, file_case, photos=1, pdf_page_counts=())
     close(w, case)  # the commit's task never ran: the broker lost it
     archive = the_archive(case)
     assert archive.status == "queued"
-    due = timers.pending(BUILD_DUE, archive.pk)
-    assert due is not None
-    timers.sweep(now=due + timedelta(minutes=1))  # asks again after commit (eager here)
-    archive_build(archive_id=archive.pk)  # what the task does once the sweep commits
+    assert requeue_stale() == 0  # not stale yet: its task may be on the way
+    time_machine.move_to(timezone.now() + timedelta(minutes=16))
+    assert requeue_stale() == 1  # asked again (eager here: built at once)
     archive.refresh_from_db()
     assert archive.status == "ready"
     assert archive_build(archive_id=archive.pk) is None  # a second delivery builds nothing
+    assert requeue_stale() == 0
     assert case.events.filter(kind=CaseEvent.Kind.ARCHIVED).count() == 1
 
 
