@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from common.api import ErrorSerializer
 from grids.models import Area
+from referrals.selectors import linkage_figures
 from sla.clock import GREEN, ORANGE, RED
 
 from . import periods, stats
@@ -376,3 +377,54 @@ class StatsHotspotsApi(StatsApi):
             "min_people": periods.GROUP_DISPUTE_MIN_PEOPLE,
             **stats.hotspots(area=area, period=period),
         }
+
+
+class LinkageCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    finished = serializers.IntegerField()
+
+
+class LinkageEntrustedFields(serializers.Serializer):
+    entrusted = serializers.IntegerField(help_text="Court-entrusted mediations (委派/委托调解).")
+    entrusted_pending = serializers.IntegerField(help_text="Still within their limit.")
+    entrusted_on_time = serializers.IntegerField(help_text="Finished within the limit.")
+    entrusted_late = serializers.IntegerField(help_text="Finished late, or past the limit.")
+
+
+def _with_directions(name: str, base, **fields):
+    """A serializer with fields named "in" and "out" (a Python keyword cannot be declared
+    as a class attribute; the metaclass collects them from the namespace all the same)."""
+    directions = {"in": LinkageCountsSerializer(), "out": LinkageCountsSerializer()}
+    return type(name, (base,), {**fields, **directions, "__module__": __name__})
+
+
+LinkageKindSerializer = _with_directions(
+    "LinkageKindSerializer",
+    LinkageEntrustedFields,
+    kind=serializers.CharField(),
+    label=serializers.CharField(),
+    total=serializers.IntegerField(),
+)
+LinkageTotalsSerializer = _with_directions(
+    "LinkageTotalsSerializer", LinkageEntrustedFields, total=serializers.IntegerField()
+)
+
+
+class LinkageSerializer(serializers.Serializer):
+    area = AreaBriefSerializer(allow_null=True)
+    period = PeriodSerializer()
+    kinds = LinkageKindSerializer(many=True)
+    totals = LinkageTotalsSerializer()
+
+
+@_schema(
+    "stats_linkage",
+    "Linkage referrals (联动) started in the period, by kind and direction",
+    LinkageSerializer,
+)
+class StatsLinkageApi(StatsApi):
+    serializer_class = LinkageSerializer
+
+    def figures(self, area, period) -> dict:
+        return linkage_figures(area, period.start, period.end)

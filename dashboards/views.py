@@ -26,6 +26,7 @@ from disputes.actions import ACTIONS, QUEUE_ACTIONS, queue_actions
 from disputes.models import CaseStatus, RiskLevel
 from grids.models import Area, AreaLevel
 from notifications import live
+from referrals.selectors import linkage_figures
 from sla.clock import COLOUR_LABELS, GREEN, ORANGE, REASONS, RED
 
 from . import periods, stats
@@ -188,6 +189,8 @@ def _figures(request, area, period, now) -> dict:
         "charts": charts,
         "rates": _rates(summary),
         "satisfaction_rate": stats.satisfaction_rate(area=area, period=period),
+        # Linkage referrals (联动) started in the period, by kind and direction: one query.
+        "linkage": linkage_figures(area, period.start, period.end),
         "filed_url": _list_url(area, filed_from=start, filed_to=end),
     }
 

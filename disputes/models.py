@@ -429,6 +429,15 @@ class CaseEvent(models.Model):
         # The mediation app's steps (sessions, agreement, signatures, performance, judicial
         # confirmation), through case_record; which step is in `data["step"]`.
         MEDIATION = "mediation", _("Mediation")
+        # Linkage referrals (联动: referrals app, through case_record).
+        LINKAGE_IN = "linkage_in", _("Received from a linked body")
+        LINKAGE_OUT = "linkage_out", _("Referred to a linked body")
+        LINKAGE_RESULT = "linkage_result", _("Linkage result recorded")
+        LINKAGE_EXTENDED = "linkage_extended", _("Court-entrusted limit extended")
+        LINKAGE_DUE_SOON = "linkage_due_soon", _("Court-entrusted limit due soon")
+        LINKAGE_OVERDUE = "linkage_overdue", _("Court-entrusted limit missed")
+        # The mediation file (卷宗: casefiles app, through case_record).
+        ARCHIVED = "archived", _("Case file archived")
 
     # No index of its own: caseevent_case_at (case, at) serves every lookup by case, and
     # each index costs every insert (a sweep tick writes thousands of events).

@@ -68,6 +68,8 @@ NAV_ITEMS = [
         ),
     ),
     ("dashboard:index", _("Workbench"), DASHBOARD_STAFF),
+    # 联动调解: who records and follows cases to and from the linked bodies.
+    ("referrals:list", _("Linkage referrals"), (Role.MEDIATOR, *DASHBOARD_STAFF)),
     ("assessment:ranking", _("Monthly assessment"), ASSESSMENT_STAFF),
     ("grids:responsibility", _("Who was responsible"), SUPERVISORS),
     ("inbox:list", _("Messages"), ()),

@@ -75,8 +75,10 @@ INSTALLED_APPS = [
     "reception_days",
     "mediation",
     "residents",
+    "referrals",
     "dashboards",
     "assessment",
+    "casefiles",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +249,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "assessment.tasks.assess_last_month",
         "schedule": crontab(minute=0, hour=3, day_of_month=1),
     },
+    # 卷宗: a file whose build was lost (broker restart, a worker killed) is asked again.
+    "casefiles-stale-builds": {"task": "casefiles.tasks.requeue_stale", "schedule": 600.0},
 }
 
 # --- Live pages (notifications/live.py): the push channel ---------------------------------

@@ -43,6 +43,8 @@ urlpatterns = [
     path("reception-days/", include("reception_days.urls")),
     path("mediation/", include("mediation.urls")),
     path("instructions/", include("instructions.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("casefiles/", include("casefiles.urls")),
     # Residents: public pages (no login) under /r/, staff pages under /residents/.
     path("r/", include("residents.public_urls")),
     path("residents/", include("residents.urls")),
@@ -56,6 +58,8 @@ urlpatterns = [
     path("api/v1/reception-days/", include("reception_days.api_urls")),
     path("api/v1/instructions/", include("instructions.api_urls")),
     path("api/v1/residents/", include("residents.api_urls")),
+    path("api/v1/referrals/", include("referrals.api_urls")),
+    path("api/v1/casefiles/", include("casefiles.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

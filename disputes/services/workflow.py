@@ -407,14 +407,23 @@ RECORD_KINDS = (
     CaseEvent.Kind.REOPEN_REFUSED,
     CaseEvent.Kind.CALLBACK,
     CaseEvent.Kind.MEDIATION,
+    # Linkage referrals and the archived file (the referrals and casefiles apps).
+    CaseEvent.Kind.LINKAGE_IN,
+    CaseEvent.Kind.LINKAGE_OUT,
+    CaseEvent.Kind.LINKAGE_RESULT,
+    CaseEvent.Kind.LINKAGE_EXTENDED,
+    CaseEvent.Kind.LINKAGE_DUE_SOON,
+    CaseEvent.Kind.LINKAGE_OVERDUE,
+    CaseEvent.Kind.ARCHIVED,
 )
 
 
 def case_record(*, case: Case, kind: str, actor: User | None, note: str = "", data=None, at=None):
     """Put something that happened around the case on its timeline, without changing the
     case (other apps never write CaseEvent rows themselves). `actor` None: the resident or
-    the system; `at`: when it happened, if not now (a missed deadline: the deadline). Call
-    inside the caller's transaction."""
+    the system. `at`: when it happened, if not now (a missed deadline is stamped at the
+    deadline, even when the sweep records it days later). Call inside the caller's
+    transaction."""
     if kind not in RECORD_KINDS:
         raise ValueError(f"{kind} changes the case; use its own service")
     return append_event(

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["grid_governance", "dashboards", "assessment", "residents", "reception_days", "mediation",
+APPS = ["grid_governance", "dashboards", "assessment", "casefiles", "residents",
+        "reception_days", "mediation", "referrals",
         "disputes", "instructions", "sla", "notifications", "grids", "common"]  # fmt: skip
 MAX_LINES = 600
 

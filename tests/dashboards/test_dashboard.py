@@ -868,10 +868,11 @@ def test_it_opens_a_queue_row_and_acts_on_it_in_a_fixed_number_of_queries(client
     assert len(again) == len(refused)
 
 
-def test_it_builds_the_whole_page_in_at_most_18_queries(client, w, django_assert_max_num_queries):
+def test_it_builds_the_whole_page_in_at_most_19_queries(client, w, django_assert_max_num_queries):
     # Session, user, scope and the ?area= lookup (4); the figures and the queue (11); the
     # area picker (1); the satisfaction rate from the residents' ratings and callbacks (1);
-    # the banner of instructions to acknowledge (1).
+    # the banner of instructions to acknowledge (1); the linkage referrals by kind and
+    # direction (1, referrals.selectors.linkage_figures: one GROUP BY).
     client.force_login(w.district)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         client.get(DASHBOARD, {"area": w.s1.pk})

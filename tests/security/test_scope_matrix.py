@@ -56,6 +56,14 @@ def case_urls(pk: int) -> list[tuple[str, str, str]]:
         for method in ("get", "post")
     ]
     urls += [("page", "post", f"/mediation/cases/{pk}/documents/")]
+    # Linkage referrals and the mediation file (apps above disputes).
+    urls += [
+        ("page", "get", f"/referrals/case/{pk}/new/"),
+        ("page", "post", f"/referrals/case/{pk}/new/"),
+        ("page", "get", f"/casefiles/case/{pk}/"),
+        ("page", "get", f"/casefiles/case/{pk}/progress/"),
+        ("page", "post", f"/casefiles/case/{pk}/archive/"),
+    ]
     return urls
 
 
