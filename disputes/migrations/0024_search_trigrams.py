@@ -7,7 +7,6 @@ that expression; pg_trgm splits Chinese text into trigrams like any other, so a 
 three or more characters (a name and a given name, a road, a phone fragment) is an index
 lookup. Not declared on the models (Django's index options cannot say "PostgreSQL only")."""
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 INDEXES = {
@@ -23,6 +22,8 @@ INDEXES = {
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    # Django's TrigramExtension operation asks pg_extension even on SQLite; this does not.
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, (table, column) in INDEXES.items():
         schema_editor.execute(
             f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" '
@@ -40,4 +41,4 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("disputes", "0023_list_indexes")]
 
-    operations = [TrigramExtension(), migrations.RunPython(create, drop)]
+    operations = [migrations.RunPython(create, drop)]
