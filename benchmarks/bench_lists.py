@@ -138,12 +138,12 @@ def scans(plan: list[str]) -> str:
     """The plan's scans of disputes_case and its indexes, compactly."""
     found = []
     for line in plan:
-        match = re.search(r"(Seq Scan|Index Only Scan|Index Scan|Bitmap Index Scan)"
-                          r"(?: using (\w+))? on (\w+)", line)  # fmt: skip
-        if match and (match.group(3) == "disputes_case" or match.group(2)):
-            kind, index, table = match.groups()
-            if table == "disputes_case" or (index or "").startswith(("case_", "disputes_case")):
-                found.append(f"{kind}{f' {index}' if index else ''}")
+        if match := re.search(r"Bitmap Index Scan on (\w+)", line):
+            found.append(f"Bitmap {match.group(1)}")
+        elif match := re.search(r"(Seq Scan|Index Only Scan|Index Scan)(?: using (\w+))? on "
+                                r"disputes_case\b(?!_)", line):  # fmt: skip
+            kind, index = match.groups()
+            found.append(f"{kind}{f' {index}' if index else ''}")
     return ", ".join(dict.fromkeys(found)) or "no case scan"
 
 
