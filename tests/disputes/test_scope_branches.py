@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from disputes import selectors
 from disputes.department_models import DepartmentTask
 from disputes.listing import CaseListPaginator, capped_count
-from disputes.models import LEVEL_COLUMN, Case, Category, HandlingLevel
+from disputes.models import LEVEL_COLUMN, Case, Category, HandlingLevel, Party
 from grids.models import Area, Role, User
 from grids.scope import user_scope
 from sla import clock
@@ -21,6 +21,7 @@ from tests.factories import DepartmentFactory, SuperuserFactory, Tree, UserFacto
 
 pytestmark = pytest.mark.django_db
 
+NAMES = ["张三", "李四", "王五"]
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 ROLES = [
     ("grid_worker", Role.GRID_WORKER, "grids"),
@@ -66,6 +67,13 @@ def reference_list(user, filters=None):
     qs = Case.objects.all() if condition is None else Case.objects.filter(condition)
     qs = Case.objects.filter(pk__in=qs.values("pk")).order_by("-filed_at", "-id")
     f = filters or {}
+    if f.get("q"):  # the old search's join to the parties, made distinct by the id subquery
+        text = f["q"]
+        matching = Case.objects.filter(
+            Q(cause__icontains=text) | Q(address__icontains=text)
+            | Q(parties__name__icontains=text) | Q(parties__phone__icontains=text)
+        )  # fmt: skip
+        qs = qs.filter(pk__in=matching.values("pk"))
     if f.get("colour") or f.get("sort") == "sla":
         qs = qs.annotate_sla(NOW)
     if f.get("colour"):
@@ -117,7 +125,7 @@ class RandomWorld:
             case = Case.objects.create(
                 number=f"T{seed}-{n:05d}",
                 cause="纠纷",
-                address="某路",
+                address=rng.choice(["民生路", "解放路"]),
                 area=area,
                 grid=grid,
                 community=community,
@@ -143,6 +151,9 @@ class RandomWorld:
                 close_due_at=filed + timedelta(days=30),
                 clock_paused_at=NOW if rng.random() < 0.05 else None,
             )
+            if rng.random() < 0.4:
+                Party.objects.create(case=case, side="applicant", name=rng.choice(NAMES),
+                                     phone=rng.choice(["13800001111", "13900002222"]))  # fmt: skip
             if rng.random() < 0.2:
                 case.assistants.add(*rng.sample(people, 2))
             if rng.random() < 0.15:
@@ -171,6 +182,10 @@ FILTERS = [
     {"colour": clock.GREEN},
     {"sort": "sla"},
     {"sort": "sla", "colour": clock.ORANGE},
+    {"q": "李四"},  # a party's name
+    {"q": "0000222"},  # a party's phone
+    {"q": "解放"},  # the address
+    {"q": "李四", "sort": "sla"},
 ]
 
 
