@@ -141,3 +141,31 @@ def test_a_filing_in_an_area_found_by_typing_is_accepted(w):
     response = client.post(reverse("disputes:file"), data)
     assert response.status_code == 302, response.context["form"].errors
     assert Case.objects.get(cause="楼上漏水").area == w.grid2
+
+
+def test_the_list_filter_suggests_streets_and_communities_in_scope(w):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(w.street)
+    url = reverse("disputes:area_suggestions")
+    html = client.get(url, {"for": "list", "area_search": w.community.code}).content.decode()
+    assert f'data-area-id="{w.community.pk}"' in html
+    assert f'data-area-id="{w.grid.pk}"' not in html  # grids are not list filters
+    outside = Area.objects.get(code="500103002001")  # another street's community
+    html = client.get(url, {"for": "list", "area_search": outside.code}).content.decode()
+    assert f'data-area-id="{outside.pk}"' not in html
+
+
+def test_the_list_filter_holds_only_the_chosen_area_and_filters_by_it(w):
+    from django.test import Client
+
+    file_case(w)
+    client = Client()
+    client.force_login(w.district)
+    page = client.get(reverse("disputes:list"), {"area": w.community.pk})
+    html = page.content.decode()
+    assert html.count('name="area"') == 1
+    assert html.count("<option") < 60  # the chosen area and the other filters' choices
+    assert f'<option value="{w.community.pk}" selected' in html
+    assert page.context["page"].paginator.count == 1
