@@ -1,6 +1,8 @@
 """What every app's API shares: the error body's schema and input parsing. The errors
 themselves are shaped once, by grid_governance.api_errors (the DRF exception handler)."""
 
+import copy
+
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -29,3 +31,19 @@ def parsed(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class OutputModelSerializer(serializers.ModelSerializer):
+    """A read-only output serializer whose fields are worked out from the model once per
+    class, not on every instance. DRF introspects the model for each serializer it makes,
+    nested ones included: a case's detail reply (a dozen nested serializers) spent most of
+    its time there (bench_lists.py profiled a filing). Copies are cheap: DRF re-creates a
+    field from the arguments it was made with. Only for serializers whose fields depend on
+    nothing but their Meta (no get_fields of their own that reads the request)."""
+
+    def get_fields(self):
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return copy.deepcopy(built)

@@ -17,6 +17,7 @@ from common.api import error_responses, parsed
 
 from . import actions, disclosure, permissions, selectors, services
 from .filters import CaseFilter
+from .listing import COUNT_CAP, CaseListPaginator
 from .models import Case
 from .serializers import (
     CaseCreateSerializer,
@@ -33,6 +34,34 @@ TAG = "cases"
 class CasePagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class CaseListPagination(CasePagination):
+    """The case list's pages: `?page=` (1, 2 …) and `?page_size=` (default 50, at most 200).
+    `count` is exact up to 10,000; beyond, it says 10,000 and `count_capped` is true, and
+    pages go as deep as the first 10,000 cases (narrow the list with the filters to reach
+    older ones). `next` and `previous` are the neighbouring pages' links, null at either
+    end. A page past the last is 404."""
+
+    django_paginator_class = CaseListPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count"]["description"] = (
+            f"Exact up to {COUNT_CAP:,}; {COUNT_CAP:,} with `count_capped` beyond."
+        )
+        described["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f"More than {COUNT_CAP:,} cases match: `count` is a floor and pages "
+            f"stop at the {COUNT_CAP:,}th case.",
+        }
+        described["required"] = [*described.get("required", []), "count_capped"]
+        return described
 
 
 def visible_case(user, pk) -> Case:
@@ -62,7 +91,18 @@ def case_response(request, pk, *, status_code=status.HTTP_200_OK, reveal=False) 
         operation_id="cases_list",
         tags=[TAG],
         summary="Cases in your scope, newest first",
-        responses={200: CaseListSerializer(many=True), **error_responses(400)},
+        description=(
+            "Paginated by page number: `?page=1` (the default), `?page_size=` up to 200 "
+            "(default 50). The answer is `{count, count_capped, next, previous, results}`: "
+            "`count` is exact up to 10,000 matching cases; beyond, `count` is 10,000, "
+            "`count_capped` is true and pages stop at the 10,000th case (filter by date, "
+            "area or status to reach older ones). `next`/`previous` are links to the "
+            "neighbouring pages (null at either end); a page past the last answers 404. "
+            "The order is stable (newest filed first, then the highest id; `sort=sla`: "
+            "red, orange, green, the most overdue first), so pages do not overlap while "
+            "no case is filed."
+        ),
+        responses={200: CaseListSerializer(many=True), **error_responses(400, 404)},
     ),
     post=extend_schema(
         operation_id="cases_file",
@@ -94,7 +134,7 @@ def case_response(request, pk, *, status_code=status.HTTP_200_OK, reveal=False) 
 class CaseListCreateApi(generics.ListAPIView):
     serializer_class = CaseListSerializer
     filterset_class = CaseFilter
-    pagination_class = CasePagination
+    pagination_class = CaseListPagination
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
@@ -111,8 +151,12 @@ class CaseListCreateApi(generics.ListAPIView):
             actor=request.user,
             **parsed(CaseCreateSerializer, request),
         )
-        code = status.HTTP_201_CREATED if first_time else status.HTTP_200_OK
-        return case_response(request, case.pk, status_code=code)
+        if not first_time:  # a retry: the case as it now is
+            return case_response(request, case.pk, status_code=status.HTTP_200_OK)
+        # The case as filed, from what the filing wrote: nothing read back for the reply.
+        context = {"request": request, "now": timezone.now(), "reveal_parties": False}
+        data = CaseDetailSerializer(selectors.case_as_filed(case), context=context).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class CaseDetailApi(APIView):

@@ -20,7 +20,8 @@ class CaseFilter(django_filters.FilterSet):
     same function the pages use, so the API and the pages can never disagree."""
 
     q = django_filters.CharFilter(
-        label=_("Search"), help_text=_("Case number, cause, address or a party's name.")
+        label=_("Search"),
+        help_text=_("Case number, cause, description, address, or a party's name or phone."),
     )
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
     category = django_filters.ModelChoiceFilter(

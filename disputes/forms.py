@@ -1,6 +1,7 @@
 import uuid
 
 from django import forms
+from django.db.models import Q
 from django.forms import formset_factory
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
@@ -82,6 +83,9 @@ def bootstrap(form: forms.Form):
         widget.attrs.setdefault("class", css)
 
 
+AREA_OPTIONS_MAX = 50
+
+
 class CaseFileForm(forms.Form):
     area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Grid / micro-grid"))
     category = GroupedCategoryField(label=_("Dispute type"))
@@ -147,15 +151,29 @@ class CaseFileForm(forms.Form):
         widget=forms.HiddenInput,
     )  # fmt: skip
 
-    def __init__(self, *args, filing_areas=None, **kwargs):
+    def __init__(self, *args, filing_areas=None, own_area_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["filing_key"] = uuid.uuid4().hex
         if filing_areas is not None:
             self.fields["area"].queryset = filing_areas
+            self.fields["area"].widget.choices = self._area_options(filing_areas, own_area_ids)
         self.fields["photos"].widget.attrs["capture"] = "environment"
         bootstrap(self)
         self.fields["photos"].widget.attrs["class"] = "form-control"
+
+    def _area_options(self, filing_areas, own_area_ids) -> list:
+        """The select holds only the areas a filer is likely to want (their own grids and
+        the micro-grids below, and the one chosen): a district's 18,000 grids are found by
+        typing (the picker, views.area_suggestions). Any area they may file in is still
+        accepted (the field's queryset)."""
+        chosen = self.data.get("area") if self.is_bound else self.initial.get("area")
+        chosen = getattr(chosen, "pk", chosen)
+        near = Q(pk__in=own_area_ids) | Q(parent_id__in=own_area_ids)
+        if str(chosen or "").isdigit():
+            near |= Q(pk=chosen)
+        areas = filing_areas.filter(near).only("pk", "name", "level").order_by("path")
+        return [("", "---------"), *((a.pk, str(a)) for a in areas[:AREA_OPTIONS_MAX])]
 
     def clean(self):
         cleaned = super().clean()
@@ -253,11 +271,24 @@ class CaseFilterForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if user is not None:
-            # Streets and communities keep the picker short even at city scale.
-            self.fields["area"].queryset = Area.objects.visible_to(user).filter(
-                level__in=[AreaLevel.STREET, AreaLevel.COMMUNITY]
+            areas = list_filter_areas(user)
+            self.fields["area"].queryset = areas
+            # A district has hundreds of streets and communities: the select holds the one
+            # chosen, others are found by typing (the picker, views.area_suggestions).
+            chosen = str(self.data.get("area") or "")
+            options = (
+                areas.filter(pk=chosen).only("pk", "name", "level") if chosen.isdigit() else []
             )
+            self.fields["area"].widget.choices = [
+                ("", _("All areas")),
+                *((a.pk, str(a)) for a in options),
+            ]
         bootstrap(self)
+
+
+def list_filter_areas(user):
+    """The areas a case list can be narrowed to: streets and communities the user sees."""
+    return Area.objects.visible_to(user).filter(level__in=[AreaLevel.STREET, AreaLevel.COMMUNITY])
 
 
 # --- action forms ---------------------------------------------------------------------------

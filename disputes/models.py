@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.sql.where import WhereNode
 from django.utils.translation import gettext_lazy as _
 
 from common.choices import OPEN_STATUSES, CaseStatus, RiskLevel
 from common.fields import EncryptedTextField
-from grids.models import Area, AreaLevel, Department, Role
-from grids.scope import user_scope
+from grids.models import Area, Department, Role
 from sla.clock import annotate_sla
 
 from .attachment_models import Attachment, attachment_path
@@ -21,9 +21,11 @@ from .choices import (
 )
 from .department_models import DepartmentTask
 from .models_filing import CaseNumberSequence, FilingKey
+from .scope import LEVEL_COLUMN, case_scope_branches, either
 from .supervision_models import SupervisionCard
 
 __all__ = [
+    "LEVEL_COLUMN",
     "OPEN_STATUSES",
     "Attachment",
     "CaseNumberSequence",
@@ -123,11 +125,45 @@ class TypicalCase(models.Model):
 
 
 class CaseQuerySet(models.QuerySet):
+    # The scope's branches (case_scope_branches) once visible_to has applied their OR, so
+    # that lists can read each branch in index order (disputes.listing); kept by clones.
+    scope_branches: list[Q] | None = None
+    # A list sorted in segments, each read in index order (listing.case_page): [(condition,
+    # keys)]. None: newest first.
+    list_segments: list | None = None
+
+    scope_index: int | None = None  # where the scope's OR sits in the WHERE clause
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.scope_branches = self.scope_branches
+        clone.list_segments = self.list_segments
+        clone.scope_index = self.scope_index
+        return clone
+
     def visible_to(self, user):
-        condition = case_scope_q(user)
-        if condition is None:
+        branches = case_scope_branches(user, self.model)
+        if branches is None:
             return self.all()
-        return self.filter(condition)
+        return self.within(branches)
+
+    def within(self, branches: list[Q]):
+        """Rows matching any of `branches`, remembered for the list paginator."""
+        scoped = self.filter(either(branches))
+        scoped.scope_branches = branches
+        if len(branches) > 1:  # one OR node, appended last (later filters come after it)
+            scoped.scope_index = len(scoped.query.where.children) - 1
+        return scoped
+
+    def narrowed(self, condition: Q):
+        """This queryset with its scope's OR replaced by `condition`, a part of the scope
+        (one branch; cases picked from the branches): the OR left in would keep PostgreSQL
+        from reading the branch's index alone (no index-only count, no ordered scan)."""
+        clone = self._chain()
+        if self.scope_index is not None:
+            clone.query.where.children[self.scope_index] = WhereNode()
+            clone.scope_index = None
+        return clone.filter(condition)
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -291,6 +327,17 @@ class Case(models.Model):
                     fields=[level, "assign_due_at"],
                     name=f"case_{level}_queue",
                     condition=Q(status__in=(CaseStatus.FILED, CaseStatus.ACCEPTED)),
+                )
+                for level in ("district", "street", "community")
+            ),
+            # Lists filtered by colour or sorted "most overdue first" (listing.case_page):
+            # an area's open cases, newest first, read in index order and cut at a page.
+            # Trigram indexes for the list's search: migration 0024 (PostgreSQL only).
+            *(
+                models.Index(
+                    fields=[level, "-filed_at"],
+                    name=f"case_{level}_open_filed",
+                    condition=Q(status__in=OPEN_STATUSES),
                 )
                 for level in ("district", "street", "community")
             ),
@@ -529,39 +576,7 @@ class ExtensionRequest(models.Model):
         return f"{self.case_id} +{self.days}d {self.status}"
 
 
-# Which copied-ancestor column a user's assignment at each level matches.
-LEVEL_COLUMN = {
-    AreaLevel.DISTRICT: "district_id",
-    AreaLevel.STREET: "street_id",
-    AreaLevel.COMMUNITY: "community_id",
-    AreaLevel.GRID: "grid_id",
-    AreaLevel.DEDICATED: "grid_id",
-    AreaLevel.MICRO_GRID: "area_id",
-}
-
-
 def case_scope_q(user) -> Q | None:
-    """The case-visibility condition for a user; None means "everything".
-
-    Each assignment becomes one indexed equality on a copied ancestor column; department
-    liaisons see what is led by or referred to their department; anyone sees the cases
-    they filed or handle."""
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    scope = user_scope(user)
-    if scope.sees_everything:
-        return None
-    # Subqueries, not joins: a join repeats a case per assistant (or task) and overcounts.
-    assisted = Case.assistants.through.objects.filter(user_id=user.pk).values("case_id")
-    condition = Q(filed_by_id=user.pk) | Q(mediator_id=user.pk) | Q(pk__in=assisted)
-    by_column: dict[str, list[int]] = {}
-    for a in scope.assignments:
-        if a.area_id:
-            by_column.setdefault(LEVEL_COLUMN[a.area.level], []).append(a.area_id)
-    for column, ids in by_column.items():
-        condition |= Q(**{f"{column}__in": ids})
-    if ids := scope.department_ids:  # led by, referred to, or assisted by their department
-        tasks = DepartmentTask.objects.filter(department_id__in=ids).values("case_id")
-        condition |= Q(lead_department_id__in=ids) | Q(referral_department_id__in=ids)
-        condition |= Q(pk__in=tasks)
-    return condition
+    """The case-visibility condition for a user (the OR of its scope.case_scope_branches);
+    None means "everything"."""
+    return either(case_scope_branches(user, Case))

@@ -1,15 +1,27 @@
 import math
 
 from django.db.models import Case as When_
-from django.db.models import DateTimeField, ExpressionWrapper, F, FloatField, Prefetch, Q, When
+from django.db.models import (
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Prefetch,
+    Q,
+    Subquery,
+    When,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
+from common.sql import InSubquery
 from grids.models import Area, Assignment, User
 from grids.selectors import user_scope
 from sla import clock
 
 from . import permissions
 from .department_models import DepartmentTask
+from .listing import NEWEST, Key
 from .models import (
     LEVEL_COLUMN,
     OPEN_STATUSES,
@@ -18,28 +30,30 @@ from .models import (
     CaseEvent,
     Category,
     ExtensionRequest,
+    Party,
     SupervisionCard,
-    case_scope_q,
 )
 from .permissions import MEDIATOR_ROLES, liaison_departments
+from .scope import personal_branches
 
 
 def case_list(*, user, filters: dict | None = None):
     """Visible cases for lists (pages and API): related rows joined, no N+1."""
-    qs = Case.objects.visible_to(user)
-    if case_scope_q(user) is not None:
-        # The OR over the assistants join can duplicate rows; an id subquery keeps counts
-        # and pagination exact without DISTINCT over every selected column.
-        qs = Case.objects.filter(pk__in=qs.values("pk"))
-    # The policy and the SlaCheck row ride along (joins, no query): the rows' "due soon"
-    # badge (clock.due_soon) reads the warning leads and the progress limit from them.
-    qs = qs.select_related(
-        "category", "category__parent", "area", "handling_area", "mediator", "sla_policy",
-        "sla_check",
-    ).order_by("-filed_at", "-id")  # fmt: skip
+    # The scope is an OR of indexed conditions with no join (no duplicate rows, no DISTINCT);
+    # the list paginator reads its branches one by one in index order (disputes.listing).
+    qs = _listed(Case.objects.visible_to(user))
     if filters:
         qs = filters_apply(qs, filters)
     return qs
+
+
+def _listed(qs):
+    # The policy and the SlaCheck row ride along (joins, no query): the rows' "due soon"
+    # badge (clock.due_soon) reads the warning leads and the progress limit from them.
+    return qs.select_related(
+        "category", "category__parent", "area", "handling_area", "mediator", "sla_policy",
+        "sla_check",
+    ).order_by("-filed_at", "-id")  # fmt: skip
 
 
 def filters_apply(qs, f: dict):
@@ -48,13 +62,7 @@ def filters_apply(qs, f: dict):
     `annotate_due_soon`, the twin of `clock.due_soon`, so a filtered list and the badges on
     its rows always agree."""
     if f.get("q"):
-        text = f["q"].strip()
-        qs = qs.filter(
-            Q(number__icontains=text)
-            | Q(cause__icontains=text)
-            | Q(address__icontains=text)
-            | Q(parties__name__icontains=text)
-        ).distinct()
+        qs = qs.filter(search_q(f["q"]))
     for key in ("status", "risk_level", "channel"):
         if f.get(key):
             qs = qs.filter(**{key: f[key]})
@@ -74,17 +82,47 @@ def filters_apply(qs, f: dict):
     now = f.get("now") or timezone.now()
     if f.get("due_soon"):
         qs = clock.annotate_due_soon(qs, now).filter(sla_due_soon=True)
-    if f.get("colour") or f.get("reason") or f.get("sort") == "sla":
-        qs = qs.annotate_sla(now)
-    if f.get("colour"):
-        qs = qs.filter(sla_colour=f["colour"])
+    # Colours and reasons as ranges on the stored deadlines (clock.sla_conditions), which the
+    # open-case indexes serve, rather than a filter on a computed colour.
+    conditions = clock.sla_conditions(now)
+    if f.get("colour") in clock.COLOUR_LABELS:
+        qs = qs.filter(conditions[f["colour"]])
     if f.get("reason") in clock.REASONS:
-        qs = qs.filter(**{f"sla_{f['reason']}": True})
+        qs = qs.filter(conditions[f["reason"]])
     if f.get("sort") == "sla":
-        qs = qs.annotate(sla_due=_deciding_deadline()).order_by(
-            "sla_rank", F("sla_due").asc(nulls_last=True), "-filed_at", "-id"
+        qs = (
+            qs.annotate_sla(now)
+            .annotate(sla_due=_deciding_deadline())
+            .order_by(*(key.expression() for key in OVERDUE_FIRST))
         )
+        # Stopped cases (closed, paused) all sort last, newest first: the running ones, few,
+        # are sorted by deadline, the rest read in filing order (listing.case_page).
+        qs.list_segments = [(clock.RUNNING, OVERDUE_FIRST), (~clock.RUNNING, NEWEST)]
     return qs
+
+
+OVERDUE_FIRST = (
+    Key("sla_rank"),
+    Key("sla_due", nulls_last=True),
+    Key("filed_at", descending=True),
+    Key("id", descending=True),
+)
+
+
+def search_q(text: str) -> Q:
+    """Case number, cause, description, address, or a party's name or phone, containing the
+    text (case-insensitive). Served by trigram indexes on PostgreSQL (migration 0024), which
+    also match Chinese substrings; the parties' matches are resolved once (an InitPlan), not
+    joined, so no DISTINCT over the wide case rows."""
+    text = text.strip()
+    parties = Party.objects.filter(Q(name__icontains=text) | Q(phone__icontains=text))
+    return (
+        Q(number__icontains=text)
+        | Q(cause__icontains=text)
+        | Q(description__icontains=text)
+        | Q(address__icontains=text)
+        | Q(InSubquery(F("pk"), Subquery(parties.values("case_id"))))
+    )
 
 
 def _deciding_deadline():
@@ -108,19 +146,14 @@ def _deciding_deadline():
 
 
 def my_cases(*, user):
-    """Cases I filed, mediate or assist on."""
-    return (
-        case_list(user=user)
-        .filter(Q(filed_by=user) | Q(mediator=user) | Q(assistants=user))
-        .distinct()
-    )
+    """Cases I filed, mediate or assist on (always within my scope): each of the three read
+    in its own index's order (listing.case_page)."""
+    return _listed(Case.objects.within(personal_branches(user, Case)))
 
 
 def case_detail(*, user, pk: int) -> Case:
     """Raises Case.DoesNotExist (→ 404) for cases outside the user's scope."""
     qs = Case.objects.visible_to(user)
-    if case_scope_q(user) is not None:
-        qs = Case.objects.filter(pk__in=qs.filter(pk=pk).values("pk"))
     return (
         qs.select_related(
             "category",
@@ -160,12 +193,32 @@ def case_detail(*, user, pk: int) -> Case:
     )
 
 
+def case_as_filed(case: Case) -> Case:
+    """A case just filed (services.case_file), ready for the detail serializer without being
+    read back: its parties, timeline and files are those the filing wrote (`filed_rows`), and
+    a new case has no assistants, extensions, cards or department tasks yet. Only the dispute
+    type's guidance (laws, typical cases) is read."""
+    rows = {
+        **case.filed_rows,
+        "assistants": [],
+        "extensions": [],
+        "supervision_cards": [],
+        "department_tasks": [],
+    }
+    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, values in rows.items():
+        known = getattr(case, name).all()
+        known._result_cache = list(values)
+        known._prefetch_done = True
+        cache[name] = known
+    prefetch_related_objects([case.category], "laws", "typical_cases")
+    return case
+
+
 def case_for_correction(*, user, pk: int) -> Case:
     """The case as the correction page needs it (its fields and parties, who runs it);
     Case.DoesNotExist (→ 404) outside the user's scope."""
     qs = Case.objects.visible_to(user)
-    if case_scope_q(user) is not None:
-        qs = Case.objects.filter(pk__in=qs.filter(pk=pk).values("pk"))
     return (
         qs.select_related("area", "category", "category__parent", "handling_area")
         .prefetch_related("parties")
@@ -229,6 +282,26 @@ def nearest_filing_area(*, user, latitude: float, longitude: float) -> Area | No
         .order_by("distance", "pk")
         .only("pk", "name", "code", "level")
         .first()
+    )
+
+
+AREA_SUGGESTIONS = 15
+
+
+def area_suggestions(*, user, text: str, areas=None) -> list[Area]:
+    """Areas (by default those the user may file in) whose name contains `text` or whose
+    code starts with it, their own (assigned) areas and those right below first, then in
+    tree order; at most AREA_SUGGESTIONS. One query over the user's subtree (a district's
+    18,000 grids in a few ms)."""
+    areas = permissions.filing_areas_q(user) if areas is None else areas
+    if text := text.strip():
+        areas = areas.filter(Q(name__icontains=text) | Q(code__istartswith=text))
+    own = user_scope(user).area_ids
+    first = When_(When(Q(pk__in=own) | Q(parent_id__in=own), then=0), default=1)
+    return list(
+        areas.select_related("parent")
+        .annotate(own_first=first)
+        .order_by("own_first", "path")[:AREA_SUGGESTIONS]
     )
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api import OutputModelSerializer
 from common.limits import FILES_MAX, PARTIES_MAX, TEXT_MAX
 from grids.models import Area, Department, User, mask_phone
 from sla import clock
@@ -58,7 +59,7 @@ def attachment_url(case_id: int, attachment_id: int, *, thumbnail: bool = False)
 # --- small nested shapes --------------------------------------------------------------------
 
 
-class UserRefSerializer(serializers.ModelSerializer):
+class UserRefSerializer(OutputModelSerializer):
     name = serializers.CharField(source="display_name", read_only=True)
 
     class Meta:
@@ -66,19 +67,19 @@ class UserRefSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "name"]
 
 
-class AreaRefSerializer(serializers.ModelSerializer):
+class AreaRefSerializer(OutputModelSerializer):
     class Meta:
         model = Area
         fields = ["id", "code", "name", "level"]
 
 
-class DepartmentRefSerializer(serializers.ModelSerializer):
+class DepartmentRefSerializer(OutputModelSerializer):
     class Meta:
         model = Department
         fields = ["id", "code", "name"]
 
 
-class CategoryRefSerializer(serializers.ModelSerializer):
+class CategoryRefSerializer(OutputModelSerializer):
     full_name = serializers.CharField(source="__str__", read_only=True)
 
     class Meta:
@@ -86,19 +87,19 @@ class CategoryRefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "full_name", "parent"]
 
 
-class LawSerializer(serializers.ModelSerializer):
+class LawSerializer(OutputModelSerializer):
     class Meta:
         model = Law
         fields = ["id", "title", "article", "text"]
 
 
-class TypicalCaseSerializer(serializers.ModelSerializer):
+class TypicalCaseSerializer(OutputModelSerializer):
     class Meta:
         model = TypicalCase
         fields = ["id", "title", "summary", "outcome"]
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(OutputModelSerializer):
     """A dispute type with its routing preset and the guidance shown to mediators."""
 
     full_name = serializers.CharField(source="__str__", read_only=True)
@@ -143,7 +144,7 @@ class SlaSerializer(serializers.Serializer):
 # --- cases out ------------------------------------------------------------------------------
 
 
-class CaseListSerializer(serializers.ModelSerializer):
+class CaseListSerializer(OutputModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     risk_level_label = serializers.CharField(source="get_risk_level_display", read_only=True)
     channel_label = serializers.CharField(source="get_channel_display", read_only=True)
@@ -191,7 +192,7 @@ class CaseListSerializer(serializers.ModelSerializer):
         }
 
 
-class PartySerializer(serializers.ModelSerializer):
+class PartySerializer(OutputModelSerializer):
     """Phone and ID numbers are masked unless the reader asked to see them and may."""
 
     class Meta:
@@ -206,7 +207,7 @@ class PartySerializer(serializers.ModelSerializer):
         return data
 
 
-class CaseEventSerializer(serializers.ModelSerializer):
+class CaseEventSerializer(OutputModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     actor = UserRefSerializer(read_only=True)
     actor_name = serializers.SerializerMethodField()
@@ -230,7 +231,7 @@ class CaseEventSerializer(serializers.ModelSerializer):
         return event.actor.display_name if event.actor_id else str(_("System"))
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(OutputModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
 
@@ -266,7 +267,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return self._absolute(url)
 
 
-class SlaPolicyRefSerializer(serializers.ModelSerializer):
+class SlaPolicyRefSerializer(OutputModelSerializer):
     class Meta:
         model = SlaPolicy
         fields = [
@@ -282,7 +283,7 @@ class SlaPolicyRefSerializer(serializers.ModelSerializer):
         ]
 
 
-class ExtensionRequestSerializer(serializers.ModelSerializer):
+class ExtensionRequestSerializer(OutputModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     requested_by = UserRefSerializer(read_only=True)
     decided_by = UserRefSerializer(read_only=True)
@@ -305,7 +306,7 @@ class ExtensionRequestSerializer(serializers.ModelSerializer):
         ]
 
 
-class DepartmentTaskSerializer(serializers.ModelSerializer):
+class DepartmentTaskSerializer(OutputModelSerializer):
     """A department's part in the case: lead or assisting, its state and deadlines."""
 
     department = DepartmentRefSerializer(read_only=True)

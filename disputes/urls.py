@@ -9,6 +9,7 @@ urlpatterns = [
     path("mine/", views.my_cases, name="mine"),
     path("new/", views.case_file, name="file"),
     path("new/nearest-area/", views.nearest_area, name="nearest_area"),
+    path("new/areas/", views.area_suggestions, name="area_suggestions"),
     path("department/", department_pages.department_queue, name="department_queue"),
     path("supervision/", supervision_pages.card_list, name="supervision"),
     path("<int:pk>/", views.case_detail, name="detail"),

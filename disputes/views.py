@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,8 @@ from sla import clock
 from sla.models import TimeBasis
 
 from . import actions, case_sections, disclosure, permissions, selectors, services, upload_stash
-from .forms import CaseFileForm, CaseFilterForm, PartyFormSet
+from .forms import CaseFileForm, CaseFilterForm, PartyFormSet, list_filter_areas
+from .listing import CaseListPaginator
 from .models import Attachment, Case, Channel
 from .services.departments import reported_task
 
@@ -40,9 +40,11 @@ def case_file(request):
     if not permissions.can_file(request.user):
         raise PermissionDenied
     filing_areas = permissions.filing_areas_q(request.user)
+    # The area select holds the filer's own grids; any other is found by typing (the picker).
+    pick = {"filing_areas": filing_areas, "own_area_ids": user_scope(request.user).area_ids}
     kept_photos: list[dict] = []
     if request.method == "POST":
-        form = CaseFileForm(request.POST, request.FILES, filing_areas=filing_areas)
+        form = CaseFileForm(request.POST, request.FILES, **pick)
         parties = PartyFormSet(request.POST, prefix="parties")
         tokens = request.POST.getlist("kept_photos")
         earlier_photos, kept_photos = upload_stash.restore(request, tokens)
@@ -102,7 +104,7 @@ def case_file(request):
             request, request.FILES.getlist("photos"), keep=[k["token"] for k in kept_photos]
         )
     else:
-        form = CaseFileForm(filing_areas=filing_areas, initial=_filing_initial(request.user))
+        form = CaseFileForm(initial=_filing_initial(request.user), **pick)
         parties = PartyFormSet(
             prefix="parties", initial=[{"side": "applicant"}, {"side": "respondent"}]
         )
@@ -125,7 +127,7 @@ def _filing_initial(user) -> dict:
 
 
 def _paginate(request, qs):
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CaseListPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
@@ -344,3 +346,19 @@ def nearest_area(request):
     if area is None:
         return JsonResponse({"area": None})
     return JsonResponse({"area": {"id": area.pk, "name": area.name, "code": area.code}})
+
+
+@login_required
+def area_suggestions(request):
+    """The area pickers (htmx): areas whose name contains, or whose code starts with, what
+    was typed; the user's own first. On the filing page, those they may file in; with
+    `for=list`, the streets and communities the case list can be narrowed to."""
+    text = request.GET.get("area_search", "")[:50]
+    if request.GET.get("for") == "list":
+        areas = list_filter_areas(request.user)
+    elif permissions.can_file(request.user):
+        areas = None
+    else:
+        raise PermissionDenied
+    areas = selectors.area_suggestions(user=request.user, text=text, areas=areas)
+    return render(request, "disputes/_area_suggestions.html", {"areas": areas, "text": text})

@@ -149,15 +149,36 @@ def evaluate(case, now: datetime) -> tuple[str, list[str]]:
     return (ORANGE if reasons else GREEN), reasons
 
 
+RUNNING = Q(status__in=OPEN_STATUSES, clock_paused_at__isnull=True)
+
+
+def sla_conditions(now: datetime) -> dict[str, Q]:
+    """The colours and reasons as conditions on the stored deadlines (ranges an index can
+    serve), the ground truth of both `annotate_sla` and the lists' colour filters: the three
+    reasons, then `red`, `orange` and `green`."""
+    past_close = RUNNING & Q(close_due_at__lt=now)
+    not_assigned = RUNNING & Q(assigned_at__isnull=True, assign_due_at__lt=now)
+    not_handled = RUNNING & Q(
+        assigned_at__isnull=False, first_progress_at__isnull=True, first_update_due_at__lt=now
+    )
+    orange = RUNNING & Q(close_due_at__gte=now) & (not_assigned | not_handled)
+    return {
+        "past_close": past_close,
+        "not_assigned": not_assigned,
+        "not_handled": not_handled,
+        RED: past_close,
+        ORANGE: orange,
+        GREEN: ~past_close & ~(not_assigned | not_handled),
+    }
+
+
 def annotate_sla(queryset, now: datetime):
     """SQL twin of `evaluate`: adds sla_colour and one boolean per reason, so lists can be
     filtered and sorted by colour in the database."""
-    running = Q(status__in=OPEN_STATUSES, clock_paused_at__isnull=True)
-    past_close = running & Q(close_due_at__lt=now)
-    not_assigned = running & Q(assigned_at__isnull=True, assign_due_at__lt=now)
-    not_handled = running & Q(
-        assigned_at__isnull=False, first_progress_at__isnull=True, first_update_due_at__lt=now
-    )
+    conditions = sla_conditions(now)
+    past_close = conditions["past_close"]
+    not_assigned = conditions["not_assigned"]
+    not_handled = conditions["not_handled"]
 
     def flag(condition):
         return When_(
@@ -248,7 +269,8 @@ def rearm(case) -> None:
         now = timezone.now()
         check.next_check_at = min(check.next_check_at or now, now)
     check.version += 1
-    check.save()
+    # A row made by check_of (none in the database) is inserted without trying an UPDATE.
+    check.save(force_insert=check._state.adding)
 
 
 def after_days(policy, start: datetime, days: int) -> datetime:

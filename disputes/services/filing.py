@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,6 +17,7 @@ from common.errors import StateConflict
 from common.limits import FILES_MAX, PARTIES_MAX, TEXT_MAX, too_long
 from grids.models import Area, User
 from sla import clock
+from sla.models import SlaCheck
 
 from .. import party_sms, permissions
 from ..attachments import store_attachments, validate_attachments
@@ -47,10 +49,24 @@ from .tracking import tracking_open
 S = CaseStatus
 
 
+# Years whose number sequence this process has seen committed (see _sequence_ready).
+_SEQUENCES_READY: set[int] = set()
+
+
 def _next_number(year: int) -> str:
-    """The year's next number, in one statement where the database can (an upsert that
-    returns the new value); its row lock serialises concurrent filings until commit."""
-    if connection.features.can_return_columns_from_insert:
+    """The year's next case number (JF2026-000123).
+
+    On PostgreSQL, a sequence per year: `nextval` takes no lock that lasts to commit, so
+    concurrent filings never wait for each other. Numbers are distinct, but a filing that
+    rolls back (refused input found late, a lost idempotency race) leaves its number unused:
+    the year's numbers can have gaps, like any database sequence. Elsewhere (SQLite, which
+    serialises writers anyway) a counter row per year, incremented in the transaction."""
+    if connection.vendor == "postgresql":
+        name = _sequence_ready(year)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [name])
+            (last,) = cursor.fetchone()
+    elif connection.features.can_return_columns_from_insert:
         quote = connection.ops.quote_name
         table, year_, last_ = quote(CaseNumberSequence._meta.db_table), quote("year"), quote("last")
         with connection.cursor() as cursor:
@@ -67,6 +83,28 @@ def _next_number(year: int) -> str:
         CaseNumberSequence.objects.filter(year=year).update(last=F("last") + 1)
         last = CaseNumberSequence.objects.get(year=year).last
     return f"JF{year}-{last:06d}"
+
+
+def _sequence_ready(year: int) -> str:
+    """The year's sequence, created on the first filing of the year; it continues after the
+    year's counter row (numbers given before the sequences). Once its creation is committed
+    this process stops asking."""
+    name = f"disputes_case_number_{year:d}"
+    if year in _SEQUENCES_READY:
+        return name
+    counter = CaseNumberSequence._meta.db_table
+    with connection.cursor() as cursor:
+        # A concurrent first filing may create it too: whoever comes second keeps theirs.
+        cursor.execute(
+            f"""DO $$ BEGIN
+                CREATE SEQUENCE {name} START WITH 1;
+                PERFORM setval('{name}', last, true) FROM {counter}
+                    WHERE year = {year:d} AND last > 0;
+            EXCEPTION WHEN duplicate_table OR unique_violation THEN NULL;
+            END $$"""
+        )
+    transaction.on_commit(lambda: _SEQUENCES_READY.add(year))
+    return name
 
 
 # --- attachments ------------------------------------------------------------------------
@@ -249,6 +287,11 @@ def case_file(
     except ValidationError as exc:
         errors |= exc.message_dict
     errors |= _location_errors(latitude, longitude)
+    if amount_involved is not None:  # the table's check, said in words (case_amount_not_negative)
+        try:
+            MinValueValidator(0)(amount_involved)
+        except ValidationError as exc:
+            errors["amount_involved"] = exc.messages
     if errors:
         raise ValidationError(errors)
 
@@ -285,12 +328,17 @@ def case_file(
     # A public report has no filer by design (filed_by is blank=False for staff filings).
     # No matching policy is allowed too: clock.py then applies the built-in "13710" limits.
     derived = ["number", "district", "street", "community", "grid", "sla_policy"]
-    case.full_clean(exclude=[*derived, "filed_by"] if public else derived)
-    case.save()
+    # The related rows are the instances just used (no lookup to check they exist) and the
+    # table's checks hold for a new case (amounts are checked above), so neither is checked
+    # again with a query each; the database enforces both.
+    loaded = ["area", "category", "handling_area", "lead_department", "filed_by"]
+    case.full_clean(exclude=[*derived, *loaded], validate_constraints=False)
+    case.save(force_insert=True)
+    case.sla_check = SlaCheck(case=case)  # a new case has none: inserted, not looked up
     clock.rearm(case)
-    Party.objects.bulk_create([Party(case=case, **p) for p in cleaned_parties])
+    party_rows = Party.objects.bulk_create([Party(case=case, **p) for p in cleaned_parties])
     if not public:
-        tracking_open(case, parties=cleaned_parties, sms=notify_applicant)
+        case.tracking = tracking_open(case, parties=cleaned_parties, sms=notify_applicant)
     filed = append_event(
         case,
         kind=CaseEvent.Kind.FILED,
@@ -303,7 +351,8 @@ def case_file(
             **({"public": True} if public else {}),
         },
     )
-    store_attachments(case, photos, actor=actor, event=filed)
+    stored = store_attachments(case, photos, actor=actor, event=filed)
+    events = [filed]
     if resolved_on_spot:
         case.status = S.RESOLVED
         case.resolved_on_spot = True
@@ -328,7 +377,7 @@ def case_file(
             "assigned_on_time",
             "first_update_on_time",
         )
-        append_event(
+        on_spot = append_event(
             case,
             kind=CaseEvent.Kind.RESOLVED_ON_SPOT,
             actor=actor,
@@ -336,8 +385,12 @@ def case_file(
             note=case.outcome_note,
             at=now,
         )
+        events.append(on_spot)
     if not public:
         party_sms.tell_filed(case, on_the_spot=resolved_on_spot)
+    # What was written with it, for a reply that shows the case as filed without reading
+    # it back (selectors.case_as_filed).
+    case.filed_rows = {"parties": party_rows, "events": events, "attachments": stored}
     return case
 
 

@@ -4,7 +4,28 @@
 //   data-print       on a button: print the page;
 //   data-back        on a button: go back one page;
 //   data-mark-read   on a link to what a message is about: following it marks the message
-//                    read (a POST to that URL, sent on its way while the page changes).
+//                    read (a POST to that URL, sent on its way while the page changes);
+//   data-area-picker around an area select, a search box and its htmx suggestions: a click
+//                    on a suggestion ([data-area-id]) selects that area, adding its option
+//                    (the select holds only a few; a city has 137,000 areas).
+window.chooseArea = function (select, id, label) {
+  var option = select.querySelector('option[value="' + id + '"]');
+  if (!option) {
+    option = new Option(label, id);
+    select.add(option);
+  }
+  select.value = id;
+  select.dispatchEvent(new Event("change", { bubbles: true }));
+};
+document.addEventListener("click", function (event) {
+  var pick = event.target.closest("[data-area-id]");
+  var picker = pick && pick.closest("[data-area-picker]");
+  if (!picker) { return; }
+  window.chooseArea(picker.querySelector("select"), pick.dataset.areaId, pick.dataset.areaLabel);
+  pick.parentElement.innerHTML = "";
+  var search = picker.querySelector("input[type=search]");
+  if (search) { search.value = ""; }
+});
 document.addEventListener("change", function (event) {
   var field = event.target.closest("[data-autosubmit]");
   if (field && field.form) { field.form.requestSubmit(); }

@@ -67,11 +67,8 @@ function useLocation(button) {
           if (!body.area || !select) {
             return;
           }
-          var option = select.querySelector('option[value="' + body.area.id + '"]');
-          if (option) {
-            select.value = String(body.area.id);
-            text.textContent = found + " " + button.dataset.suggested.replace("{name}", body.area.name);
-          }
+          window.chooseArea(select, String(body.area.id), body.area.name);
+          text.textContent = found + " " + button.dataset.suggested.replace("{name}", body.area.name);
         })
         .catch(function () { /* the position is kept; the area stays as chosen */ });
     }, function () {
