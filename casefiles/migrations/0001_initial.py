@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('disputes', '0023_linkage_and_archive_event_kinds'),
+        ('disputes', '0025_linkage_and_archive_event_kinds'),
         ('grids', '0003_calendar_years'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('disputes', '0024_mediation_event'),
+        ('disputes', '0026_mediation_event'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('disputes', '0023_linkage_and_archive_event_kinds'),
+        ('disputes', '0025_linkage_and_archive_event_kinds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

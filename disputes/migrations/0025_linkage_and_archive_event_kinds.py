@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0022_close_checks_and_cards'),
+        ('disputes', '0024_search_trigrams'),
     ]
 
     operations = [

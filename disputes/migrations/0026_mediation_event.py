@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0022_close_checks_and_cards'),
+        ('disputes', '0025_linkage_and_archive_event_kinds'),
     ]
 
     operations = [
