@@ -56,6 +56,7 @@ urlpatterns = [
     path("api/v1/stats/", include("dashboards.api_urls")),
     path("api/v1/assessment/", include("assessment.api_urls")),
     path("api/v1/reception-days/", include("reception_days.api_urls")),
+    path("api/v1/mediation/", include("mediation.api_urls")),
     path("api/v1/instructions/", include("instructions.api_urls")),
     path("api/v1/residents/", include("residents.api_urls")),
     path("api/v1/referrals/", include("referrals.api_urls")),
