@@ -238,6 +238,8 @@ def referral_result(
             "linkage": referral.kind,
             "direction": referral.direction,
             "result": result,
+            "partner": referral.partner,
+            "partner_case_number": referral.partner_case_number,
             "on_time": referral.finished_on_time,
         },
     )

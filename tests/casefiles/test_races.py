@@ -48,3 +48,23 @@ def test_two_deliveries_of_the_build_build_it_once(concurrency_world):  # noqa: 
     archive.refresh_from_db()
     assert archive.status == "ready" and len(archive.sha256) == 64
     assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.ARCHIVED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_to_archive_again_at_once_one_wins(concurrency_world):  # noqa: F811
+    w = concurrency_world
+    case = resolved_case(w, file_case, photos=0, pdf_page_counts=())
+    client_for(w.secretary).post(f"/api/v1/cases/{case.pk}/close/", {})
+    [first] = A.objects.filter(case=case)
+    archive_build(archive_id=first.pk)  # what the worker does; no worker runs here
+    people = ["secretary", "street"]
+
+    def run(i):
+        user = User.objects.get(username=people[i])
+        return client_for(user).post("/api/v1/casefiles/", {"case": case.pk}).status_code
+
+    statuses = run_in_threads(2, run)
+
+    # Under the case's lock: the second finds the first's version still waiting for its build.
+    assert sorted(statuses) == [202, 409]
+    assert sorted(A.objects.filter(case=case).values_list("version", flat=True)) == [1, 2]

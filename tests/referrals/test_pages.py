@@ -132,3 +132,14 @@ def test_two_results_at_once_one_wins_the_other_conflicts(concurrency_world):  #
     referral.refresh_from_db()
     assert referral.result == results[statuses.index(200)]
     assert CaseEvent.objects.filter(case=case, kind=K.LINKAGE_RESULT).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_timeline_names_the_partner_and_its_case_number(w, client):
+    case = file_case(w)
+    record(w, case, partner_case_number="(2026)渝0103民诉前调7号")
+    client.force_login(w.secretary)
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    entry = html[html.index('data-event="linkage_out"') :]
+    entry = entry[: entry.index("</li>")]
+    assert "渝中区人民法院" in entry and "(2026)渝0103民诉前调7号" in entry
