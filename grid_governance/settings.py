@@ -335,6 +335,8 @@ SPECTACULAR_SETTINGS = {
         "AreaLevelEnum": "grids.models.AreaLevel",
         "RoleEnum": "grids.models.Role",
         "SessionKindEnum": "reception_days.models.SessionKind",
+        "LinkageKindEnum": "referrals.models.LinkageKind",
+        "MediationDocumentKindEnum": "mediation.models.DocumentKind",
         "SessionStatusEnum": "reception_days.models.SessionStatus",
     },
 }
