@@ -193,26 +193,14 @@ def obligation_perform(request, case_id, pk):
         Obligation.objects.filter(agreement__case=case).select_related("agreement"), pk=pk
     )
     form = PerformForm(request.POST, request.FILES)
-    context = base_context(request, case)
-    if not form.is_valid():
-        return render(
-            request,
-            "mediation/error.html",
-            context | {"error": _("Please correct the errors below.")},
-            status=400,
-        )
-    return run(
+    return _submit(
         request,
-        lambda: services.obligation_perform(
-            obligation=obligation,
-            actor=request.user,
-            note=form.cleaned_data["note"],
-            proof=form.cleaned_data["proof"],
+        case,
+        form,
+        lambda data: services.obligation_perform(
+            obligation=obligation, actor=request.user, note=data["note"], proof=data["proof"]
         ),
-        form=form,
-        template="mediation/error.html",
-        context=context | {"form": form},
-        done=lambda o: overview_url(case) + "#performance",
+        anchor="#performance",
     )
 
 
@@ -243,26 +231,17 @@ def confirmation_apply(request, case_id, pk):
     case = case_or_404(request.user, case_id)
     agreement = _get(Agreement.objects.filter(case=case), pk=pk)
     form = ConfirmationApplyForm(request.POST)
-    context = base_context(request, case) | {"form": form}
-    if not form.is_valid():
-        return render(
-            request,
-            "mediation/error.html",
-            context | {"error": _("Please correct the errors below.")},
-            status=400,
-        )
-    return run(
+    return _submit(
         request,
-        lambda: services.confirmation_apply(
+        case,
+        form,
+        lambda data: services.confirmation_apply(
             agreement=agreement,
             actor=request.user,
-            court=form.cleaned_data["court"],
-            applied_on=form.cleaned_data["applied_on"],
+            court=data["court"],
+            applied_on=data["applied_on"],
         ),
-        form=form,
-        template="mediation/error.html",
-        context=context,
-        done=lambda c: overview_url(case) + "#confirmation",
+        anchor="#confirmation",
     )
 
 
@@ -274,18 +253,11 @@ def confirmation_record(request, case_id, pk):
         JudicialConfirmation.objects.filter(agreement__case=case).select_related("agreement"), pk=pk
     )
     form = ConfirmationRecordForm(request.POST, request.FILES)
-    context = base_context(request, case) | {"form": form}
-    if not form.is_valid():
-        return render(
-            request,
-            "mediation/error.html",
-            context | {"error": _("Please correct the errors below.")},
-            status=400,
-        )
-    data = form.cleaned_data
-    return run(
+    return _submit(
         request,
-        lambda: services.confirmation_record(
+        case,
+        form,
+        lambda data: services.confirmation_record(
             confirmation=confirmation,
             actor=request.user,
             status=data["status"],
@@ -294,10 +266,28 @@ def confirmation_record(request, case_id, pk):
             ruling_date=data["ruling_date"],
             papers=data["papers"],
         ),
+        anchor="#confirmation",
+    )
+
+
+def _submit(request, case, form, call, *, anchor: str):
+    """A form posted from the overview's panels: 400 with what to correct, or the service
+    (its refusals answered by `run`), then back to the panel."""
+    context = base_context(request, case) | {"form": form}
+    if not form.is_valid():
+        return render(
+            request,
+            "mediation/error.html",
+            context | {"error": _("Please correct the errors below.")},
+            status=400,
+        )
+    return run(
+        request,
+        lambda: call(form.cleaned_data),
         form=form,
         template="mediation/error.html",
         context=context,
-        done=lambda c: overview_url(case) + "#confirmation",
+        done=lambda _result: overview_url(case) + anchor,
     )
 
 
