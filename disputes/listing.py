@@ -136,7 +136,10 @@ def case_page(qs, offset: int, limit: int) -> list:
         got = _union_ids(part, keys, offset, limit)
         # Rows found: the next segment starts at its top; none: this segment ended before
         # the offset, which moves back by its length.
-        offset = 0 if got else offset - capped_count(part, cap=offset)
+        if got or not offset:
+            offset = 0
+        else:
+            offset -= capped_count(part, cap=offset)
         ids += got
         limit -= len(got)
     position = {pk: i for i, pk in enumerate(ids)}

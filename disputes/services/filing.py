@@ -49,10 +49,6 @@ from .tracking import tracking_open
 S = CaseStatus
 
 
-# Years whose number sequence this process has seen committed (see _sequence_ready).
-_SEQUENCES_READY: set[int] = set()
-
-
 def _next_number(year: int) -> str:
     """The year's next case number (JF2026-000123).
 
@@ -62,10 +58,20 @@ def _next_number(year: int) -> str:
     the year's numbers can have gaps, like any database sequence. Elsewhere (SQLite, which
     serialises writers anyway) a counter row per year, incremented in the transaction."""
     if connection.vendor == "postgresql":
-        name = _sequence_ready(year)
+        name = f"disputes_case_number_{year:d}"
         with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [name])
+            # One statement, and no memory of it in the process: a sequence created in a
+            # transaction that rolled back (the year's first filing, refused) is not there.
+            cursor.execute(
+                "SELECT CASE WHEN to_regclass(%s) IS NULL THEN NULL "
+                "ELSE nextval(%s::text::regclass) END",
+                [name, name],
+            )
             (last,) = cursor.fetchone()
+            if last is None:
+                _create_sequence(cursor, year, name)
+                cursor.execute("SELECT nextval(%s)", [name])
+                (last,) = cursor.fetchone()
     elif connection.features.can_return_columns_from_insert:
         quote = connection.ops.quote_name
         table, year_, last_ = quote(CaseNumberSequence._meta.db_table), quote("year"), quote("last")
@@ -85,26 +91,19 @@ def _next_number(year: int) -> str:
     return f"JF{year}-{last:06d}"
 
 
-def _sequence_ready(year: int) -> str:
-    """The year's sequence, created on the first filing of the year; it continues after the
-    year's counter row (numbers given before the sequences). Once its creation is committed
-    this process stops asking."""
-    name = f"disputes_case_number_{year:d}"
-    if year in _SEQUENCES_READY:
-        return name
+def _create_sequence(cursor, year: int, name: str) -> None:
+    """The year's sequence, made by its first filing; it continues after the year's counter
+    row (numbers given before the sequences)."""
     counter = CaseNumberSequence._meta.db_table
-    with connection.cursor() as cursor:
-        # A concurrent first filing may create it too: whoever comes second keeps theirs.
-        cursor.execute(
-            f"""DO $$ BEGIN
-                CREATE SEQUENCE {name} START WITH 1;
-                PERFORM setval('{name}', last, true) FROM {counter}
-                    WHERE year = {year:d} AND last > 0;
-            EXCEPTION WHEN duplicate_table OR unique_violation THEN NULL;
-            END $$"""
-        )
-    transaction.on_commit(lambda: _SEQUENCES_READY.add(year))
-    return name
+    # A concurrent first filing may create it too: whoever comes second keeps theirs.
+    cursor.execute(
+        f"""DO $$ BEGIN
+            CREATE SEQUENCE {name} START WITH 1;
+            PERFORM setval('{name}', last, true) FROM {counter}
+                WHERE year = {year:d} AND last > 0;
+        EXCEPTION WHEN duplicate_table OR unique_violation THEN NULL;
+        END $$"""
+    )
 
 
 # --- attachments ------------------------------------------------------------------------
