@@ -8,6 +8,7 @@ import pytest
 from disputes import services
 from disputes.models import CaseEvent, CaseStatus, SupervisionCard
 from grids.models import User
+from sla.models import SlaPolicy
 from tests.disputes.test_api import client_for, file_case
 from tests.disputes.test_api_concurrency import run_in_threads, w  # noqa: F401  (fixture)
 from tests.disputes.test_close_checks import resolved
@@ -22,6 +23,9 @@ def post(username: str, url: str, payload: dict) -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_pass_and_a_fail_of_one_check_at_once_one_wins(w):  # noqa: F811
+    # A transactional test may run after another emptied the tables, the shipped policy
+    # with them: the check needs a policy that asks for it.
+    SlaPolicy.objects.get_or_create(code="default", version=1, defaults={"name": "默认时限"})
     case = resolved(w)
     url = f"/api/v1/cases/{case.pk}/verify/"
     attempts = [("secretary", {"passed": True}), ("street", {"passed": False, "note": "未履行"})]
