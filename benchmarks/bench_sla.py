@@ -659,9 +659,12 @@ def counts_since(since: datetime, kind: str = "sla_breach") -> tuple[int, int, i
 
 
 class Meter:
-    """Wall time, and the CPU time of this process plus its PostgreSQL backend (read from
+    """Wall time, and the CPU time of this process plus its PostgreSQL backends (read from
     /proc when the server runs on this machine): close to what a step would take on an idle
-    machine, whatever else is running on this one."""
+    machine, whatever else is running on this one. A busy tick works its batches on
+    connections of their own (sweep._threads), closed when it ends: their backends' CPU is
+    read from the postmaster's reaped-children total (another session's backend ending in
+    the same moment would count too)."""
 
     def __init__(self):
         from django.db import connection
@@ -676,12 +679,18 @@ class Meter:
         except OSError:
             self.stat = None
         self.hz = os.sysconf("SC_CLK_TCK")
+        self.postmaster = None
+        if self.stat is not None:
+            parent = self.stat.read_text().rsplit(")", 1)[1].split()[1]
+            self.postmaster = Path(f"/proc/{parent}/stat")
 
     def _backend(self) -> float:
         if self.stat is None:
             return 0.0
         fields = self.stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / self.hz  # utime + stime
+        own = (int(fields[11]) + int(fields[12])) / self.hz  # utime + stime
+        server = self.postmaster.read_text().rsplit(")", 1)[1].split()
+        return own + (int(server[13]) + int(server[14])) / self.hz  # + cutime + cstime
 
     @contextmanager
     def __call__(self):
@@ -692,6 +701,7 @@ class Meter:
         finally:
             result["seconds"] = time.perf_counter() - wall
             result["python"] = time.process_time() - cpu
+            time.sleep(0.1)  # the workers' backends reaped (not counted in the wall time)
             result["postgres"] = self._backend() - backend if self.stat else None
             result["cpu"] = result["python"] + result["postgres"] if self.stat else None
 

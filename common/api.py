@@ -3,7 +3,8 @@ themselves are shaped once, by grid_governance.api_errors (the DRF exception han
 
 import copy
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 
@@ -47,3 +48,20 @@ class OutputModelSerializer(serializers.ModelSerializer):
             built = super().get_fields()
             type(self)._built_fields = built
         return copy.deepcopy(built)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class LabelField(serializers.Field):
+    """The label of a choice (`status_label` …), from the field's value: the same text as
+    Model.get_FOO_display, which DRF would call only after inspecting its signature for
+    every row (a fifth of a 50-row list's CPU). A value outside the choices is shown as is,
+    as get_FOO_display does."""
+
+    def __init__(self, choices, **kwargs):
+        self.labels = dict(choices)
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        label = self.labels.get(value)
+        return value if label is None else str(label)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.api import OutputModelSerializer
+from common.api import LabelField, OutputModelSerializer
 from common.limits import FILES_MAX, PARTIES_MAX, TEXT_MAX
 from grids.models import Area, Department, User, mask_phone
 from sla import clock
@@ -80,7 +80,11 @@ class DepartmentRefSerializer(OutputModelSerializer):
 
 
 class CategoryRefSerializer(OutputModelSerializer):
-    full_name = serializers.CharField(source="__str__", read_only=True)
+    # A method field: DRF inspects the signature of a callable source on every row.
+    full_name = serializers.SerializerMethodField()
+
+    def get_full_name(self, category: Category) -> str:
+        return str(category)
 
     class Meta:
         model = Category
@@ -145,9 +149,9 @@ class SlaSerializer(serializers.Serializer):
 
 
 class CaseListSerializer(OutputModelSerializer):
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
-    risk_level_label = serializers.CharField(source="get_risk_level_display", read_only=True)
-    channel_label = serializers.CharField(source="get_channel_display", read_only=True)
+    status_label = LabelField(Case._meta.get_field("status").choices, source="status")
+    risk_level_label = LabelField(Case._meta.get_field("risk_level").choices, source="risk_level")
+    channel_label = LabelField(Case._meta.get_field("channel").choices, source="channel")
     category = CategoryRefSerializer(read_only=True)
     area = AreaRefSerializer(read_only=True)
     handling_area = AreaRefSerializer(read_only=True)
@@ -208,7 +212,7 @@ class PartySerializer(OutputModelSerializer):
 
 
 class CaseEventSerializer(OutputModelSerializer):
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_label = LabelField(CaseEvent._meta.get_field("kind").choices, source="kind")
     actor = UserRefSerializer(read_only=True)
     actor_name = serializers.SerializerMethodField()
 

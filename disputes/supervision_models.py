@@ -43,6 +43,7 @@ class SupervisionCard(models.Model):
     note = models.TextField(_("note"), blank=True)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,  # never looked up by; an index cost every card the sweep writes
         verbose_name=_("issued by"),
         null=True,
         blank=True,
@@ -55,6 +56,7 @@ class SupervisionCard(models.Model):
     replied_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     replied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,
         verbose_name=_("answered by"),
         null=True,
         blank=True,

@@ -18,7 +18,7 @@ from sla import timers
 from .breaches import EVENT_COLUMNS
 from .models import Case, CaseEvent, CaseStatus
 from .routing import parent_queue_area_id
-from .services.supervision import issue_auto_cards, reply_due, unit_people
+from .services.supervision import arm_red, issue_auto_cards, reply_due, unit_people
 from .supervision_models import CARD_RED_DUE, CARD_REPLY_DUE, VERIFY_DUE, SupervisionCard
 
 S = CaseStatus
@@ -85,12 +85,13 @@ def reply_overdue(due: list[timers.Due], now: datetime) -> None:
     deadlines = {d.object_id: d.due_at for d in due}
     cards = list(
         Card.objects.select_for_update(of=("self",))
-        .select_related("case", "issued_by")
+        .select_related("case", "case__sla_policy", "issued_by")
         .filter(pk__in=deadlines, replied_at__isnull=True, replied_late=False)
     )
     if not cards:
         return
     Card.objects.filter(pk__in=[c.pk for c in cards]).update(replied_late=True)
+    arm_red(cards, lambda card: card.case.sla_policy)
     label = str(CaseEvent.Kind.CARD_OVERDUE.label)
     _events(
         CaseEvent.Kind.CARD_OVERDUE,

@@ -29,11 +29,16 @@ recipients looked up once per area for the whole sweep: see bench_sla.py for the
 """
 
 import contextlib
+import contextvars
+import itertools
+import queue
+import threading
 from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.db.models import BooleanField, DateTimeField, F, PositiveIntegerField, Q, Value, When
 from django.db.models import Case as When_
 from django.db.models.expressions import RawSQL
@@ -108,7 +113,22 @@ def sla_sweep_step(*, now: datetime | None = None, batch: int | None = None) -> 
 def _sweep(now: datetime, batch: int | None) -> SweepResult:
     batch = batch or (BATCH if connection.vendor == "postgresql" else SQLITE_BATCH)
     result = SweepResult()
+    batches = _due_batches(now, batch)
+    first = next(batches, None)
+    if first is None:
+        return result  # the idle tick: one indexed read
+    threads = _threads()
+    if threads > 1 and len(first) == batch:
+        _sweep_in_threads(first, batches, now, threads, result)
+        return result
     lookups = _Lookups()
+    for read in itertools.chain([first], batches):
+        _check_batch(read, now, result, lookups)
+    return result
+
+
+def _due_batches(now: datetime, batch: int):
+    """The due SlaCheck rows, {pk: (next check, version)} per batch, oldest first."""
     after: tuple[datetime, int] | None = None
     while True:
         # A deadline is missed once it has passed (`now > due`, as clock.evaluate says), so a
@@ -125,10 +145,67 @@ def _sweep(now: datetime, batch: int | None) -> SweepResult:
             ]
         )
         if rows:
-            _check_batch({pk: (at, version) for pk, at, version in rows}, now, result, lookups)
+            yield {pk: (at, version) for pk, at, version in rows}
         if len(rows) < batch:
-            return result
+            return
         after = (rows[-1][1], rows[-1][0])
+
+
+def _threads() -> int:
+    """Batches worked at once. Most of a busy tick is PostgreSQL's work (inserting events,
+    notifications, cards and timers, then checking their foreign keys at commit), during
+    which a single sweep leaves the other cores idle; batches claim disjoint rows (SKIP
+    LOCKED), so they need no order between them. Only on PostgreSQL, and not inside a
+    transaction (a test's, or a caller's): other connections could not see its rows."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, int(getattr(settings, "SLA_SWEEP_THREADS", 2)))
+
+
+def _sweep_in_threads(first: dict, more, now: datetime, threads: int, result: SweepResult):
+    """Batches handed to `threads` workers, each on its own connection (closed when it is
+    done) with its own lookups; the due list is read ahead by this thread meanwhile. A
+    failure in a batch stops the reading and is raised here once the others finish."""
+    work: queue.Queue = queue.Queue(maxsize=threads)
+    lock = threading.Lock()
+    failed: list[BaseException] = []
+
+    def worker():
+        lookups = _Lookups()
+        try:
+            while (read := work.get()) is not None:
+                if failed:
+                    continue  # drain: the tick is failing
+                part = SweepResult()
+                try:
+                    _check_batch(read, now, part, lookups)
+                except BaseException as exc:  # re-raised by the sweep's own thread
+                    failed.append(exc)
+                with lock:
+                    for name in ("checked", "breaches", "warnings", "skipped", "escalated"):
+                        setattr(result, name, getattr(result, name) + getattr(part, name))
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    # One delivery task for the whole tick: the workers see this thread's context.
+    pool = [
+        threading.Thread(target=contextvars.copy_context().run, args=(worker,), daemon=True)
+        for _ in range(threads)
+    ]
+    for thread in pool:
+        thread.start()
+    try:
+        for read in itertools.chain([first], more):
+            if failed:
+                break
+            work.put(read)
+    finally:
+        for _thread in pool:
+            work.put(None)
+        for thread in pool:
+            thread.join()
+    if failed:
+        raise failed[0]
 
 
 class _LostRace(Exception):
@@ -256,7 +333,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
     labels = {reason: str(label) for reason, label in clock.REASONS.items()}  # gettext once
     warn_labels = {reason: str(label) for reason, label in clock.WARNINGS.items()}
     progress_notes = progress_labels()
-    records, notices, escalate, cards = Records(), [], [], []
+    records, notices, escalate, cards, card_on = Records(), [], [], [], {}
     recorded_at = timezone.now()
     for case in cases:
         check = case.sla_check
@@ -276,6 +353,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
             if still_open:
                 notices.append((case, BREACH, reason))
                 cards.append((case, reason, due))  # a yellow card, answerable by the unit
+                card_on[(case.pk, reason)] = records.breaches[-1][-1]  # told on the breach
                 if reason == "past_close" and _escalates_on_red(case):
                     check.escalation_due = True
         progress = progress_passed(case, now, records, progress_notes)
@@ -288,8 +366,8 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
             escalate.append(case.pk)
             check.next_check_at = min(check.next_check_at or now, now)
     _save(cases, read)
-    records.insert(recorded_at)
-    issue_auto_cards(cards, policies, recorded_at)
+    issue_auto_cards(cards, policies, recorded_at, on_events=card_on)
+    records.insert(recorded_at)  # with the cards' ids in their breaches' data
     _notify(notices, lookups.holders)
     breaches = len(records.breaches) + len(records.overdue)
     return len(cases), breaches, len(records.warnings), escalate

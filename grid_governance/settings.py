@@ -375,6 +375,9 @@ SMS_BACKEND = env("SMS_BACKEND", default="notifications.backends.ConsoleSmsBacke
 # Email and SMS wait outside these local hours ("22-7" = 22:00 to 07:00); the inbox does not.
 # Office hours of the working-day calendar: a working-day time limit that starts outside them
 # (a night, a weekend, a holiday) starts at the next opening, as a clerk would count it.
+# Batches of a busy SLA tick worked at once, each on its own connection (PostgreSQL only;
+# disputes/sweep.py): a 10,000-case tick is mostly the database's work.
+SLA_SWEEP_THREADS = env.int("SLA_SWEEP_THREADS", default=2)
 SLA_OFFICE_HOURS = tuple(env("SLA_OFFICE_HOURS", default="08:30-17:30").split("-"))
 NOTIFY_QUIET_HOURS = tuple(int(h) for h in env("NOTIFY_QUIET_HOURS", default="22-7").split("-"))
 

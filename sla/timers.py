@@ -82,6 +82,15 @@ def arm_many(kind: str, items: Iterable[tuple[int, datetime, int | None]]) -> No
     )
 
 
+def arm_once(kind: str, items: Iterable[tuple[int, datetime, int | None]]) -> None:
+    """Arm timers not armed yet; one armed already (pending or fired) is left as it is, so
+    arming again from several places never fires twice."""
+    Timer.objects.bulk_create(
+        [Timer(kind=kind, object_id=o, due_at=d, case_id=c) for o, d, c in items],
+        ignore_conflicts=True,
+    )
+
+
 def disarm(kind: str, object_id: int) -> None:
     Timer.objects.filter(kind=kind, object_id=object_id).delete()
 

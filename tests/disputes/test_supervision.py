@@ -43,7 +43,11 @@ def test_a_missed_assignment_gets_one_yellow_card_through_overlapping_sweeps_and
     assert (card.colour, card.step, card.issued_at) == ("yellow", "not_assigned", due)
     assert card.area_id == case.handling_area_id
     assert card.reply_due_at > due + HOUR
-    assert case.events.filter(kind=K.CARD_ISSUED).count() == 1
+    # Told on the breach's own timeline entry (one entry for the sweep to write, not two).
+    [breach] = case.events.filter(kind=K.SLA_BREACH)
+    assert (breach.data["card"], breach.data["colour"]) == (card.pk, "yellow")
+    assert breach.data["reply_due_at"] == card.reply_due_at.isoformat()
+    assert not case.events.filter(kind=K.CARD_ISSUED).exists()
 
 
 def test_a_step_still_overdue_turns_the_card_red_once(w):
@@ -208,7 +212,7 @@ def test_a_second_missed_step_of_the_same_case_is_a_red_card_at_once(w, time_mac
     [red] = cards(case, colour="red")
     assert (yellow.step, red.step, red.issued_at) == ("not_assigned", "not_handled", due)
     assert red.area_id == case.handling_area_id
-    assert case.events.filter(kind=K.CARD_ISSUED, data__colour="red").count() == 1
+    assert case.events.filter(kind=K.SLA_BREACH, data__colour="red", data__card=red.pk).count() == 1
     told = list(Notification.objects.filter(kind="card_red").values_list(
         "recipient__username", flat=True))  # fmt: skip
     # The unit, its leaders and the level above, once each.
@@ -247,3 +251,51 @@ def test_two_steps_missed_during_one_outage_give_a_yellow_then_a_red(w):
         ("not_handled", "yellow", case.first_update_due_at),
         ("past_close", "red", case.close_due_at),
     ]
+
+
+def _red_after_the_answer(w, days=10):
+    """A filed case on a policy whose red card comes a while after the answer is due."""
+    case = file_case(w)
+    case.sla_policy.red_card_after_days = days
+    case.sla_policy.save()
+    sla_sweep_step(now=case.assign_due_at + HOUR)
+    [yellow] = cards(case)
+    return case, yellow, yellow.issued_at + days * DAY
+
+
+def test_a_card_arms_one_timer_and_its_red_one_when_the_answer_is_found_late(w):
+    case, yellow, red_at = _red_after_the_answer(w)
+    # One timer in the busy tick: the answer's, which comes first.
+    assert timers.pending("disputes.card_reply_due", yellow.pk) == yellow.reply_due_at
+    assert timers.pending("disputes.card_red_due", yellow.pk) is None
+
+    timers.sweep(now=yellow.reply_due_at + HOUR)
+    yellow.refresh_from_db()
+    assert yellow.replied_late
+    assert timers.pending("disputes.card_red_due", yellow.pk) == red_at
+
+    # Overlapping sweeps, a late one after an outage: red once, at the true time.
+    for now in (red_at + HOUR, red_at + HOUR, red_at + 72 * HOUR):
+        timers.sweep(now=now)
+    [red] = cards(case, colour="red")
+    assert red.issued_at == red_at
+
+
+def test_a_card_answered_in_time_while_the_step_stays_overdue_still_turns_red(w):
+    case, yellow, red_at = _red_after_the_answer(w)
+    services.card_answer(card=yellow, actor=w.secretary, reply="正在协调调解员")
+    assert timers.pending("disputes.card_reply_due", yellow.pk) is None
+    assert timers.pending("disputes.card_red_due", yellow.pk) == red_at
+
+    timers.sweep(now=red_at + HOUR)
+    timers.sweep(now=red_at + 2 * HOUR)
+
+    [red] = cards(case, colour="red")
+    assert red.issued_at == red_at
+
+
+def test_a_policy_whose_red_comes_before_the_answer_arms_both_timers_at_issue(w):
+    _case, yellow, red_at = _red_after_the_answer(w, days=1)
+    assert red_at < yellow.reply_due_at
+    assert timers.pending("disputes.card_red_due", yellow.pk) == red_at
+    assert timers.pending("disputes.card_reply_due", yellow.pk) == yellow.reply_due_at
