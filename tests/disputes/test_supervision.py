@@ -299,3 +299,16 @@ def test_a_policy_whose_red_comes_before_the_answer_arms_both_timers_at_issue(w)
     assert red_at < yellow.reply_due_at
     assert timers.pending("disputes.card_red_due", yellow.pk) == red_at
     assert timers.pending("disputes.card_reply_due", yellow.pk) == yellow.reply_due_at
+
+
+def test_the_timeline_shows_the_sweeps_card_on_its_breach(client, w):
+    case = file_case(w)
+    sla_sweep_step(now=case.assign_due_at + HOUR)
+    [card] = cards(case)
+    client.force_login(w.secretary)
+
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+
+    entry = body[body.index('data-event="sla_breach"') :]
+    entry = entry[: entry.index("</li>")]
+    assert f'data-card="{card.pk}"' in entry and "黄牌" in entry and "反馈期限" in entry
