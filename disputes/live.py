@@ -24,3 +24,8 @@ def announce(case):
     per transaction, however many timeline entries it writes. `case` is a Case or any
     object with its id and these columns (the sweep's rows)."""
     live.publish(case_groups(case), {"type": "case", "id": case.pk})
+
+
+def announce_many(cases):
+    """`announce` for many cases at once (the sweep's batch)."""
+    live.publish_many((case_groups(case), {"type": "case", "id": case.pk}) for case in cases)

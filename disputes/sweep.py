@@ -68,7 +68,7 @@ from .breaches import (
     warning_row,
 )
 from .ledger import TransitionError, lock_case
-from .live import announce
+from .live import announce_many
 from .models import Case
 from .routing import ESCALATABLE, parent_queue_area_id
 from .services import escalate_locked
@@ -334,7 +334,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
     labels = {reason: str(label) for reason, label in clock.REASONS.items()}  # gettext once
     warn_labels = {reason: str(label) for reason, label in clock.WARNINGS.items()}
     progress_notes = progress_labels()
-    records, notices, escalate, cards, card_on = Records(), [], [], [], {}
+    records, notices, escalate, cards, card_on, announced = Records(), [], [], [], {}, []
     recorded_at = timezone.now()
     for case in cases:
         check = case.sla_check
@@ -347,7 +347,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
                 notices.append((case, WARNING, reason))
         missed = missed_deadlines(case, now, deadlines)
         if missed:
-            announce(case)  # sent once the batch commits, one message per page's group
+            announced.append(case)  # sent once the batch commits, one message per group
         for due, reason, still_open in missed:
             records.breaches.append(breach_row(case, due, reason, labels[reason]))
             # A step done late since is evidence only: nobody is left to chase.
@@ -367,6 +367,7 @@ def _check_locked(read: dict[int, tuple], now: datetime, lookups) -> tuple[int, 
             escalate.append(case.pk)
             check.next_check_at = min(check.next_check_at or now, now)
     _save(cases, read)
+    announce_many(announced)
     issue_auto_cards(cards, policies, recorded_at, on_events=card_on)
     records.insert(recorded_at)  # with the cards' ids in their breaches' data
     _notify(notices, lookups.holders)

@@ -150,20 +150,28 @@ def publish(groups: Iterable[str], event: dict):
     """Tell the pages following `groups` that `event` happened, once the current transaction
     commits (at once outside one; never if it rolls back). Within one transaction each group
     gets one message per type of event, however often it is published to."""
-    groups = [g for g in groups if g]
-    if not groups:
-        return
+    publish_many([(groups, event)])
+
+
+def publish_many(items: Iterable[tuple[Iterable[str], dict]]):
+    """`publish` for many (groups, event) at once (the sweep's batch: thousands of cases),
+    looking for the transaction's batch once."""
+    batch = None
     conn = transaction.get_connection()
     if conn.in_atomic_block:
         for _sids, func, _robust in reversed(conn.run_on_commit):
             if isinstance(func, _Batch):
-                func.add(groups, event)
-                return
-    batch = _Batch()
-    batch.add(groups, event)
-    # Robust: a channel layer that is down costs the pages their push (they poll), never
-    # the request that already committed.
-    transaction.on_commit(batch, robust=True)
+                batch = func
+                break
+    new, batch = batch is None, batch or _Batch()
+    for groups, event in items:
+        groups = [g for g in groups if g]
+        if groups:
+            batch.add(groups, event)
+    if new and batch.ids:
+        # Robust: a channel layer that is down costs the pages their push (they poll),
+        # never the request that already committed. (Outside a transaction: sent now.)
+        transaction.on_commit(batch, robust=True)
 
 
 # Consumers connected in this process: with the in-memory layer (no Redis) nobody else can
