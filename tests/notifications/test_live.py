@@ -447,3 +447,26 @@ def test_the_socket_address_may_be_another_server_and_is_then_allowed_to_connect
         cwd=django_settings.BASE_DIR,
     ).stdout  # fmt: skip
     assert "wss://live.example.org" in out and "'self'" in out
+
+
+def test_many_cases_published_at_once_reach_each_page_outside_a_transaction(layer, world):
+    second = world.file(area=world.tree.micro_grids[1])
+    community = world.tree.communities[0].pk
+
+    async def scenario():
+        page = await follow(world.secretary, [live.area_group(community)])
+        first_case = await follow(world.secretary, [live.case_group(world.case.pk)])
+        await sync_to_async(live.publish_many)(
+            [
+                ([live.area_group(community), live.case_group(c.pk)], {"type": "case", "id": c.pk})
+                for c in (world.case, second)
+            ]
+        )
+        # Sent at once (no transaction), as one message per group with every id.
+        assert sorted((await received(page))["ids"]) == sorted([world.case.pk, second.pk])
+        assert (await received(first_case))["ids"] == [world.case.pk]
+        for each in (page, first_case):
+            assert await each.receive_nothing(timeout=0.3)
+            await each.disconnect()
+
+    run(scenario)
