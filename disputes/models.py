@@ -89,6 +89,9 @@ class Category(models.Model):
     def __str__(self):
         return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
 
+    # An attribute, not a method, for the API: DRF inspects a callable source on every row.
+    full_name = property(__str__)
+
     @property
     def assisting_role_labels(self) -> list[str]:
         return [str(Role(r).label) for r in self.assisting_roles if r in Role.values]

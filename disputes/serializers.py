@@ -80,11 +80,7 @@ class DepartmentRefSerializer(OutputModelSerializer):
 
 
 class CategoryRefSerializer(OutputModelSerializer):
-    # A method field: DRF inspects the signature of a callable source on every row.
-    full_name = serializers.SerializerMethodField()
-
-    def get_full_name(self, category: Category) -> str:
-        return str(category)
+    full_name = serializers.CharField(read_only=True)
 
     class Meta:
         model = Category
@@ -106,7 +102,7 @@ class TypicalCaseSerializer(OutputModelSerializer):
 class CategorySerializer(OutputModelSerializer):
     """A dispute type with its routing preset and the guidance shown to mediators."""
 
-    full_name = serializers.CharField(source="__str__", read_only=True)
+    full_name = serializers.CharField(read_only=True)
     parent = CategoryRefSerializer(read_only=True)
     lead_department = DepartmentRefSerializer(read_only=True)
     assisting_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
