@@ -31,8 +31,15 @@ class SupervisionCard(models.Model):
         NOT_VERIFIED = "not_verified", _("Resolution not checked in time")
         MANUAL = "manual", _("Supervised by a level above")
 
+    # No database constraint on the case (Django still cascades): cases are never deleted,
+    # and each constraint's check locks the case row (FOR KEY SHARE), which writes to the wide
+    # case table's page. The sweep writes this row for thousands of cases a tick; its checks
+    # cost more than the inserts (benchmarks/README.md: the sweep, sixth sitting).
     case = models.ForeignKey(
-        "disputes.Case", on_delete=models.CASCADE, related_name="supervision_cards"
+        "disputes.Case",
+        on_delete=models.CASCADE,
+        related_name="supervision_cards",
+        db_constraint=False,
     )
     colour = models.CharField(_("card"), max_length=8, choices=Colour.choices)
     step = models.CharField(_("for"), max_length=16, choices=Step.choices)

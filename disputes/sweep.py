@@ -78,7 +78,7 @@ from .services.supervision import issue_auto_cards
 # each, ~80 ms on the reference machine) stay small at 10,000 due cases, small enough that a
 # user action waiting on a claimed case waits about a second at worst. SQLite (development)
 # takes smaller batches: its statements are limited in parameters.
-BATCH = 5000
+BATCH = 2500
 SQLITE_BATCH = 500
 
 

@@ -22,6 +22,9 @@ class Notification(models.Model):
     )
     # No index on case: nothing looks notifications up by case, and cases are never deleted
     # (the ledger is append-only; the admin refuses); each index costs every sweep insert.
+    # No database constraint either: its check locks the case row (FOR KEY SHARE), a write
+    # to the wide case table's page, for every notice the sweep writes (Django still
+    # cascades; benchmarks/README.md, the sweep in the sixth sitting).
     case = models.ForeignKey(
         "disputes.Case",
         null=True,
@@ -29,6 +32,7 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
         db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("kind"), max_length=32)
     title = models.CharField(_("title"), max_length=200)

@@ -254,6 +254,10 @@ class Timer(models.Model):
 
     kind = models.CharField(_("kind"), max_length=64)
     object_id = models.BigIntegerField(_("object id"))
+    # No database constraint on the case (Django still cascades): cases are never deleted,
+    # and each constraint's check locks the case row (FOR KEY SHARE), which writes to the wide
+    # case table's page. The sweep writes this row for thousands of cases a tick; its checks
+    # cost more than the inserts (benchmarks/README.md: the sweep, sixth sitting).
     case = models.ForeignKey(
         "disputes.Case",
         verbose_name=_("case"),
@@ -261,6 +265,7 @@ class Timer(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
+        db_constraint=False,
     )
     due_at = models.DateTimeField(_("due at"))
     fired_at = models.DateTimeField(_("fired at"), null=True, blank=True)

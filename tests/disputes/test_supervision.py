@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from common.errors import StateConflict
 from disputes import services
 from disputes.ledger import TransitionError
-from disputes.models import CaseEvent, SupervisionCard
+from disputes.models import Case, CaseEvent, SupervisionCard
 from disputes.sweep import sla_sweep_step
 from notifications.models import Notification
 from sla import timers
@@ -312,3 +312,19 @@ def test_the_timeline_shows_the_sweeps_card_on_its_breach(client, w):
     entry = body[body.index('data-event="sla_breach"') :]
     entry = entry[: entry.index("</li>")]
     assert f'data-card="{card.pk}"' in entry and "黄牌" in entry and "反馈期限" in entry
+
+
+def test_the_rows_a_sweep_writes_without_database_constraints_still_go_with_their_case(w):
+    """Cards, timers and notices carry no foreign-key constraint on the case (its check
+    locked the case row for every row the sweep writes); Django's cascade still applies."""
+    case = file_case(w)
+    sla_sweep_step(now=case.assign_due_at + HOUR)
+    [card] = cards(case)
+    assert Notification.objects.filter(case=case).exists()
+    assert timers.pending("disputes.card_reply_due", card.pk) is not None
+
+    Case.objects.filter(pk=case.pk).delete()
+
+    assert not SupervisionCard.objects.filter(pk=card.pk).exists()
+    assert not Notification.objects.filter(case_id=case.pk).exists()
+    assert timers.pending("disputes.card_reply_due", card.pk) is None
