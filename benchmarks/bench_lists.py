@@ -22,7 +22,7 @@ concurrent clients ≤ 3 × one; search p95 ≤ 150 ms; page ÷ SQL ≤ 2; filin
 with 4 API clients, no errors, numbers distinct (gaps are allowed and documented).
 
     python -m benchmarks.bench_lists [--scale 1.0] [--cases N] [--runs 30] [--filings 400]
-                                     [--explain] [--no-server]
+                                     [--explain] [--no-server] [--only-filing]
 """
 
 import argparse
@@ -355,6 +355,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--filings", type=int, default=400, help="cases filed per measure")
     parser.add_argument("--explain", action="store_true", help="print every plan in full")
     parser.add_argument("--no-server", action="store_true", help="skip the gunicorn part")
+    parser.add_argument(
+        "--only-filing", action="store_true",
+        help="only the filing throughput through gunicorn (no lists, no list load)",
+    )  # fmt: skip
     args, _unknown = parser.parse_known_args(argv)  # bin/bench passes every option to all
     count = args.cases or max(1000, round(CASES_AT_SCALE_1 * args.scale))
 
@@ -404,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, failures, goals = [], [], {"api": [], "page": [], "search": [], "ratio": []}
     plans_seen = []
     load_before = os.getloadavg()[0]
-    for label, user, area in subjects:
+    for label, user, area in [] if args.only_filing else subjects:
         scoped = Case.objects.filter(**{f"{area.level}_id": area.pk})
         newest = scoped.order_by("-filed_at").values("pk", "address").first()
         print(f"{label}: {area.name} ({area.code}) — {scoped.count():,} cases; "
@@ -441,18 +445,22 @@ def main(argv: list[str] | None = None) -> int:
             goals["ratio"].append((f"{label} {name}", ratio))
     # The filing form of the busiest district's centre: a select of every grid it may file
     # in was 17,824 options (1.46 MB); the picker holds its own areas only.
-    district_user = subjects[2][1]
-    form_client = client_for(district_user)
-    form_times, _cpu = time_get(form_client, "/cases/new/", args.runs)
-    form_kb = len(form_client.get("/cases/new/", secure=True).content) / 1024
-    rows.append(("busiest district: filing form", median(form_times), p95(form_times), 0.0,
-                 0.0, 0.0, 0, f"{form_kb:.1f} KB"))  # fmt: skip
+    form_kb = None
+    if not args.only_filing:
+        district_user = subjects[2][1]
+        form_client = client_for(district_user)
+        form_times, _cpu = time_get(form_client, "/cases/new/", args.runs)
+        form_kb = len(form_client.get("/cases/new/", secure=True).content) / 1024
+        rows.append(("busiest district: filing form", median(form_times), p95(form_times),
+                     0.0, 0.0, 0.0, 0, f"{form_kb:.1f} KB"))  # fmt: skip
     load_after = os.getloadavg()[0]
-    print()
-    print_table(("request", "median ms", "p95 ms", "app CPU ms", "raw SQL ms", "page÷SQL",
-                 "queries", "scans of disputes_case"), rows)  # fmt: skip
-    print()
-    print("EXPLAIN (ANALYZE) of each list statement reading disputes_case:")
+    if rows:
+        print()
+        print_table(("request", "median ms", "p95 ms", "app CPU ms", "raw SQL ms", "page÷SQL",
+                     "queries", "scans of disputes_case"), rows)  # fmt: skip
+    if plans_seen:
+        print()
+        print("EXPLAIN (ANALYZE) of each list statement reading disputes_case:")
     for where, statement, plan in plans_seen:
         if args.explain:
             print(f"-- {where}: {statement[:160]}")
@@ -471,16 +479,16 @@ def main(argv: list[str] | None = None) -> int:
         first_new = Case.objects.order_by("-pk").values_list("pk", flat=True).first()
         try:
             session = client_for(street_user).cookies["sessionid"].value
-            for clients in (1, 4):
+            for clients in () if args.only_filing else (1, 4):
                 times = list_under_load(port, session, "/cases/", clients, args.runs)
                 concurrent[clients] = times
                 server_rows.append((f"list page, {clients} client(s) at once", median(times),
                                     p95(times), len(times)))  # fmt: skip
-            api_session = session
-            times = list_under_load(port, api_session, "/api/v1/cases/?page_size=50", 4,
-                                    args.runs)  # fmt: skip
-            server_rows.append(("list API, 4 clients at once", median(times), p95(times),
-                                len(times)))  # fmt: skip
+            if not args.only_filing:
+                times = list_under_load(port, session, "/api/v1/cases/?page_size=50", 4,
+                                        args.runs)  # fmt: skip
+                server_rows.append(("list API, 4 clients at once", median(times), p95(times),
+                                    len(times)))  # fmt: skip
             token, _created = Token.objects.get_or_create(user=worker)
             worker_session = client_for(worker).cookies["sessionid"].value
             category = Category.objects.filter(parent__isnull=False, is_active=True).first()
@@ -524,13 +532,17 @@ def main(argv: list[str] | None = None) -> int:
     for kind, goal, label in (("api", GOAL_API_P95_MS, "list API p95"),
                               ("page", GOAL_PAGE_P95_MS, "list pages p95"),
                               ("search", GOAL_SEARCH_P95_MS, "search p95")):  # fmt: skip
+        if not goals[kind]:
+            continue
         worst_name, worst = max(goals[kind], key=lambda item: item[1])
         verdict = "met" if worst <= goal else "NOT met"
         print(f"goal: {label} ≤ {goal:.0f} ms for every user — worst {worst:.1f} ms "
               f"({worst_name}), {verdict}")  # fmt: skip
-    worst_name, worst = max(goals["ratio"], key=lambda item: item[1])
-    verdict = "met" if worst <= GOAL_RATIO else "NOT met"
-    print(f"goal: page ÷ raw SQL ≤ {GOAL_RATIO:g} — worst {worst:.2f} ({worst_name}), {verdict}")
+    if goals["ratio"]:
+        worst_name, worst = max(goals["ratio"], key=lambda item: item[1])
+        verdict = "met" if worst <= GOAL_RATIO else "NOT met"
+        print(f"goal: page ÷ raw SQL ≤ {GOAL_RATIO:g} — worst {worst:.2f} ({worst_name}), "
+              f"{verdict}")  # fmt: skip
     if concurrent:
         factor = p95(concurrent[4]) / p95(concurrent[1])
         verdict = "met" if factor <= GOAL_CONCURRENT_FACTOR else "NOT met"
@@ -542,13 +554,15 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "met" if rate >= GOAL_FILINGS_PER_S and not errors else "NOT met"
         print(f"goal: filing ≥ {GOAL_FILINGS_PER_S:.0f} cases/s with 4 API clients, no errors — "
               f"{rate:.1f}/s, {errors} errors, {verdict}")  # fmt: skip
-    verdict = "met" if form_kb <= 50 else "NOT met"
-    print(f"goal: filing form ≤ 50 KB for a district user — {form_kb:.1f} KB, {verdict}")
+    if form_kb is not None:
+        verdict = "met" if form_kb <= 50 else "NOT met"
+        print(f"goal: filing form ≤ 50 KB for a district user — {form_kb:.1f} KB, {verdict}")
     seq = [f for f in failures if "sequential" in f]
-    print(
-        f"goal: no sequential scan of disputes_case in any list statement — "
-        f"{len(plans_seen)} plans, {len(seq)} with one, {'met' if not seq else 'NOT met'}"
-    )
+    if not args.only_filing:
+        print(
+            f"goal: no sequential scan of disputes_case in any list statement — "
+            f"{len(plans_seen)} plans, {len(seq)} with one, {'met' if not seq else 'NOT met'}"
+        )
     print(f"database: {connection.settings_dict['NAME']}; load average {load_before:.1f} → "
           f"{load_after:.1f} while timing, on {os.cpu_count()} cores")  # fmt: skip
     for failure in failures:
