@@ -40,6 +40,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 from benchmarks.common import ROOT, prepare_database, print_table, setup_django, timed
+from benchmarks.cpu_split import CpuSplit
 
 CASES_AT_SCALE_1 = 2_000_000
 GOAL_API_P95_MS = 50.0
@@ -471,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     server_rows = []
     filing_figures = {}
     concurrent = {}
+    cpu_split = {}
     if not args.no_server:
         port = free_port()
         server = start_gunicorn(port)
@@ -498,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
             for how in ("api", "form"):
                 for clients in (1, 4):
                     total = max(clients * 10, args.filings // (4 // clients))
+                    split = CpuSplit(server.pid, connection.settings_dict["NAME"])
                     rate, numbers, errors = file_under_load(
                         port, how, clients, total, token=token.key, session=worker_session,
                         filing=filing,
@@ -507,8 +510,9 @@ def main(argv: list[str] | None = None) -> int:
                     if errors or not distinct:
                         failures.append(f"filing {how} × {clients}: {errors} errors, "
                                         f"numbers distinct: {distinct}")  # fmt: skip
-                    server_rows.append((f"filing ({how}), {clients} client(s)", rate, errors,
-                                        len(numbers)))  # fmt: skip
+                    name = f"filing ({how}), {clients} client(s)"
+                    cpu_split[name] = split.per(len(numbers))
+                    server_rows.append((name, rate, errors, len(numbers)))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -525,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, a, b, n in server_rows:
             if name.startswith("filing"):
                 print(f"  {name}: {a:,.1f} cases/s, {b} errors ({n} filed)")
+                print(f"    {cpu_split[name]}")
             else:
                 print(f"  {name}: median {a:,.1f} ms, p95 {b:,.1f} ms ({n} requests)")
 
