@@ -497,6 +497,12 @@ def main(argv: list[str] | None = None) -> int:
             applicant = {"side": "applicant", "name": "压测人", "phone": "13800001111"}
             filing = {"area": busiest_grid.pk, "category": category.pk, "address": "压测路1号",
                       "channel": "grid_worker", "parties": [applicant]}  # fmt: skip
+            # Untimed: gunicorn answers its port before its workers have booted, and a
+            # worker's first filing loads what Django and DRF load lazily (about 1 s of
+            # CPU each); timed from cold, the first measure counted seconds of start-up.
+            for how in ("api", "form"):
+                file_under_load(port, how, 4, 8, token=token.key, session=worker_session,
+                                filing=filing)  # fmt: skip
             for how in ("api", "form"):
                 for clients in (1, 4):
                     total = max(clients * 10, args.filings // (4 // clients))
