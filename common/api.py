@@ -33,11 +33,41 @@ def parsed(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
+def fresh(field: serializers.Field) -> serializers.Field:
+    """A new, unbound field made with the arguments `field` was made with, as DRF's
+    `copy.deepcopy` of a field does, without deep-copying the arguments themselves: a
+    filing's reply deep-copied about 1,200 objects (choices with their lazy labels, model
+    fields, querysets) to build fields that only read them. Nested fields and serializers
+    are made afresh (binding changes them); lists, dicts and sets are copied one level (a
+    mutable default handed out by one instance is not another's); anything else is shared,
+    as DRF already shares validators: fields read their arguments, they do not change
+    them, and a related field's queryset is cloned with `.all()` on every use."""
+    args = [fresh(a) if isinstance(a, serializers.Field) else a for a in field._args]
+    kwargs = {
+        name: fresh(value)
+        if isinstance(value, serializers.Field)
+        else copy.copy(value)
+        if isinstance(value, list | dict | set)
+        else value
+        for name, value in field._kwargs.items()
+    }
+    return field.__class__(*args, **kwargs)
+
+
+class FreshFields:
+    """For a plain input serializer: its declared fields copied with `fresh`, not with
+    DRF's deepcopy (the filing API's input made ~300 deep copies per request). Only for
+    serializers whose declared fields are plain DRF fields made from their arguments."""
+
+    def get_fields(self):
+        return {name: fresh(field) for name, field in self._declared_fields.items()}
+
+
 class OutputModelSerializer(serializers.ModelSerializer):
     """A read-only output serializer whose fields are worked out from the model once per
     class, not on every instance. DRF introspects the model for each serializer it makes,
     nested ones included: a case's detail reply (a dozen nested serializers) spent most of
-    its time there (bench_lists.py profiled a filing). Copies are cheap: DRF re-creates a
+    its time there (bench_lists.py profiled a filing). Copies are cheap: `fresh` re-creates a
     field from the arguments it was made with. Only for serializers whose fields depend on
     nothing but their Meta (no get_fields of their own that reads the request)."""
 
@@ -46,4 +76,4 @@ class OutputModelSerializer(serializers.ModelSerializer):
         if built is None:
             built = super().get_fields()
             type(self)._built_fields = built
-        return copy.deepcopy(built)
+        return {name: fresh(field) for name, field in built.items()}
