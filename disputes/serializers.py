@@ -18,7 +18,7 @@ from grids.models import Area, Department, User, mask_phone
 from sla import clock
 from sla.models import SlaPolicy
 
-from . import permissions
+from . import permissions, selectors
 from .department_models import DepartmentTask
 from .models import (
     Attachment,
@@ -482,7 +482,7 @@ class CaseCreateSerializer(FreshFields, serializers.Serializer):
         queryset=Area.objects.none(),
         error_messages={"does_not_exist": _("You cannot file cases in this area.")},
     )
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
+    category = serializers.PrimaryKeyRelatedField(queryset=selectors.filing_categories())
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.GRID_WORKER)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, allow_null=True, default=None)
     people_involved = serializers.IntegerField(min_value=1, default=2)
