@@ -34,30 +34,33 @@ def parsed(serializer_class, request) -> dict:
 
 
 def fresh(field: serializers.Field) -> serializers.Field:
-    """A new, unbound field made with the arguments `field` was made with, as DRF's
-    `copy.deepcopy` of a field does, without deep-copying the arguments themselves: a
-    filing's reply deep-copied about 1,200 objects (choices with their lazy labels, model
-    fields, querysets) to build fields that only read them. Nested fields and serializers
-    are made afresh (binding changes them); lists, dicts and sets are copied one level (a
-    mutable default handed out by one instance is not another's); anything else is shared,
-    as DRF already shares validators: fields read their arguments, they do not change
-    them, and a related field's queryset is cloned with `.all()` on every use."""
-    args = [fresh(a) if isinstance(a, serializers.Field) else a for a in field._args]
-    kwargs = {
-        name: fresh(value)
-        if isinstance(value, serializers.Field)
-        else copy.copy(value)
-        if isinstance(value, list | dict | set)
-        else value
-        for name, value in field._kwargs.items()
-    }
-    return field.__class__(*args, **kwargs)
+    """A new, unbound copy of a field kept as a template (never bound or used itself), for
+    one serializer instance: what DRF's `copy.deepcopy` of a field gives, for a fraction of
+    the cost. DRF re-runs the field's `__init__` with deep copies of its arguments; a
+    filing's reply and input made ~1,500 deep copies and ~160 fields that way per request.
+    Here the template's attributes are copied one level: a field only reads what it was
+    made with (DRF already shares validators between copies), and everything a use sets
+    (`bind`: name, parent, source; cached validators, `fields`) is set on the copy. Fields
+    the template holds bound to itself (a list's child, a many-relation's child relation)
+    are copied likewise and bound to the copy; a mutable default is copied, so a value
+    handed out by one instance is never another's."""
+    copied = copy.copy(field)
+    copied.__dict__.pop("fields", None)  # a serializer's cached fields are made per copy
+    for name, value in vars(field).items():
+        if isinstance(value, serializers.Field) and value.parent is field:
+            inner = fresh(value)
+            inner.parent = copied
+            setattr(copied, name, inner)
+    if isinstance(field.default, list | dict | set):
+        copied.default = copy.copy(field.default)
+    return copied
 
 
 class FreshFields:
-    """For a plain input serializer: its declared fields copied with `fresh`, not with
-    DRF's deepcopy (the filing API's input made ~300 deep copies per request). Only for
-    serializers whose declared fields are plain DRF fields made from their arguments."""
+    """For a plain input serializer: its declared fields (the class's templates) copied
+    with `fresh`, not with DRF's deepcopy. Only for serializers that do not change their
+    declared fields in place (replacing one on the instance, as CaseCreateSerializer sets
+    its area's queryset, is fine)."""
 
     def get_fields(self):
         return {name: fresh(field) for name, field in self._declared_fields.items()}
