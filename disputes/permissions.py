@@ -97,12 +97,23 @@ def can_file(user, channel: str | None = None) -> bool:
     return channel == Channel.RECEPTION_DAY and bool(scope.roles & RECEPTION_DAY_FILER_ROLES)
 
 
+FILING_LEVELS = (AreaLevel.GRID, AreaLevel.DEDICATED, AreaLevel.MICRO_GRID)
+
+
 def filing_areas_q(user):
     """Where the user may file: their own subtree, down to grid and micro-grid level."""
 
-    return Area.objects.visible_to(user).filter(
-        level__in=[AreaLevel.GRID, AreaLevel.DEDICATED, AreaLevel.MICRO_GRID]
-    )
+    return Area.objects.visible_to(user).filter(level__in=FILING_LEVELS)
+
+
+def may_file_in(user, area: Area) -> bool:
+    """Whether filing_areas_q(user) holds `area`, decided from the user's scope and the
+    area's path and level, as Area.objects.visible_to does in SQL: a filing checked it with
+    a query of its own, after the form or the API had just loaded the area."""
+    if area.level not in FILING_LEVELS:
+        return False
+    scope = user_scope(user)
+    return scope.sees_everything or any(area.path.startswith(p) for p in scope.area_paths)
 
 
 def pending_extension(case: Case):

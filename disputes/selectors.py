@@ -237,6 +237,14 @@ def case_attachment(*, user, case_id: int, pk: int, photo: bool = False) -> Atta
     return qs.get(pk=pk, case_id=case_id)
 
 
+def filing_categories():
+    """The types a filing may name, with what routing reads and the filing's reply shows
+    (the parent type and both lead departments): no query of their own after the lookup."""
+    return Category.objects.filter(is_active=True).select_related(
+        "parent", "lead_department", "parent__lead_department"
+    )
+
+
 def category_choices():
     return (
         Category.objects.filter(is_active=True, parent__isnull=False)

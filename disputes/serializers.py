@@ -12,13 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.api import LabelField, OutputModelSerializer
+from common.api import FreshFields, LabelField, OutputModelSerializer
 from common.limits import FILES_MAX, PARTIES_MAX, TEXT_MAX
 from grids.models import Area, Department, User, mask_phone
 from sla import clock
 from sla.models import SlaPolicy
 
-from . import permissions
+from . import permissions, selectors
 from .department_models import DepartmentTask
 from .models import (
     Attachment,
@@ -418,7 +418,7 @@ class CaseDetailSerializer(CaseListSerializer):
 # --- inputs -----------------------------------------------------------------------------------
 
 
-class PartyInputSerializer(serializers.Serializer):
+class PartyInputSerializer(FreshFields, serializers.Serializer):
     side = serializers.ChoiceField(choices=PartySide.choices, default=PartySide.APPLICANT)
     kind = serializers.ChoiceField(choices=PartyKind.choices, default=PartyKind.PERSON)
     name = serializers.CharField(allow_blank=True, default="", max_length=PARTY_FIELD_MAX["name"])
@@ -466,7 +466,7 @@ def _text(*, required=False, **kwargs):
     return serializers.CharField(allow_blank=True, default="", **kwargs)
 
 
-class CaseCreateSerializer(serializers.Serializer):
+class CaseCreateSerializer(FreshFields, serializers.Serializer):
     cause = _text(required=True, max_length=200)
     description = _text()
     occurred_at = serializers.DateTimeField(allow_null=True, default=None)
@@ -482,7 +482,7 @@ class CaseCreateSerializer(serializers.Serializer):
         queryset=Area.objects.none(),
         error_messages={"does_not_exist": _("You cannot file cases in this area.")},
     )
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
+    category = serializers.PrimaryKeyRelatedField(queryset=selectors.filing_categories())
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.GRID_WORKER)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, allow_null=True, default=None)
     people_involved = serializers.IntegerField(min_value=1, default=2)

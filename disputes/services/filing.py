@@ -259,7 +259,7 @@ def case_file(
             raise ValueError("a public report has no actor and is never resolved on the spot")
     else:
         require(permissions.can_file(actor, channel=channel))
-        require(permissions.filing_areas_q(actor).filter(pk=area.pk).exists())
+        require(permissions.may_file_in(actor, area))
     errors = {}
     if not (cause or "").strip():
         errors["cause"] = [_("Describe the cause in a few words.")]

@@ -29,8 +29,9 @@ def statements_for(callable_) -> int:
 def test_it_files_through_the_api_in_few_statements(w, django_assert_max_num_queries):
     client = client_for(w.gridworker)
     client.post("/api/v1/cases/", filing(w), format="json")  # warm: the year's sequence
-    # Was 38 (issue 12), 8 of them re-reading the new case for the reply.
-    with django_assert_max_num_queries(21):
+    # Was 38 (issue 12), 8 of them re-reading the new case for the reply; then 19, before
+    # the area's scope came from the user's scope and the type came with its parent.
+    with django_assert_max_num_queries(17):
         response = client.post("/api/v1/cases/", filing(w, cause="第二件"), format="json")
     assert response.status_code == 201, response.content
     body = response.json()
