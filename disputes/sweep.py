@@ -77,7 +77,8 @@ from .services.supervision import issue_auto_cards
 # Cases per transaction: large enough that per-statement and per-commit costs (a WAL flush
 # each, ~80 ms on the reference machine) stay small at 10,000 due cases, small enough that a
 # user action waiting on a claimed case waits about a second at worst. SQLite (development)
-# takes smaller batches: its statements are limited in parameters.
+# takes smaller batches: its statements are limited in parameters. With two workers
+# (_threads) a 10,000-case tick is four batches, two at a time (bench_sla.py).
 BATCH = 2500
 SQLITE_BATCH = 500
 
