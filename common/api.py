@@ -71,9 +71,10 @@ class OutputModelSerializer(serializers.ModelSerializer):
     """A read-only output serializer whose fields are worked out from the model once per
     class, not on every instance. DRF introspects the model for each serializer it makes,
     nested ones included: a case's detail reply (a dozen nested serializers) spent most of
-    its time there (bench_lists.py profiled a filing). Copies are cheap: `fresh` re-creates a
-    field from the arguments it was made with. Only for serializers whose fields depend on
-    nothing but their Meta (no get_fields of their own that reads the request)."""
+    its time there (bench_lists.py profiled a filing). Copies are cheap: `fresh` copies a
+    template field one level, not DRF's deep copy of its arguments. Only for serializers
+    whose fields depend on nothing but their Meta (no get_fields of their own that reads
+    the request)."""
 
     def get_fields(self):
         built = type(self).__dict__.get("_built_fields")

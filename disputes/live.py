@@ -23,7 +23,7 @@ def announce(case):
     """Tell the pages showing the case that it changed, when the transaction commits: once
     per transaction, however many timeline entries it writes. `case` is a Case or any
     object with its id and these columns (the sweep's rows)."""
-    live.publish(case_groups(case), {"type": "case", "id": case.pk})
+    announce_many([case])
 
 
 def announce_many(cases):

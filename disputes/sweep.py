@@ -35,7 +35,7 @@ import itertools
 import queue
 import threading
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from django.conf import settings
@@ -184,7 +184,7 @@ def _sweep_in_threads(first: dict, more, now: datetime, threads: int, result: Sw
                 except BaseException as exc:  # re-raised by the sweep's own thread
                     failed.append(exc)
                 with lock:
-                    for name in ("checked", "breaches", "warnings", "skipped", "escalated"):
+                    for name in (f.name for f in fields(SweepResult)):
                         setattr(result, name, getattr(result, name) + getattr(part, name))
         finally:
             connections.close_all()  # this thread's connections only
