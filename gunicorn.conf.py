@@ -6,13 +6,17 @@ to arrive. With gunicorn's default sync workers, each such upload holds a whole 
 process, and the default 30 s timeout kills the worker mid-upload (the phone then got a
 blank error and nothing was saved). Threaded workers read slow uploads on their own thread
 while the worker keeps answering its heartbeat, so the timeout below only catches a worker
-that is really stuck, not a slow client."""
+that is really stuck, not a slow client.
+
+The worker class is gthread's, spreading requests over the processes by how busy each is
+(grid_governance/gunicorn_worker.py): the stock one let one process serve most of a burst
+while the other idled."""
 
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
-worker_class = "gthread"
+worker_class = "grid_governance.gunicorn_worker.BalancedThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 120
 graceful_timeout = 30
