@@ -16,7 +16,7 @@ from grids.models import User
 from .delivery import quiet_hours_end
 from .groups import group_of
 from .models import Notification, NotificationPreference, OutboxMessage
-from .tasks import outbox_deliver
+from .tasks import queue_delivery
 
 INBOX_COLUMNS = ("recipient_id", "kind", "title", "body", "created_at")
 ADDRESS_FIELD = {OutboxMessage.Channel.EMAIL: "email", OutboxMessage.Channel.SMS: "phone"}
@@ -58,7 +58,7 @@ def notify_query(
         written = insert_from_select(Notification, INBOX_COLUMNS, rows)
         queued = _queue_outbox(kind, now, channels, not_before=not_before)
     if queued and not_before <= now:
-        transaction.on_commit(outbox_deliver.delay)
+        transaction.on_commit(queue_delivery)
     return written, queued
 
 

@@ -75,6 +75,12 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 500) -> int:
     return sent
 
 
+def outbox_due(now: datetime | None = None) -> bool:
+    """Whether a message is waiting to be sent now."""
+    now = now or timezone.now()
+    return OutboxMessage.objects.filter(status="pending", not_before__lte=now).exists()
+
+
 def outbox_backlog(now: datetime | None = None) -> int:
     now = now or timezone.now()
     return OutboxMessage.objects.filter(Q(status="pending") & Q(not_before__lte=now)).count()

@@ -21,7 +21,7 @@ from . import live, selectors
 from .delivery import quiet_hours_end
 from .groups import Group, group_of
 from .models import Notification, NotificationPreference, OutboxMessage, SmsTemplate
-from .tasks import outbox_deliver
+from .tasks import queue_delivery
 
 ASSIGNER_ROLES = (
     Role.COMMUNITY_SECRETARY,
@@ -81,7 +81,7 @@ _held_kick: ContextVar[list | None] = ContextVar("held_delivery_kick", default=N
 
 
 def _deliver():
-    outbox_deliver.delay()
+    queue_delivery()
 
 
 def _kick_delivery():

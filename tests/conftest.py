@@ -3,8 +3,10 @@ import shutil
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from grid_governance.celery import app as celery_app
+from notifications.tasks import QUEUED_KEY
 
 REQUIRE_SERVICES = settings.REQUIRE_SERVICES
 
@@ -33,6 +35,13 @@ def _long_sessions(settings):
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _no_delivery_queued():
+    """The mark "a delivery task is queued" lives in the shared cache (notifications/tasks.py),
+    which outlives a test's database: each test starts without it."""
+    cache.delete(QUEUED_KEY)
 
 
 @pytest.fixture
