@@ -172,7 +172,7 @@ def _validated(case: Case, actor: User, **given) -> dict:
             errors["description"] = [too_long(TEXT_MAX)]
     area = given["area"]
     if area is not None and area.pk != case.area_id:
-        if not permissions.filing_areas_q(actor).filter(pk=area.pk).exists():
+        if not permissions.may_file_in(actor, area):  # from the scope already loaded
             errors["area"] = [_("Choose a grid or micro-grid within your own area.")]
         wanted["area"] = area
     category = given["category"]
