@@ -325,6 +325,16 @@ def file_under_load(port: int, how: str, clients: int, total: int, *, token: str
     return len(numbers) / seconds, numbers, errors
 
 
+def number_gaps(numbers: list[str]) -> int:
+    """How many numbers of each year, between the first and the last filed, nobody got
+    (JF2026-000123: the year, then the year's count)."""
+    by_year: dict[str, list[int]] = {}
+    for number in numbers:
+        year, _, count = number.partition("-")
+        by_year.setdefault(year, []).append(int(count))
+    return sum(max(c) - min(c) + 1 - len(set(c)) for c in by_year.values())
+
+
 def quote(value: str) -> str:
     from urllib.parse import quote_plus
 
@@ -526,10 +536,14 @@ def main(argv: list[str] | None = None) -> int:
             numbers = list(filed.values_list("number", flat=True))
             if len(set(numbers)) != len(numbers):
                 failures.append("two filed cases share a number")
+            gaps = number_gaps(numbers)
             with timed() as t:
                 removed = filed.delete()[0]
             print(f"\ncleaned up: {len(numbers):,} cases filed by the benchmark "
                   f"({removed:,} rows with theirs) deleted in {t['seconds']:.1f} s")  # fmt: skip
+            print(f"their numbers: {len(set(numbers)):,} distinct of {len(numbers):,}, "
+                  f"{gaps} missing between the first and the last of each year (a filing "
+                  f"that rolls back leaves its number unused: docs/architecture.md)")  # fmt: skip
         print()
         print("through gunicorn (2 workers):")
         for name, a, b, n in server_rows:
