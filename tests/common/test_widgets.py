@@ -38,6 +38,13 @@ def django_html(widget, *args) -> str:
         (widgets.CheckboxInput(), ("c", True, {"id": "id_c"})),
         (widgets.CheckboxInput(), ("c", False)),
         (widgets.CheckboxInput(), ("c", "on")),
+        (widgets.NumberInput(attrs={"min": 1, "max": 30}), ("days", 7, {"id": "id_days"})),
+        (widgets.NumberInput(), ("days", None)),
+        (widgets.HiddenInput(), ("key", 'a"b')),
+        (widgets.Textarea(attrs={"rows": 2}), ("note", None, {"id": "id_note"})),
+        (widgets.Textarea(), ("note", "")),
+        (widgets.Textarea(), ("note", "第一行\n<b>二</b> & 'x'")),
+        (widgets.Textarea(), ("note", mark_safe("<i>kept</i>"))),
     ],
 )
 def test_it_writes_inputs_like_the_templates(widget, args):
@@ -57,12 +64,45 @@ def test_it_writes_selects_like_the_templates(value, attrs):
     assert ("selected" in html) == (value not in ("not a choice", "<script>"))
 
 
-def test_a_select_with_several_values_is_written_like_the_templates():
-    widget = widgets.Select(choices=CHOICES)
-    widget.allow_multiple_selected = True
-    html = widget.render("s", ["a", "g1"])
-    assert html == django_html(widget, "s", ["a", "g1"])
-    assert html.count(" selected") == 2
+@pytest.mark.parametrize("value", [None, [], ["a", "g1"], ["3"], ["nope"]])
+def test_a_select_with_several_values_is_written_like_the_templates(value):
+    widget = widgets.SelectMultiple(choices=CHOICES, attrs={"size": 4})
+    html = widget.render("s", value, {"id": "id_s"})
+    assert html == django_html(widget, "s", value, {"id": "id_s"})
+    assert html.count(" selected") == len([v for v in value or [] if v != "nope"])
+
+
+class AnyForm(forms.Form):
+    text = forms.CharField(widget=forms.TextInput(attrs={"placeholder": "<p>"}))
+    number = forms.IntegerField(min_value=1, required=False)
+    day = forms.DateField(required=False)
+    flag = forms.BooleanField(required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    hidden = forms.CharField(widget=forms.HiddenInput, required=False)
+    choice = forms.ChoiceField(choices=CHOICES, required=False)
+    several = forms.MultipleChoiceField(choices=CHOICES, required=False)
+    radio = forms.ChoiceField(choices=CHOICES[:2], widget=forms.RadioSelect, required=False)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"text": "x<y", "number": "0", "day": "2024-02-30", "flag": "on", "note": "a\nb"},
+        {"hidden": "h", "choice": "g1", "several": ["a", "3"], "radio": "a"},
+    ],
+)
+def test_a_form_written_in_python_renders_as_before(data):
+    ours = widgets.written_in_python(AnyForm(data, prefix="p"))
+    theirs = AnyForm(data, prefix="p")
+    assert isinstance(ours.fields["choice"].widget, widgets.Select)
+    assert isinstance(ours.fields["several"].widget, widgets.SelectMultiple)
+    assert type(ours.fields["radio"].widget) is forms.RadioSelect  # no twin: left alone
+    assert ours.is_valid() == theirs.is_valid()
+    assert ours.errors == theirs.errors
+    assert {name: str(ours[name]) for name in ours.fields} == {
+        name: str(theirs[name]) for name in theirs.fields
+    }
 
 
 def test_a_widget_with_a_template_of_its_own_is_rendered_by_it():
