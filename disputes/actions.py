@@ -18,6 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status as http
 
+from common.widgets import written_in_python
+
 from . import correction_inputs, forms, permissions, serializers, services
 from .department_models import DepartmentTask
 from .models import OPEN_STATUSES, Case, ExtensionRequest, RiskLevel
@@ -179,7 +181,9 @@ class Action:
             kwargs["candidates"] = mediator_candidates(case=case)
         form = self.form(*args, prefix=self.name, **kwargs)
         forms.bootstrap(form)
-        return form
+        # A case page holds a dozen of these forms: their widgets written in Python, not a
+        # template each (issue 12), with the same markup.
+        return written_in_python(form)
 
 
 ACTION_LIST = [

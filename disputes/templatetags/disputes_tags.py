@@ -1,4 +1,5 @@
 from django import template
+from django.template.defaultfilters import join
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -51,3 +52,32 @@ def on_time_badge(flag):
             '<span class="badge text-bg-success" data-on-time="1">{}</span>', _("on time")
         )
     return format_html('<span class="badge text-bg-warning" data-on-time="0">{}</span>', _("late"))
+
+
+# The SLA colour's badge (disputes/_sla.html), and "due soon" (disputes/_due_soon.html),
+# written here: a case list shows both on each row, and an include costs a template render.
+@register.simple_tag
+def sla_badge(colour):
+    # Compared, not looked up: a colour may come as an enum member, hashed by its name.
+    if colour == "red":
+        css, label = "text-bg-danger", _("Red")
+    elif colour == "orange":
+        css, label = "text-bg-warning", _("Orange")
+    else:
+        css, label = "text-bg-success", _("Green")
+    return format_html(
+        '<span class="badge rounded-pill {}" data-sla="{}">{}</span>', css, colour, label
+    )
+
+
+@register.simple_tag
+def due_soon_badge(soon):
+    """`soon`: the warnings' labels, shown as the badge's title."""
+    if not soon:
+        return ""
+    return format_html(
+        '<span class="badge rounded-pill bg-warning-subtle text-warning-emphasis border '
+        'border-warning" data-due-soon="1" title="{}">{}</span>',
+        join(soon, "、"),
+        _("Due soon"),
+    )

@@ -219,3 +219,20 @@ def test_it_caps_the_count_and_says_so(world):
     assert paginator.num_pages == 3
     everything = reference_list(fresh(world.users["district_staff"]))
     assert [c.pk for c in paginator.page(3).object_list] == everything[20:30]
+
+
+@pytest.mark.parametrize("name", ["two_posts", "street_staff", "assisting"])
+def test_a_listed_queryset_keeps_its_branches_and_a_narrower_one_reads_its_own(world, name):
+    # The branches are built once per queryset (listing._branches): read again, the same
+    # queryset lists the same cases, and one filtered from it lists only its own.
+    user = fresh(world.users[name])
+    qs = selectors.case_list(user=user, filters={"now": NOW})
+    everything = reference_list(fresh(user))
+    assert paged(qs, per_page=7) == everything
+    for filters in ({"colour": clock.RED}, {"sort": "sla"}, {"q": "李四", "sort": "sla"}):
+        narrower = selectors.filters_apply(qs, {**filters, "now": NOW})
+        expected = reference_list(fresh(user), filters)
+        assert paged(narrower, per_page=5) == expected, filters
+        assert capped_count(narrower) == len(expected), filters
+    assert paged(qs, per_page=6) == everything
+    assert capped_count(qs) == len(everything)
