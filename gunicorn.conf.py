@@ -12,6 +12,7 @@ The worker class is gthread's, spreading requests over the processes by how busy
 (grid_governance/gunicorn_worker.py): the stock one let one process serve most of a burst
 while the other idled."""
 
+import gc
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -22,3 +23,15 @@ timeout = 120
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
+
+
+
+def post_worker_init(worker):
+    """After the app has loaded in a worker process: everything loaded so far (Django, the
+    URL patterns, the models, DRF: hundreds of thousands of objects that live as long as
+    the process) is left out of garbage collection. Otherwise each full collection walked
+    them all: a 150–190 ms pause, about once a second under load, in which the process
+    answered nobody (measured through gunicorn with four clients on the case list API:
+    p95 159–163 ms before, ≤ 122 ms after)."""
+    gc.collect()
+    gc.freeze()

@@ -4,6 +4,8 @@ take new connections. A tiny WSGI app stands in for Django (tests/serving/app.py
 tested is how gunicorn hands out connections, not the pages. Requests are held and released
 by the test (files), so nothing here depends on how fast the machine is."""
 
+import gc
+import runpy
 import socket
 import subprocess
 import sys
@@ -137,3 +139,15 @@ def test_busy_processes_still_take_new_connections(served):
     for thread in threads:
         thread.join(timeout=60)
     assert [status for status, _pid in results] == [200] * 6
+
+
+def test_what_a_worker_loaded_is_left_out_of_garbage_collection():
+    """gunicorn.conf.py's post_worker_init freezes what the app loaded, so that a full
+    collection no longer walks it (a 150–190 ms pause about once a second under load)."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        config["post_worker_init"](None)
+        assert gc.get_freeze_count() > 10_000  # this test process has Django loaded
+    finally:
+        gc.unfreeze()
