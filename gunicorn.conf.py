@@ -25,7 +25,6 @@ keepalive = 5
 accesslog = "-"
 
 
-
 def post_worker_init(worker):
     """After the app has loaded in a worker process: everything loaded so far (Django, the
     URL patterns, the models, DRF: hundreds of thousands of objects that live as long as
