@@ -134,6 +134,7 @@ def test_the_case_filter_form_renders_as_it_did_with_the_template_widgets(demo, 
         data = {"category": str(category.pk), "area": str(street.pk)}
     ours = CaseFilterForm(data, user=user)
     ours_html = {name: str(ours[name]) for name in ours.fields}
+    assert all(isinstance(f.widget, widgets.PythonRendered) for f in ours.fields.values())
 
     monkeypatch.setattr(widgets.PythonRendered, "written_here", lambda self: False)
     theirs = CaseFilterForm(data, user=user)
