@@ -155,7 +155,10 @@ def case_list(request):
     now = timezone.now()
     # One clock for the filter and the badges, so a row never contradicts the filter.
     filters = {**form.cleaned_data, "now": now} if form.is_valid() else {}
-    page, query = _paginate(request, selectors.case_list(user=request.user, filters=filters))
+    page, query = _paginate(
+        request,
+        selectors.case_list(user=request.user, filters=filters, related=selectors.PAGE_RELATED),
+    )
     context = {
         "form": form,
         "page": page,
@@ -168,7 +171,9 @@ def case_list(request):
 
 @login_required
 def my_cases(request):
-    page, query = _paginate(request, selectors.my_cases(user=request.user))
+    page, query = _paginate(
+        request, selectors.my_cases(user=request.user, related=selectors.PAGE_RELATED)
+    )
     context = {"page": page, "rows": _rows(page), "query": query, "title": _("My cases")}
     return render(request, "disputes/list.html", context)
 
