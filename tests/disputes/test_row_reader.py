@@ -1,0 +1,89 @@
+"""A list's rows read by `listing.RowReader` (the row statement compiled once per connection)
+are the objects the ORM builds for the same ids: every column of the case and of each joined
+row, the joined rows in place (no query when a row shows them), a missing one None, in the
+list's order; and a queryset it cannot serve is read by the ORM as before."""
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from disputes import selectors
+from disputes.listing import CaseListPaginator, RowReader, case_page
+from disputes.models import Case
+from tests.disputes.test_scope_branches import NOW, RandomWorld, fresh, reference_list
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("lists read rows this way on PostgreSQL only (listing._fast)")
+
+
+def columns(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def same_objects(got: list, expected: list, related: tuple[str, ...]):
+    assert [c.pk for c in got] == [c.pk for c in expected]
+    for case, reference in zip(got, expected, strict=True):
+        assert columns(case) == columns(reference)
+        for path in related:
+            mine, theirs = case, reference
+            for name in path.split("__"):
+                mine = getattr(mine, name, None) if mine is not None else None
+                theirs = getattr(theirs, name, None) if theirs is not None else None
+            assert (mine is None) == (theirs is None), path
+            if mine is not None:
+                assert type(mine) is type(theirs) and columns(mine) == columns(theirs), path
+
+
+@pytest.mark.parametrize(
+    "related", [selectors.LIST_RELATED, selectors.PAGE_RELATED], ids=["api", "page"]
+)
+@pytest.mark.parametrize(
+    "filters", [{}, {"sort": "sla"}, {"colour": "red"}, {"q": "李四"}], ids=lambda f: str(f)
+)
+def test_the_rows_are_the_orms_objects(related, filters):
+    world = RandomWorld(7)
+    for name in ("street_staff", "two_posts", "assisting", "admin"):
+        user = fresh(world.users[name])
+        qs = selectors.case_list(user=user, filters={**filters, "now": NOW}, related=related)
+        expected_ids = reference_list(fresh(user), filters)
+        assert expected_ids or name == "assisting"
+        for offset in range(0, len(expected_ids) + 5, 9):
+            got = case_page(qs, offset, 9)
+            with CaptureQueriesContext(connection) as captured:
+                for case in got:  # what a row shows: joined, no query of its own
+                    for path in related:
+                        obj = case
+                        for part in path.split("__"):
+                            obj = getattr(obj, part, None) if obj is not None else None
+            assert not captured, [q["sql"][:80] for q in captured]
+            ids = expected_ids[offset : offset + 9]
+            by_id = Case.objects.select_related(*related).in_bulk(ids)
+            same_objects(got, [by_id[pk] for pk in ids], related)
+
+
+def test_the_reader_is_made_once_per_connection_and_set_of_joins():
+    world = RandomWorld(3)
+    readers = connections["default"].__dict__.setdefault("case_row_readers", {})
+    readers.clear()
+    for name in ("street_staff", "district_staff", "grid_worker"):
+        user = fresh(world.users[name])
+        for related in (selectors.LIST_RELATED, selectors.PAGE_RELATED):
+            CaseListPaginator(selectors.case_list(user=user, related=related), 5).page(1)
+    assert len(readers) == 2
+
+
+def test_rows_it_cannot_serve_are_read_by_the_orm():
+    world = RandomWorld(5)
+    qs = selectors.case_list(user=fresh(world.users["district_staff"]))
+    assert RowReader.of(qs.defer("description")) is None
+    assert RowReader.of(qs.prefetch_related("parties")) is None
+    assert RowReader.of(qs.extra(select={"x": "1"})) is None
+    assert RowReader.of(qs) is not None
+    page = CaseListPaginator(qs.defer("description"), 6).page(1).object_list
+    assert [c.pk for c in page] == reference_list(fresh(world.users["district_staff"]))[:6]
+    assert "description" in page[0].get_deferred_fields()
