@@ -17,6 +17,7 @@ from common.api import error_responses, parsed
 
 from . import actions, disclosure, permissions, selectors, services
 from .filters import CaseFilter
+from .list_rows import CaseRows
 from .listing import COUNT_CAP, CaseListPaginator
 from .models import Case
 from .serializers import (
@@ -142,6 +143,12 @@ class CaseListCreateApi(generics.ListAPIView):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def get_serializer(self, *args, **kwargs):
+        if kwargs.pop("many", False):  # a page of the list: written in one pass (list_rows)
+            context = self.get_serializer_context()
+            return CaseRows(*args, child=CaseListSerializer(), context=context, **kwargs)
+        return super().get_serializer(*args, **kwargs)
 
     def post(self, request):
         if not permissions.can_file(request.user):
