@@ -1,7 +1,8 @@
 """A list's rows read by `listing.RowReader` (the row statement compiled once per connection)
 are the objects the ORM builds for the same ids: every column of the case and of each joined
 row, the joined rows in place (no query when a row shows them), a missing one None, in the
-list's order; and a queryset it cannot serve is read by the ORM as before."""
+list's order; and a queryset it cannot serve is read by the ORM as before. A case page's case
+(selectors.case_detail) is read the same way, with its prefetches, on any database."""
 
 import pytest
 from django.db import connection, connections
@@ -15,8 +16,8 @@ from tests.disputes.test_scope_branches import NOW, RandomWorld, fresh, referenc
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _postgresql_only():
+@pytest.fixture
+def postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("lists read rows this way on PostgreSQL only (listing._fast)")
 
@@ -45,7 +46,7 @@ def same_objects(got: list, expected: list, related: tuple[str, ...]):
 @pytest.mark.parametrize(
     "filters", [{}, {"sort": "sla"}, {"colour": "red"}, {"q": "李四"}], ids=lambda f: str(f)
 )
-def test_the_rows_are_the_orms_objects(related, filters):
+def test_the_rows_are_the_orms_objects(postgresql, related, filters):
     world = RandomWorld(7)
     for name in ("street_staff", "two_posts", "assisting", "admin"):
         user = fresh(world.users[name])
@@ -66,7 +67,7 @@ def test_the_rows_are_the_orms_objects(related, filters):
             same_objects(got, [by_id[pk] for pk in ids], related)
 
 
-def test_the_reader_is_made_once_per_connection_and_set_of_joins():
+def test_the_reader_is_made_once_per_connection_and_set_of_joins(postgresql):
     world = RandomWorld(3)
     readers = connections["default"].__dict__.setdefault("case_row_readers", {})
     readers.clear()
@@ -77,7 +78,7 @@ def test_the_reader_is_made_once_per_connection_and_set_of_joins():
     assert len(readers) == 2
 
 
-def test_rows_it_cannot_serve_are_read_by_the_orm():
+def test_rows_it_cannot_serve_are_read_by_the_orm(postgresql):
     world = RandomWorld(5)
     qs = selectors.case_list(user=fresh(world.users["district_staff"]))
     assert RowReader.of(qs.defer("description")) is None
@@ -87,3 +88,31 @@ def test_rows_it_cannot_serve_are_read_by_the_orm():
     page = CaseListPaginator(qs.defer("description"), 6).page(1).object_list
     assert [c.pk for c in page] == reference_list(fresh(world.users["district_staff"]))[:6]
     assert "description" in page[0].get_deferred_fields()
+
+
+def test_a_case_page_reads_the_case_the_orm_reads():
+    world = RandomWorld(11)
+    cases = list(Case.objects.order_by("pk").values_list("pk", flat=True))
+    for name in ("street_staff", "grid_worker", "assisting", "liaison", "admin"):
+        user = fresh(world.users[name])
+        visible = set(reference_list(fresh(user)))
+        for pk in cases[::7]:
+            if pk not in visible:
+                with pytest.raises(Case.DoesNotExist):
+                    selectors.case_detail(user=user, pk=pk)
+                continue
+            got = selectors.case_detail(user=user, pk=pk)
+            expected = (
+                Case.objects.select_related(*selectors.DETAIL_RELATED)
+                .prefetch_related(*selectors.DETAIL_PREFETCH)
+                .get(pk=pk)
+            )
+            same_objects([got], [expected], selectors.DETAIL_RELATED)
+            with CaptureQueriesContext(connection) as captured:
+                for lookup in ("parties", "assistants", "attachments", "events", "extensions"):
+                    mine = [columns(o) for o in getattr(got, lookup).all()]
+                    assert mine == [columns(o) for o in getattr(expected, lookup).all()]
+                assert list(got.category.laws.all()) == list(expected.category.laws.all())
+            assert len(captured) == 0  # prefetched, as before
+    with pytest.raises(Case.DoesNotExist):
+        selectors.case_detail(user=fresh(world.users["admin"]), pk=max(cases) + 1)
