@@ -2,7 +2,6 @@
 {% for %} loop of disputes/list.html wrote before: for cases in every colour, with and
 without reasons and "due soon" warnings, text that needs escaping, in Chinese and English."""
 
-import random
 from datetime import timedelta
 
 import pytest
@@ -11,9 +10,8 @@ from django.utils import timezone, translation
 
 from disputes import views
 from disputes.models import Case
-from tests.disputes.test_due_soon import random_history
-from tests.disputes.test_sla_engine import T0, World, file
-from tests.disputes.test_warnings import warnings_on
+from tests.disputes.test_due_soon import random_world
+from tests.disputes.test_sla_engine import T0, file
 
 pytestmark = pytest.mark.django_db
 
@@ -52,11 +50,7 @@ def rows_now() -> list[dict]:
 
 
 def test_the_rows_are_what_the_loop_wrote(time_machine):
-    w = World()
-    warnings_on(w, progress_every_days=7, pause_for_judicial_review=True)
-    rng = random.Random(20261204)
-    for n in range(24):
-        random_history(w, rng, time_machine, n)
+    w = random_world(time_machine, seed=20261204)
     file(w, cause='<b>"吵闹"</b> & 噪音', address="<script>x</script>")
     w.category.name = "邻里<纠纷>"
     w.category.save(update_fields=["name"])

@@ -88,6 +88,16 @@ def random_history(w: World, rng: random.Random, time_machine, n: int) -> Case:
     return case
 
 
+def random_world(time_machine, seed: int, cases: int = 24) -> World:
+    """The scenario's people, warnings on, and `cases` cases each taken a random way."""
+    w = World()
+    warnings_on(w, progress_every_days=7, pause_for_judicial_review=True)
+    rng = random.Random(seed)
+    for n in range(cases):
+        random_history(w, rng, time_machine, n)
+    return w
+
+
 def test_the_filter_and_the_badge_agree_on_random_cases_at_any_moment(world, time_machine):
     rng = random.Random(20260302)
     for n in range(40):

@@ -4,7 +4,6 @@ with and without a mediator or a parent type, in Chinese and English, in any tim
 the list API answers with them."""
 
 import json
-import random
 from datetime import timedelta
 
 import pytest
@@ -16,9 +15,8 @@ from disputes.list_rows import CaseRows
 from disputes.models import Category
 from disputes.serializers import CaseListSerializer
 from tests.disputes.test_api import client_for
-from tests.disputes.test_due_soon import random_history
+from tests.disputes.test_due_soon import random_world
 from tests.disputes.test_sla_engine import T0, World, file
-from tests.disputes.test_warnings import warnings_on
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +34,7 @@ def both(cases, now) -> tuple[bytes, bytes]:
 
 
 def test_the_rows_are_what_the_serializer_writes(time_machine):
-    w = World()
-    warnings_on(w, progress_every_days=7, pause_for_judicial_review=True)
-    rng = random.Random(4)
-    for n in range(24):
-        random_history(w, rng, time_machine, n)
+    w = random_world(time_machine, seed=4)
     sub = Category.objects.create(code="sub-1", name='小类<"x">', parent=w.category)
     file(w, cause="<b>吵</b> & 闹", address='"东街" 1号', category=sub)
     cases = list(selectors.case_list(user=w.district).order_by("pk"))
