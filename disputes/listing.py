@@ -206,8 +206,9 @@ PICKED = "SELECT list_picked_ids"  # where a row statement's ids go (RowReader)
 
 
 class RowReader:
-    """A list's rows by id with their related rows joined, in the statement the ORM writes
-    for `select_related` (the same objects), compiled once per database connection.
+    """Cases by id with their related rows joined, in the statement the ORM writes for
+    `select_related` (the same objects), compiled once per database connection: a list's
+    rows, and the case of a case page (selectors.case_detail).
 
     Compiling that statement is the dearest step of a list after the database: seven
     joined tables, ~120 columns, ~1.5 ms a page of 20 and ~2 ms a page of 50 (issue 12).
@@ -247,6 +248,7 @@ class RowReader:
             query.extra
             or query.deferred_loading != (frozenset(), True)
             or qs._prefetch_related_lookups
+            or qs._known_related_objects  # a related manager's queryset sets its owner
             or not isinstance(query.select_related, dict)
             or not all(key.name in columns for key in keys)
         ):

@@ -163,26 +163,31 @@ DETAIL_RELATED = (
     "lead_department", "mediator", "filed_by", "referral_department", "sla_policy", "tracking",
     "sla_check",
 )  # fmt: skip
-DETAIL_PREFETCH = (
-    "parties",
-    "assistants",
-    "attachments",
-    Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
-    Prefetch(
-        "extensions",
-        queryset=ExtensionRequest.objects.select_related("requested_by", "decided_by"),
-    ),
-    "category__laws",
-    "category__typical_cases",
-    Prefetch(
-        "supervision_cards",
-        queryset=SupervisionCard.objects.select_related("area", "issued_by", "replied_by"),
-    ),
-    Prefetch(
-        "department_tasks",
-        queryset=DepartmentTask.objects.select_related("department", "signed_by"),
-    ),
-)
+
+
+def detail_prefetch() -> tuple:
+    """What a case page reads besides the case's row, each in a query of its own (new
+    Prefetch objects each time: they are not meant to be shared between threads)."""
+    return (
+        "parties",
+        "assistants",
+        "attachments",
+        Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+        Prefetch(
+            "extensions",
+            queryset=ExtensionRequest.objects.select_related("requested_by", "decided_by"),
+        ),
+        "category__laws",
+        "category__typical_cases",
+        Prefetch(
+            "supervision_cards",
+            queryset=SupervisionCard.objects.select_related("area", "issued_by", "replied_by"),
+        ),
+        Prefetch(
+            "department_tasks",
+            queryset=DepartmentTask.objects.select_related("department", "signed_by"),
+        ),
+    )
 
 
 def case_detail(*, user, pk: int) -> Case:
@@ -198,7 +203,7 @@ def case_detail(*, user, pk: int) -> Case:
     rows = RowReader.of(qs).read(*picked) if picked else []
     if not rows:
         raise Case.DoesNotExist(f"no case {pk} visible to {user}")
-    prefetch_related_objects(rows, *DETAIL_PREFETCH)
+    prefetch_related_objects(rows, *detail_prefetch())
     return rows[0]
 
 

@@ -104,7 +104,7 @@ def test_a_case_page_reads_the_case_the_orm_reads():
             got = selectors.case_detail(user=user, pk=pk)
             expected = (
                 Case.objects.select_related(*selectors.DETAIL_RELATED)
-                .prefetch_related(*selectors.DETAIL_PREFETCH)
+                .prefetch_related(*selectors.detail_prefetch())
                 .get(pk=pk)
             )
             same_objects([got], [expected], selectors.DETAIL_RELATED)
