@@ -25,6 +25,20 @@ LABELS = {
 }
 
 
+def sla_state(case: Case, now, label=str) -> dict:
+    """A case's `sla` in the API (SlaSerializer): its colour, the reasons and the warnings
+    due soon, with their labels in the active language (`label` writes one)."""
+    colour, reasons = clock.evaluate(case, now)
+    soon = clock.due_soon(case, now)
+    return {
+        "colour": colour,
+        "reasons": reasons,
+        "labels": [label(clock.REASONS[r]) for r in reasons],
+        "due_soon": soon,
+        "due_soon_labels": [label(clock.WARNINGS[r]) for r in soon],
+    }
+
+
 def _area(area) -> dict | None:
     if area is None:
         return None
@@ -50,20 +64,15 @@ class RowWriter:
             self.labels[key] = LABELS[field].to_representation(value)
         return self.labels[key]
 
-    def _reasons(self, table: dict, reasons: list) -> list[str]:
-        return [self._text(table, r) for r in reasons]
-
-    def _text(self, table: dict, key):
-        memo = (id(table), key)
-        if memo not in self.labels:
-            self.labels[memo] = str(table[key])
-        return self.labels[memo]
+    def _text(self, lazy) -> str:
+        """A label (a lazy translation, one of the module's own) as text, once a page."""
+        if id(lazy) not in self.labels:
+            self.labels[id(lazy)] = str(lazy)
+        return self.labels[id(lazy)]
 
     def row(self, case: Case) -> dict:
         """One row, as CaseListSerializer(case, context={"now": now}).data."""
         category, mediator = case.category, case.mediator
-        colour, reasons = clock.evaluate(case, self.now)
-        soon = clock.due_soon(case, self.now)
         return {
             "id": case.id,
             "number": case.number,
@@ -91,13 +100,7 @@ class RowWriter:
             "filed_at": self._time(case.filed_at),
             "assign_due_at": self._time(case.assign_due_at),
             "close_due_at": self._time(case.close_due_at),
-            "sla": {
-                "colour": colour,
-                "reasons": reasons,
-                "labels": self._reasons(clock.REASONS, reasons),
-                "due_soon": soon,
-                "due_soon_labels": self._reasons(clock.WARNINGS, soon),
-            },
+            "sla": sla_state(case, self.now, self._text),
         }
 
 

@@ -20,6 +20,7 @@ from sla.models import SlaPolicy
 
 from . import permissions, selectors
 from .department_models import DepartmentTask
+from .list_rows import sla_state
 from .models import (
     Attachment,
     Case,
@@ -180,16 +181,7 @@ class CaseListSerializer(OutputModelSerializer):
 
     @extend_schema_field(SlaSerializer)
     def get_sla(self, case: Case) -> dict:
-        now = self.context.get("now") or timezone.now()
-        colour, reasons = clock.evaluate(case, now)
-        soon = clock.due_soon(case, now)
-        return {
-            "colour": colour,
-            "reasons": reasons,
-            "labels": [str(clock.REASONS[r]) for r in reasons],
-            "due_soon": soon,
-            "due_soon_labels": [str(clock.WARNINGS[r]) for r in soon],
-        }
+        return sla_state(case, self.context.get("now") or timezone.now())
 
 
 class PartySerializer(OutputModelSerializer):
