@@ -84,6 +84,21 @@ class OutputModelSerializer(serializers.ModelSerializer):
         return {name: fresh(field) for name, field in built.items()}
 
 
+class PreparedKeyField(serializers.PrimaryKeyRelatedField):
+    """A related row given by its id, looked up with a prepared read of `queryset`
+    filtered by that id (common.prepared) when the id is a number; anything else (a
+    string, a wrong type) and an unknown id go to DRF's own lookup, for its messages."""
+
+    def __init__(self, *, read, **kwargs):
+        self.read = read
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if type(data) is int and (found := self.read.first(data)) is not None:
+            return found
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class LabelField(serializers.Field):
     """The label of a choice (`status_label` …), from the field's value: the same text as

@@ -21,9 +21,11 @@ outbox after commit, outside quiet hours).
 One notification per person per event, and never to the person who acted. Escalation,
 dispatch, extensions and breaches notify in their own services (they have other readers)."""
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from common.prepared import Prepared
 from grids.models import Assignment, Role, User
 from notifications.services import ASSIGNER_ROLES, notify
 from sla.models import VerifyBy
@@ -51,30 +53,33 @@ TITLES = {
 }
 
 
+def _holders(roles: tuple, column: str) -> Prepared:
+    """The users holding one of `roles` at a time, at the area or department given to the
+    read (`column`): compiled once per connection (every hand-off reads it)."""
+
+    def build(value: int, at):
+        holders = Assignment.objects.active(at).filter(role__in=roles, **{column: value})
+        return User.objects.filter(pk__in=holders.values("user_id"))
+
+    return Prepared(build)
+
+
+# The queue's staff; at grid level its grid workers too. A department's liaisons.
+UNIT = _holders(ASSIGNER_ROLES, "area_id")
+GRID_UNIT = _holders((*ASSIGNER_ROLES, Role.GRID_WORKER), "area_id")
+LIAISONS = _holders((Role.DEPARTMENT_LIAISON,), "department_id")
+
+
 def _unit(case: Case) -> list[User]:
     """The people who run the case's queue now."""
-    roles = ASSIGNER_ROLES
-    if case.handling_level == HandlingLevel.GRID:
-        roles = (*ASSIGNER_ROLES, Role.GRID_WORKER)
-    return list(
-        User.objects.filter(
-            pk__in=Assignment.objects.active()
-            .filter(area_id=case.handling_area_id, role__in=roles)
-            .values("user_id")
-        )
-    )
+    read = GRID_UNIT if case.handling_level == HandlingLevel.GRID else UNIT
+    return read.rows(case.handling_area_id, timezone.now())
 
 
 def _liaisons(case: Case) -> list[User]:
     if not case.lead_department_id:
         return []
-    return list(
-        User.objects.filter(
-            pk__in=Assignment.objects.active()
-            .filter(department_id=case.lead_department_id, role=Role.DEPARTMENT_LIAISON)
-            .values("user_id")
-        )
-    )
+    return LIAISONS.rows(case.lead_department_id, timezone.now())
 
 
 def _by_id(*pks) -> list[User]:

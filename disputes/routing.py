@@ -6,6 +6,7 @@ street centre, serious ones to the district centre."""
 
 from dataclasses import dataclass
 
+from common.prepared import Prepared
 from grids.models import Area, AreaLevel, Department
 
 from .models import Case, CaseStatus, Category, HandlingLevel, RiskLevel
@@ -67,10 +68,14 @@ def ancestor_ids(ancestors: dict) -> dict:
     }
 
 
+# Read by every filing: compiled once per connection and number of paths (common.prepared).
+AREAS_BY_PATH = Prepared(lambda *paths: Area.objects.filter(path__in=paths))
+
+
 def ancestors_by_level(area: Area) -> dict[str, Area]:
     """The area and its ancestors keyed by level, one query."""
     paths = [area.path[:i] for i in range(area.steplen, len(area.path), area.steplen)]
-    found = {a.level: a for a in Area.objects.filter(path__in=paths)}
+    found = {a.level: a for a in AREAS_BY_PATH.rows(*paths)} if paths else {}
     found[area.level] = area
     return found
 

@@ -15,6 +15,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from common.prepared import Prepared
 from common.sql import InSubquery
 from grids.models import Area, Assignment, User
 from grids.selectors import user_scope
@@ -31,8 +32,10 @@ from .models import (
     CaseEvent,
     Category,
     ExtensionRequest,
+    Law,
     Party,
     SupervisionCard,
+    TypicalCase,
 )
 from .permissions import MEDIATOR_ROLES, liaison_departments
 from .scope import personal_branches
@@ -225,8 +228,19 @@ def case_as_filed(case: Case) -> Case:
         known._result_cache = list(values)
         known._prefetch_done = True
         cache[name] = known
-    prefetch_related_objects([case.category], "laws", "typical_cases")
+    category = case.category
+    cache = category.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, read in (("laws", LAWS), ("typical_cases", TYPICAL_CASES)):
+        known = getattr(category, name).all()
+        known._result_cache = read.rows(category.pk)
+        known._prefetch_done = True
+        cache[name] = known
     return case
+
+
+# A filing's reply shows its type's guidance: compiled once per connection (common.prepared).
+LAWS = Prepared(lambda category_id: Law.objects.filter(category_id=category_id))
+TYPICAL_CASES = Prepared(lambda category_id: TypicalCase.objects.filter(category_id=category_id))
 
 
 def case_for_correction(*, user, pk: int) -> Case:
@@ -257,6 +271,10 @@ def filing_categories():
     return Category.objects.filter(is_active=True).select_related(
         "parent", "lead_department", "parent__lead_department"
     )
+
+
+# Every filing names its type: compiled once per connection (common.prepared).
+FILING_CATEGORY = Prepared(lambda pk: filing_categories().filter(pk=pk))
 
 
 def category_choices():

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.api import FreshFields, LabelField, OutputModelSerializer
+from common.api import FreshFields, LabelField, OutputModelSerializer, PreparedKeyField
 from common.limits import FILES_MAX, PARTIES_MAX, TEXT_MAX
 from grids.models import Area, Department, User, mask_phone
 from sla import clock
@@ -474,7 +474,9 @@ class CaseCreateSerializer(FreshFields, serializers.Serializer):
         queryset=Area.objects.none(),
         error_messages={"does_not_exist": _("You cannot file cases in this area.")},
     )
-    category = serializers.PrimaryKeyRelatedField(queryset=selectors.filing_categories())
+    category = PreparedKeyField(
+        read=selectors.FILING_CATEGORY, queryset=selectors.filing_categories()
+    )
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.GRID_WORKER)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, allow_null=True, default=None)
     people_involved = serializers.IntegerField(min_value=1, default=2)

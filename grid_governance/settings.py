@@ -423,6 +423,8 @@ if urlsplit(LIVE_URL).netloc:
 # --deploy` is clean with it). Behind a TLS-terminating proxy set TRUSTED_PROXY_COUNT, and
 # X-Forwarded-Proto tells Django the request came over HTTPS.
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, their row read by a statement compiled once (grids/sessions.py).
+SESSION_ENGINE = "grids.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)  # one working day
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

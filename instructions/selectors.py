@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from common.prepared import Prepared
 from grids.models import Area
 
 from .models import Instruction, InstructionRecipient, RecipientStatus
@@ -151,8 +152,12 @@ def laggard_list(*, instruction: Instruction, branch: int | None = None):
 def pending_for(user) -> list[InstructionRecipient]:
     """The banner: the user's instructions not yet acknowledged, newest first, one query
     (index instr_inbox). BANNER_ROWS + 1 rows at most."""
-    return list(
-        InstructionRecipient.objects.filter(user=user, acked_at__isnull=True)
+    return BANNER.rows(user.pk)
+
+
+def _banner(user_id: int):
+    return (
+        InstructionRecipient.objects.filter(user_id=user_id, acked_at__isnull=True)
         .select_related("instruction")
         .only(
             "id",
@@ -164,6 +169,10 @@ def pending_for(user) -> list[InstructionRecipient]:
         )
         .order_by("-id")[: BANNER_ROWS + 1]
     )
+
+
+# On every page (the banner): compiled once per connection (common.prepared).
+BANNER = Prepared(_banner)
 
 
 def received_list(*, user) -> QuerySet[InstructionRecipient]:

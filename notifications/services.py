@@ -15,6 +15,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.prepared import Prepared
 from grids.models import Assignment, Role, User
 
 from . import live, selectors
@@ -341,8 +342,14 @@ class Holders:
         return list(users.values())
 
 
+# The header's badge on every page: compiled once per connection (common.prepared).
+UNREAD = Prepared(
+    lambda user_id: Notification.objects.filter(recipient_id=user_id, read_at__isnull=True)
+)
+
+
 def unread_count(user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return UNREAD.count(user.pk)
 
 
 def mark_read(*, user, ids=None) -> int:

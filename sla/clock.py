@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.choices import OPEN_STATUSES, CaseStatus
+from common.prepared import Prepared
 from grids.workdays import calendar_for
 
 from .models import SlaCheck, SlaPolicy, TimeBasis
@@ -61,15 +62,23 @@ def extend(policy, close_due_at: datetime, days: int) -> datetime:
     return _add(policy, close_due_at, days=days)
 
 
-def policy_for(category, risk_level: str):
-    """The active policy that fits best: type and risk, then type, then risk, then default;
-    `priority` breaks ties. Each case stores the row it got (its version)."""
-    category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    candidates = (
+def _policies(risk_level: str, *category_ids: int):
+    return (
         SlaPolicy.objects.filter(is_active=True)
         .filter(Q(category__isnull=True) | Q(category_id__in=category_ids))
         .filter(Q(risk_level="") | Q(risk_level=risk_level))
     )
+
+
+# Read by every filing: compiled once per connection (common.prepared).
+POLICIES = Prepared(_policies)
+
+
+def policy_for(category, risk_level: str):
+    """The active policy that fits best: type and risk, then type, then risk, then default;
+    `priority` breaks ties. Each case stores the row it got (its version)."""
+    category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
+    candidates = POLICIES.rows(risk_level, *category_ids)
 
     def rank(policy):
         return (
