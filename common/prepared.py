@@ -143,7 +143,7 @@ class Prepared:
                 or query.combinator
             ):
                 return None  # more than a model's rows: the ORM's job
-            if count:  # the rows' order does not change their number
+            if count and not query.is_sliced:  # the order does not change their number
                 qs = qs.order_by()
                 query = qs.query
             try:
