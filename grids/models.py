@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from common.prepared import Prepared
+
 from .roles import Role
 from .scope import user_scope
 
@@ -315,6 +317,15 @@ class Assignment(models.Model):
 
     history = HistoricalRecords(verbose_name=_("historical assignment"))
     objects = AssignmentQuerySet.as_manager()
+    # A user's assignments at a time, with their area or department: read for every request's
+    # scope (grids.scope), so compiled once per connection (common.prepared).
+    HELD = Prepared(
+        lambda user_id, at: (
+            Assignment.objects.filter(user_id=user_id)
+            .active(at)
+            .select_related("area", "department")
+        )
+    )
 
     class Meta:
         verbose_name = _("assignment")

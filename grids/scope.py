@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from common.prepared import Prepared
-
 from .roles import Role
 
 
@@ -32,18 +30,6 @@ def _minimal_paths(paths: list[str]) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def _active_assignments(user_id: int, at):
-    from .models import Assignment  # the models import this module
-
-    return (
-        Assignment.objects.filter(user_id=user_id).active(at).select_related("area", "department")
-    )
-
-
-# Read on every page and API call: compiled once per connection (common.prepared).
-ACTIVE_ASSIGNMENTS = Prepared(_active_assignments)
-
-
 def user_scope(user) -> Scope:
     """Computed once per request (cached on the user object): one query."""
     if not getattr(user, "is_authenticated", False):
@@ -51,7 +37,8 @@ def user_scope(user) -> Scope:
     cached = getattr(user, "_grid_scope", None)
     if cached is not None:
         return cached
-    assignments = tuple(ACTIVE_ASSIGNMENTS.rows(user.pk, timezone.now()))
+    # (Assignment.HELD, reached through the user: the models import this module.)
+    assignments = tuple(user.assignments.model.HELD.rows(user.pk, timezone.now()))
     roles = frozenset(a.role for a in assignments)
     sees_everything = user.is_superuser or any(
         a.role == Role.ADMIN and a.area_id is None for a in assignments

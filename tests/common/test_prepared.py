@@ -19,7 +19,6 @@ from disputes.demo import seed_categories
 from disputes.models import Category, HandlingLevel
 from disputes.routing import AREAS_BY_PATH
 from grids.models import Area, Assignment, Department, Role, User
-from grids.scope import ACTIVE_ASSIGNMENTS
 from grids.sessions import LIVE_SESSION, SessionStore
 from grids.tokens import TOKEN
 from instructions.models import Instruction, InstructionRecipient, RecipientStatus
@@ -78,7 +77,7 @@ def test_assignments_of_the_scope(tree):
            ended_at=now - timedelta(days=1))  # fmt: skip
     assign(user, Role.STREET_STAFF, tree.streets[1], started_at=now + timedelta(days=1))
     assign(UserFactory(), Role.GRID_WORKER, tree.grids[0])
-    rows = assert_same(ACTIVE_ASSIGNMENTS, user.pk, now)
+    rows = assert_same(Assignment.HELD, user.pk, now)
     assert {a.role for a in rows} == {Role.GRID_WORKER, Role.MEDIATOR, Role.DEPARTMENT_LIAISON}
     with CaptureQueriesContext(connection) as queries:  # the joined rows came with them
         assert {a.area.name if a.area_id else a.department.name for a in rows} == {
@@ -88,7 +87,7 @@ def test_assignments_of_the_scope(tree):
         }
     assert not queries.captured_queries
     # A time before they all started: none.
-    assert ACTIVE_ASSIGNMENTS.rows(user.pk, now - timedelta(days=3650)) == []
+    assert Assignment.HELD.rows(user.pk, now - timedelta(days=3650)) == []
 
 
 def test_unread_count_and_banner(tree):
