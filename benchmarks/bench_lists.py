@@ -464,6 +464,20 @@ def main(argv: list[str] | None = None) -> int:
             if kind in goals:
                 goals[kind].append((f"{label} {name}", p95(times)))
             goals["ratio"].append((f"{label} {name}", ratio))
+    # Django's own floor: a signed-in request to a view that only names its user. What it
+    # costs beside its two reads (session, user) bounds from below the ratio of any page
+    # whose own SQL is as cheap (goal: page ÷ raw SQL ≤ 2).
+    floor = None
+    if not args.only_filing:
+        with override_settings(ROOT_URLCONF="benchmarks.floor_urls"):
+            client = client_for(subjects[0][1])
+            times, cpu = time_get(client, "/bench-floor/", args.runs)
+            statements = captured_sql(client, "/bench-floor/")
+            sql = time_sql(statements, max(10, args.runs // 2))
+        floor = (median(times), median(cpu), median(sql), len(statements))
+        rows.append(("Django alone: signed-in view that reads nothing", median(times), p95(times),
+                     median(cpu), median(sql), round(median(times) / median(sql), 2),
+                     len(statements), ""))  # fmt: skip
     # The filing form of the busiest district's centre: a select of every grid it may file
     # in was 17,824 options (1.46 MB); the picker holds its own areas only.
     form_kb = None
@@ -578,6 +592,10 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "met" if worst <= GOAL_RATIO else "NOT met"
         print(f"goal: page ÷ raw SQL ≤ {GOAL_RATIO:g} — worst {worst:.2f} ({worst_name}), "
               f"{verdict}")  # fmt: skip
+        if floor:
+            print(f"      (Django alone, a signed-in view that reads nothing: {floor[0]:.2f} ms "
+                  f"for {floor[2]:.2f} ms of SQL in {floor[3]} statements = "
+                  f"{floor[0] / floor[2]:.1f}×)")  # fmt: skip
     if concurrent:
         factor = p95(concurrent[4]) / p95(concurrent[1])
         verdict = "met" if factor <= GOAL_CONCURRENT_FACTOR else "NOT met"

@@ -119,6 +119,8 @@ TEMPLATES = [
                 "grid_governance.navigation.navigation",
                 "instructions.context_processors.pending_instructions",
             ],
+            # base.html's parts that depend on the language alone (grid_governance/chrome.py).
+            "libraries": {"chrome": "grid_governance.chrome"},
         },
     },
 ]
