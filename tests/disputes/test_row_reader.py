@@ -116,3 +116,19 @@ def test_a_case_page_reads_the_case_the_orm_reads():
             assert len(captured) == 0  # prefetched, as before
     with pytest.raises(Case.DoesNotExist):
         selectors.case_detail(user=fresh(world.users["admin"]), pk=max(cases) + 1)
+
+
+def test_a_lists_branches_are_compiled_once_for_its_count_and_its_page(postgresql, monkeypatch):
+    """The count and the page of a list in its default order share the branches' compiled
+    conditions (listing._compiled): each branch compiled once, not once per statement."""
+    from disputes import listing
+
+    compiled = []
+    real = listing._compile
+    monkeypatch.setattr(listing, "_compile", lambda branch: compiled.append(1) or real(branch))
+    world = RandomWorld(3)
+    user = fresh(world.users["two_posts"])
+    qs = selectors.case_list(user=user, filters={"now": NOW}, related=selectors.PAGE_RELATED)
+    page = CaseListPaginator(qs, 5).get_page(1)
+    assert [c.pk for c in page.object_list] == reference_list(fresh(user), {})[:5]
+    assert len(compiled) == len(listing._branches(qs)) > 1
