@@ -168,3 +168,17 @@ class Prepared:
                 f"(it branches on them or reads the clock itself): {sql}"
             )
         return _Plan(qs, db, sql, params, slots, count)
+
+
+def install(instance, name: str, rows: list) -> None:
+    """`rows` as `instance`'s prefetched `name`, as `prefetch_related` leaves them:
+    `instance.<name>.all()` answers from them without a query, and the rows of a reverse
+    foreign key know their owner (`row.<foreign key>` is the instance, no query)."""
+    manager = getattr(instance, name)
+    field = getattr(manager, "field", None)  # (a many-to-many's manager has none)
+    for row in rows if field is not None else ():
+        field.set_cached_value(row, instance)
+    known = manager.all()
+    known._result_cache = rows
+    known._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = known

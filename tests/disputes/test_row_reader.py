@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from disputes import selectors
 from disputes.listing import CaseListPaginator, RowReader, case_page
-from disputes.models import Case
+from disputes.models import Case, CaseEvent, ExtensionRequest, SupervisionCard
 from tests.disputes.test_scope_branches import NOW, RandomWorld, fresh, reference_list
 
 pytestmark = pytest.mark.django_db
@@ -90,8 +90,35 @@ def test_rows_it_cannot_serve_are_read_by_the_orm(postgresql):
     assert "description" in page[0].get_deferred_fields()
 
 
+# What a case page shows of each prefetched relation, with the rows joined to each.
+PREFETCHED = {
+    "parties": (),
+    "assistants": (),
+    "attachments": (),
+    "events": ("actor",),
+    "extensions": ("requested_by", "decided_by"),
+    "supervision_cards": ("area", "issued_by", "replied_by"),
+    "department_tasks": ("department", "signed_by"),
+}
+
+
+def with_history(world) -> None:
+    """Every third case a timeline, an extension asked for and a supervision card."""
+    people = [fresh(u) for u in world.users.values()]
+    for n, case in enumerate(Case.objects.order_by("pk")[::3]):
+        actor = people[n % len(people)]
+        for kind in ("filed", "accepted", "progress")[: 1 + n % 3]:
+            CaseEvent.objects.create(case=case, kind=kind, actor=actor, at=NOW)
+        ExtensionRequest.objects.create(case=case, days=5, reason="等待鉴定", requested_by=actor)
+        SupervisionCard.objects.create(
+            case=case, colour="yellow", step="not_assigned", area=case.area,
+            issued_by=actor if n % 2 else None, issued_at=NOW, reply_due_at=NOW,
+        )  # fmt: skip
+
+
 def test_a_case_page_reads_the_case_the_orm_reads():
     world = RandomWorld(11)
+    with_history(world)
     cases = list(Case.objects.order_by("pk").values_list("pk", flat=True))
     for name in ("street_staff", "grid_worker", "assisting", "liaison", "admin"):
         user = fresh(world.users[name])
@@ -109,10 +136,15 @@ def test_a_case_page_reads_the_case_the_orm_reads():
             )
             same_objects([got], [expected], selectors.DETAIL_RELATED)
             with CaptureQueriesContext(connection) as captured:
-                for lookup in ("parties", "assistants", "attachments", "events", "extensions"):
-                    mine = [columns(o) for o in getattr(got, lookup).all()]
-                    assert mine == [columns(o) for o in getattr(expected, lookup).all()]
-                assert list(got.category.laws.all()) == list(expected.category.laws.all())
+                for lookup, joined in PREFETCHED.items():
+                    mine = list(getattr(got, lookup).all())
+                    theirs = list(getattr(expected, lookup).all())
+                    same_objects(mine, theirs, joined)
+                    # Each row knows its case, as prefetch_related leaves it.
+                    assert all(row.case is got for row in mine if lookup != "assistants")
+                for lookup in ("laws", "typical_cases"):
+                    mine = [columns(o) for o in getattr(got.category, lookup).all()]
+                    assert mine == [columns(o) for o in getattr(expected.category, lookup).all()]
             assert len(captured) == 0  # prefetched, as before
     with pytest.raises(Case.DoesNotExist):
         selectors.case_detail(user=fresh(world.users["admin"]), pk=max(cases) + 1)
