@@ -1,5 +1,6 @@
 """Reads of archived files, each through the case scope."""
 
+from common.prepared import Prepared
 from disputes.models import Case
 from disputes.permissions import sees_party_details
 
@@ -35,7 +36,11 @@ def archive_list(*, user, case_id: int | None = None):
 
 def case_archives(case) -> list[CaseFileArchive]:
     """For the case page and the file page, whose viewer was checked already."""
-    return list(A.objects.filter(case=case).order_by("-version"))
+    return ARCHIVES.rows(case.pk)
+
+
+# On every case page: compiled once per connection (common.prepared).
+ARCHIVES = Prepared(lambda case_id: A.objects.filter(case_id=case_id).order_by("-version"))
 
 
 def copy_for(user, archive: CaseFileArchive) -> dict:

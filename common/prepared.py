@@ -69,6 +69,7 @@ class _Plan:
         self.own = slice(start, end)
         self.names = [column[0].target.attname for column in select[start:end]]
         self.related = get_related_populators(klass_info, select, db)
+        self.annotations = list(compiler.annotation_col_map.items())
 
     def values(self, args: tuple) -> list:
         params = self.params.copy()
@@ -85,6 +86,8 @@ class _Plan:
             obj = self.model.from_db(self.db, self.names, row[self.own])
             for populator in self.related:
                 populator.populate(row, obj)
+            for name, position in self.annotations:  # (`annotate`: attributes, as the ORM's)
+                setattr(obj, name, row[position])
             objects.append(obj)
         return objects
 
@@ -139,7 +142,6 @@ class Prepared:
                 or qs._known_related_objects
                 or qs._iterable_class.__name__ != "ModelIterable"
                 or query.extra
-                or query.annotations
                 or query.combinator
             ):
                 return None  # more than a model's rows: the ORM's job

@@ -3,6 +3,7 @@
 
 from django.db.models import Count, Prefetch
 
+from common.prepared import Prepared
 from disputes.models import Case
 from disputes.permissions import MEDIATOR_ROLES
 from grids.models import THREE_OFFICERS_AND_A_LAWYER, Assignment, User
@@ -35,18 +36,29 @@ def sessions_of(case) -> list[MediationSession]:
 
 def session_rows(case) -> list[MediationSession]:
     """The case page's list: one query, no people."""
-    return list(MediationSession.objects.filter(case=case))
+    return SESSIONS.rows(case.pk)
 
 
 def agreement_summary(case) -> Agreement | None:
     """The case page's line about the agreement: one query."""
-    return (
-        Agreement.objects.filter(case=case)
+    return AGREEMENT.first(case.pk)
+
+
+# On every case page: compiled once per connection (common.prepared).
+SESSIONS = Prepared(lambda case_id: MediationSession.objects.filter(case_id=case_id))
+
+
+def _current_agreement(case_id: int):
+    qs = (
+        Agreement.objects.filter(case_id=case_id)
         .exclude(status=AgreementStatus.SUPERSEDED)
         .select_related("confirmation")
         .annotate(obligation_count=Count("obligations"))
-        .first()
     )
+    return (qs if qs.ordered else qs.order_by("pk"))[:1]  # what .first() reads
+
+
+AGREEMENT = Prepared(_current_agreement)
 
 
 def session_of(case, pk: int) -> MediationSession:

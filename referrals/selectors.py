@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from common.prepared import Prepared
 from disputes.models import LEVEL_COLUMN
 from grids.models import Area
 
@@ -35,11 +36,17 @@ def referral_detail(*, user, pk: int) -> Referral:
 
 def case_referrals(case) -> list[Referral]:
     """For the case page, whose viewer was checked already."""
-    return list(
-        Referral.objects.filter(case=case)
+    return CASE_REFERRALS.rows(case.pk)
+
+
+# On every case page: compiled once per connection (common.prepared).
+CASE_REFERRALS = Prepared(
+    lambda case_id: (
+        Referral.objects.filter(case_id=case_id)
         .select_related("created_by", "result_by")
         .order_by("started_at", "pk")
     )
+)
 
 
 def period_bounds(start: date | datetime, end: date | datetime) -> tuple[datetime, datetime]:

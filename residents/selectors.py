@@ -10,6 +10,7 @@ from django.db.models import Case as When_
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Value, When
 from django.utils import timezone
 
+from common.prepared import Prepared
 from disputes.models import Case, CaseEvent, CaseStatus
 from disputes.models_filing import CaseTracking
 from disputes.selectors import LEVEL_COLUMN
@@ -175,14 +176,37 @@ NOTE_STATUSES = (CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION)  # as disputes.ca
 # --- the staff side ---------------------------------------------------------------------------
 
 
-def case_panel(*, user, case: Case) -> dict:
-    """The resident section of a QR case's page (templates/residents/_public_update.html)."""
-    report = (
-        ResidentReport.objects.filter(case=case)
+def _report(case_id: int):
+    qs = (
+        ResidentReport.objects.filter(case_id=case_id)
         .select_related("duplicate_of__case")
         .annotate(repeat_count=Count("repeats"))
-        .first()
     )
+    return (qs if qs.ordered else qs.order_by("pk"))[:1]  # what .first() reads
+
+
+# The resident section of every QR case's page: compiled once per connection (common.prepared).
+REPORT = Prepared(_report)
+UPDATES = Prepared(
+    lambda case_id: (
+        PublicUpdate.objects.filter(case_id=case_id, withdrawn_at__isnull=True)
+        .select_related("published_by")
+        .order_by("created_at", "id")
+    )
+)
+REOPEN_REQUESTS = Prepared(
+    lambda case_id: (
+        ReopenRequest.objects.filter(case_id=case_id)
+        .select_related("rating", "decided_by")
+        .order_by("-id")
+    )
+)
+RATINGS = Prepared(lambda case_id: Rating.objects.filter(case_id=case_id).order_by("-created_at"))
+
+
+def case_panel(*, user, case: Case) -> dict:
+    """The resident section of a QR case's page (templates/residents/_public_update.html)."""
+    report = REPORT.first(case.pk)
     # Other reports from the same phone for the same place within a day, both ways, for
     # staff only (never on a public page): the later ones point here, this one may point back.
     repeats = (
@@ -194,11 +218,7 @@ def case_panel(*, user, case: Case) -> dict:
         if report and report.repeat_count
         else []
     )
-    updates = list(
-        PublicUpdate.objects.filter(case=case, withdrawn_at__isnull=True)
-        .select_related("published_by")
-        .order_by("created_at", "id")
-    )
+    updates = UPDATES.rows(case.pk)
     shown = {u.event_id for u in updates}
     can_publish = permissions.can_publish(user, case)
     publishable = [
@@ -206,9 +226,9 @@ def case_panel(*, user, case: Case) -> dict:
         for e in (case.events.all() if can_publish else [])
         if e.kind in PUBLISHABLE_KINDS and e.note and e.pk not in shown
     ]
-    requests = list(case.reopen_requests.select_related("rating", "decided_by").order_by("-id"))
+    requests = REOPEN_REQUESTS.rows(case.pk)
     pending = next((r for r in requests if r.status == ReopenRequest.Status.PENDING), None)
-    ratings = list(case.resident_ratings.order_by("-created_at"))
+    ratings = RATINGS.rows(case.pk)
     return {
         "report": report,
         "updates": updates,

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import connection, connections
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -237,3 +238,15 @@ def test_leaves_to_the_orm_what_it_cannot_run_as_is():
     plans = connections["default"].__dict__["prepared_plans"]
     assert plans[(contains, (str,), False)] is None
     assert (by_email, (type(None),), False) not in plans  # never compiled
+
+
+def test_annotations_are_set_as_the_orm_sets_them(tree):
+    user, idle = UserFactory(), UserFactory()
+    assign(user, Role.GRID_WORKER, tree.grids[0])
+    assign(user, Role.MEDIATOR, tree.communities[0])
+    held = Prepared(
+        lambda user_id: User.objects.filter(pk=user_id).annotate(held=Count("assignments"))
+    )
+    for person, expected in ((user, 2), (idle, 0)):
+        (row,) = assert_same(held, person.pk)
+        assert row.held == expected == held.build(person.pk).get().held
