@@ -37,9 +37,12 @@ class ExpiringTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         token = TOKEN.first(key)
-        if token is None or not token.user.is_active:  # DRF's own answers for both
-            return super().authenticate_credentials(key)
+        # DRF's own answers (its messages, translated by its catalogue).
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         if expired(token):
             token.delete()
             raise exceptions.AuthenticationFailed(
