@@ -49,20 +49,14 @@ def _stand_in(kind: type, index: int, round_: int):
     raise TypeError(kind)
 
 
-class _Plan:
-    """One compiled statement: its text, its fixed values, where each argument goes."""
+class ObjectMaker:
+    """The ORM's own steps from a compiled statement's rows to model objects, as
+    `ModelIterable` takes them: converters (`results_iter`), `from_db`, the joined rows'
+    populators, the annotations as attributes. For a compiler whose `as_sql()` has run
+    (`klass_info` and `select` set); also used by disputes.listing.RowReader."""
 
-    def __init__(self, qs: QuerySet, db: str, sql: str, params: tuple, slots: list, count: bool):
-        self.connection = connections[db]
-        self.db = db
-        self.sql = f"SELECT COUNT(*) FROM ({sql}) counted" if count else sql
-        self.params = list(params)
-        self.slots = slots  # (position in params, argument index)
-        if count:
-            return
-        compiler = qs.query.get_compiler(using=db)
-        compiler.as_sql()  # sets up klass_info and select for the objects
-        self.compiler = compiler
+    def __init__(self, compiler, db: str):
+        self.compiler, self.db = compiler, db
         klass_info, select = compiler.klass_info, compiler.select
         self.model = klass_info["model"]
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
@@ -71,6 +65,34 @@ class _Plan:
         self.related = get_related_populators(klass_info, select, db)
         self.annotations = list(compiler.annotation_col_map.items())
 
+    def run(self, connection, sql: str, params) -> list:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            results = [cursor.fetchall()]
+        objects = []
+        for row in self.compiler.results_iter(results):
+            obj = self.model.from_db(self.db, self.names, row[self.own])
+            for populator in self.related:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
+
+
+class _Plan:
+    """One compiled statement: its text, its fixed values, where each argument goes."""
+
+    def __init__(self, qs: QuerySet, db: str, sql: str, params: tuple, slots: list, count: bool):
+        self.connection = connections[db]
+        self.sql = f"SELECT COUNT(*) FROM ({sql}) counted" if count else sql
+        self.params = list(params)
+        self.slots = slots  # (position in params, argument index)
+        if not count:
+            compiler = qs.query.get_compiler(using=db)
+            compiler.as_sql()  # sets up klass_info and select for the objects
+            self.maker = ObjectMaker(compiler, db)
+
     def values(self, args: tuple) -> list:
         params = self.params.copy()
         for position, index in self.slots:
@@ -78,18 +100,7 @@ class _Plan:
         return params
 
     def rows(self, args: tuple) -> list:
-        with self.connection.cursor() as cursor:
-            cursor.execute(self.sql, self.values(args))
-            results = [cursor.fetchall()]
-        objects = []
-        for row in self.compiler.results_iter(results):
-            obj = self.model.from_db(self.db, self.names, row[self.own])
-            for populator in self.related:
-                populator.populate(row, obj)
-            for name, position in self.annotations:  # (`annotate`: attributes, as the ORM's)
-                setattr(obj, name, row[position])
-            objects.append(obj)
-        return objects
+        return self.maker.run(self.connection, self.sql, self.values(args))
 
     def count(self, args: tuple) -> int:
         with self.connection.cursor() as cursor:

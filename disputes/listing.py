@@ -22,10 +22,10 @@ from django.core.paginator import Paginator
 from django.db import connection, connections
 from django.db.models import F, Q
 from django.db.models.expressions import Col, RawSQL
-from django.db.models.query import get_related_populators
 from django.db.models.sql import Query
 from django.utils.functional import cached_property
 
+from common.prepared import ObjectMaker
 from common.sql import InSubquery
 
 COUNT_CAP = 10_000
@@ -228,13 +228,7 @@ class RowReader:
         if params or sql.count(PICKED) != 1:
             raise ValueError(f"a row statement this cannot fill in: {sql}")
         self.before, self.after = sql.split(PICKED)
-        klass_info, select = self.compiler.klass_info, self.compiler.select
-        self.model = klass_info["model"]
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        self.own = slice(start, end)
-        self.names = [column[0].target.attname for column in select[start:end]]
-        self.related = get_related_populators(klass_info, select, db)
-        self.db = db
+        self.maker = ObjectMaker(self.compiler, db)
 
     @classmethod
     def of(cls, qs, keys: tuple[Key, ...] = ()) -> "RowReader | None":
@@ -262,16 +256,7 @@ class RowReader:
 
     def read(self, ids_sql: str, params: list) -> list:
         """The rows whose ids `ids_sql` selects (a statement returning one column)."""
-        with self.connection.cursor() as cursor:
-            cursor.execute(f"{self.before}{ids_sql}{self.after}", params)
-            results = [cursor.fetchall()]
-        rows = []
-        for row in self.compiler.results_iter(results):
-            obj = self.model.from_db(self.db, self.names, row[self.own])
-            for populator in self.related:
-                populator.populate(row, obj)
-            rows.append(obj)
-        return rows
+        return self.maker.run(self.connection, f"{self.before}{ids_sql}{self.after}", params)
 
 
 def case_page(qs, offset: int, limit: int) -> list:
