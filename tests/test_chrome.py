@@ -85,7 +85,9 @@ def test_menus_follow_roles():
         secretary_page = render_to_string("base.html", request=request_for(secretary))
     assert 'href="/dashboard/"' not in worker_page
     assert 'href="/dashboard/"' in secretary_page
-    assert ' active" href="/cases/mine/"' in worker_page  # the page's own entry
+    # The page's own entry, marked for screen readers too; no other.
+    assert worker_page.count('aria-current="page"') == 1
+    assert 'class="nav-link active" aria-current="page" href="/cases/mine/"' in worker_page
 
 
 def test_settings_changes_are_followed():
