@@ -7,6 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
+from .prepared import Prepared
+
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
@@ -85,16 +87,20 @@ class OutputModelSerializer(serializers.ModelSerializer):
 
 
 class PreparedKeyField(serializers.PrimaryKeyRelatedField):
-    """A related row given by its id, looked up with a prepared read of `queryset`
-    filtered by that id (common.prepared) when the id is a number; anything else (a
-    string, a wrong type) and an unknown id go to DRF's own lookup, for its messages."""
+    """A related row given by its id, looked up in the declared `queryset` with a prepared
+    read (common.prepared: compiled once per connection) when the id is a number. Anything
+    else (a string, a wrong type, an unknown id) and a queryset replaced on an instance go
+    to DRF's own lookup, with its messages."""
 
-    def __init__(self, *, read, **kwargs):
-        self.read = read
-        super().__init__(**kwargs)
+    def __init__(self, *, queryset, **kwargs):
+        self.declared = queryset
+        # Made once, with the declaration: copies of the field share it (and its plans).
+        self.read = Prepared(lambda pk: queryset.filter(pk=pk))
+        super().__init__(queryset=queryset, **kwargs)
 
     def to_internal_value(self, data):
-        if type(data) is int and (found := self.read.first(data)) is not None:
+        prepared = type(data) is int and self.queryset is self.declared
+        if prepared and (found := self.read.first(data)) is not None:
             return found
         return super().to_internal_value(data)
 

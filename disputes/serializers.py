@@ -474,9 +474,7 @@ class CaseCreateSerializer(FreshFields, serializers.Serializer):
         queryset=Area.objects.none(),
         error_messages={"does_not_exist": _("You cannot file cases in this area.")},
     )
-    category = PreparedKeyField(
-        read=selectors.FILING_CATEGORY, queryset=selectors.filing_categories()
-    )
+    category = PreparedKeyField(queryset=selectors.filing_categories())
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.GRID_WORKER)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, allow_null=True, default=None)
     people_involved = serializers.IntegerField(min_value=1, default=2)

@@ -106,8 +106,9 @@ def _items(user):
 def _entries(urlconf, prefix, sees_everything, roles, health, staff) -> tuple:
     """The menu for one combination of roles: the same for everyone holding them, so its
     addresses are worked out once per process, not on each page (20-odd `reverse` calls,
-    ~0.5 ms). Cleared when the settings change (tests' urlconfs). Labels stay lazy: each
-    page shows them in its own language."""
+    ~0.5 ms). `urlconf` and `prefix` are what `reverse` depends on besides the name: part of
+    the key. Cleared when the settings change (tests' urlconfs). Labels stay lazy: each page
+    shows them in its own language."""
     items = []
     for name, label, needs in NAV_ITEMS:
         if needs and not (sees_everything or roles & set(needs)):

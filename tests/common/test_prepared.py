@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from common.prepared import Prepared
@@ -19,6 +20,7 @@ from disputes import handoffs, selectors
 from disputes.demo import seed_categories
 from disputes.models import Category, HandlingLevel
 from disputes.routing import AREAS_BY_PATH
+from disputes.serializers import CaseCreateSerializer
 from grids.models import Area, Assignment, Department, Role, User
 from grids.sessions import LIVE_SESSION, SessionStore
 from grids.tokens import TOKEN
@@ -188,10 +190,14 @@ def test_filing_lookups(tree):
     assert {a.pk for a in rows} == {a.pk for a in Area.objects.filter(path__in=paths)}
     assert len(rows) == 4
     assert_same(AREAS_BY_PATH, *paths[:2])
-    found = assert_same(selectors.FILING_CATEGORY, child.pk)
+    field = CaseCreateSerializer._declared_fields["category"]  # the filing's type
+    found = assert_same(field.read, child.pk)
     assert found[0].parent == child.parent
+    assert field.to_internal_value(child.pk) == child
     Category.objects.filter(pk=child.pk).update(is_active=False)
-    assert selectors.FILING_CATEGORY.rows(child.pk) == []
+    assert field.read.rows(child.pk) == []
+    with pytest.raises(ValidationError):  # DRF's own answer
+        field.to_internal_value(child.pk)
     assert_same(selectors.LAWS, child.pk)
     assert_same(selectors.TYPICAL_CASES, child.pk)
 
