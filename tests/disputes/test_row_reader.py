@@ -92,15 +92,7 @@ def test_rows_it_cannot_serve_are_read_by_the_orm(postgresql):
 
 
 # What a case page shows of each prefetched relation, with the rows joined to each.
-PREFETCHED = {
-    "parties": (),
-    "assistants": (),
-    "attachments": (),
-    "events": ("actor",),
-    "extensions": ("requested_by", "decided_by"),
-    "supervision_cards": ("area", "issued_by", "replied_by"),
-    "department_tasks": ("department", "signed_by"),
-}
+PREFETCHED = {**selectors.DETAIL_RELATIONS, "assistants": ()}
 
 
 def orm_prefetch() -> tuple:
